@@ -1,0 +1,1 @@
+"""The FastAPI application and its HTTP layer."""

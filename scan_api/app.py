@@ -1,0 +1,62 @@
+"""Application factory: settings, database and routers are wired here and nowhere else."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+
+from scan_api import health
+from scan_api.http.limits import BodySizeLimitMiddleware
+from scan_api.http.logging import RequestIdMiddleware, configure_logging
+from scan_api.http.problems import install_problem_handlers
+from traceability.auth.router import router as tokens_router
+from traceability.config import Settings, load_settings
+from traceability.db.embedded import resolve_database_url, stop_embedded
+from traceability.db.migrate import apply_migrations
+from traceability.db.pool import create_pool
+from traceability.masterdata.router import router as masterdata_router
+
+log = logging.getLogger(__name__)
+
+MAX_BODY_BYTES = 1024 * 1024
+
+
+def create_app(settings: Settings | None = None, dsn: str | None = None) -> FastAPI:
+    """Build the app; the pool and settings are created in the lifespan, never at import."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.settings = active = settings or load_settings()
+        server: Any = None
+        url = dsn
+        if url is None:
+            url, server = resolve_database_url(active.database_url, active.pg_data_dir)
+        app.state.pool = pool = await create_pool(url, active.db_pool_min, active.db_pool_max)
+        try:
+            async with pool.acquire() as conn:
+                await apply_migrations(conn)
+            yield
+        finally:
+            await pool.close()
+            if server is not None:
+                stop_embedded(server)
+
+    if settings is not None:
+        configure_logging(settings.log_level, settings.log_json)
+    app = FastAPI(
+        title="Sealtrace",
+        version="1",
+        description="Anti-diversion and anti-counterfeit traceability API.",
+        lifespan=lifespan,
+    )
+    install_problem_handlers(app)
+    app.include_router(health.router)
+    app.include_router(tokens_router)
+    app.include_router(masterdata_router)
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=MAX_BODY_BYTES)
+    app.add_middleware(RequestIdMiddleware)
+    return app

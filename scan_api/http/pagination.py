@@ -1,0 +1,45 @@
+"""Keyset pagination: `?limit=&cursor=` → `{"items", "next_cursor"}`; the cursor is opaque."""
+
+from __future__ import annotations
+
+import base64
+from typing import Annotated, Any, Generic, TypeVar
+
+import orjson
+from fastapi import Query
+from pydantic import BaseModel
+
+from traceability.errors import InvalidInput
+
+T = TypeVar("T")
+
+Limit = Annotated[int, Query(ge=1, le=1000, description="Page size, 1-1000.")]
+Cursor = Annotated[str | None, Query(max_length=512, description="From the previous page.")]
+
+
+class Page(BaseModel, Generic[T]):
+    items: list[T]
+    next_cursor: str | None
+
+
+def encode_cursor(key: Any) -> str:
+    return base64.urlsafe_b64encode(orjson.dumps(key)).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str | None) -> Any:
+    if cursor is None:
+        return None
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        return orjson.loads(base64.urlsafe_b64decode(padded.encode()))
+    except (ValueError, orjson.JSONDecodeError) as exc:
+        raise InvalidInput(
+            "cursor is not valid", errors=[{"loc": ["query", "cursor"], "msg": "invalid cursor"}]
+        ) from exc
+
+
+def decode_str_cursor(cursor: str | None) -> str | None:
+    key = decode_cursor(cursor)
+    if key is not None and not isinstance(key, str):
+        raise InvalidInput("cursor is not valid")
+    return key

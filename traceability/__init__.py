@@ -1,0 +1,1 @@
+"""Sealtrace domain core: identifiers, master data, tokens, custody chain and storage."""

@@ -1,0 +1,72 @@
+"""Use cases for tokens: create, authenticate, revoke."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+import asyncpg
+
+from traceability.auth import repository
+from traceability.auth.models import PARTY_BOUND_ROLES, Principal, Role
+from traceability.auth.secrets import new_token, secret_matches, split_token
+from traceability.errors import InvalidInput, NotAuthenticated, NotFound
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    id: uuid.UUID
+    token: str
+    role: Role
+    name: str
+    party_id: str | None
+    created_at: datetime
+
+
+async def create_token(
+    conn: asyncpg.Connection, role: Role, name: str, party_id: str | None
+) -> IssuedToken:
+    if role in PARTY_BOUND_ROLES and party_id is None:
+        raise InvalidInput(
+            f"a {role.value} token requires party_id",
+            errors=[{"loc": ["body", "party_id"], "msg": "required for this role"}],
+        )
+    if party_id is not None:
+        kind = await repository.party_kind(conn, party_id)
+        if kind is None:
+            raise InvalidInput(
+                f"party {party_id!r} does not exist",
+                errors=[{"loc": ["body", "party_id"], "msg": "unknown party"}],
+            )
+        if role is Role.LINE and kind != "plant":
+            raise InvalidInput(
+                "a line token must be bound to a plant",
+                errors=[{"loc": ["body", "party_id"], "msg": "not a plant"}],
+            )
+    token_id, token, secret_hash = new_token()
+    row = await repository.insert_token(conn, token_id, name, role.value, party_id, secret_hash)
+    return IssuedToken(token_id, token, role, name, party_id, row["created_at"])
+
+
+async def authenticate(conn: asyncpg.Connection, bearer: str) -> Principal:
+    parts = split_token(bearer)
+    if parts is None:
+        raise NotAuthenticated("The bearer token is malformed.")
+    token_id, secret = parts
+    row = await repository.get_active_token(conn, token_id)
+    if row is None or not secret_matches(secret, row["secret_hash"]):
+        raise NotAuthenticated("The bearer token is unknown or revoked.")
+    return Principal(
+        token_id=row["id"],
+        name=row["name"],
+        role=Role(row["role"]),
+        party_id=row["party_id"],
+        party_kind=row["party_kind"],
+    )
+
+
+async def revoke(conn: asyncpg.Connection, token_id: uuid.UUID) -> None:
+    if not await repository.revoke_token(conn, token_id):
+        if not await repository.token_exists(conn, token_id):
+            raise NotFound(f"token {token_id} does not exist")

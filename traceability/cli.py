@@ -1,0 +1,101 @@
+"""The `sealtrace` command line: serve, migrate, tokens (codes, keys and the simulator join later)."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from traceability.auth import service as auth_service
+from traceability.auth.bootstrap import first_admin_token
+from traceability.auth.models import Role
+from traceability.config import load_settings
+from traceability.db.migrate import apply_migrations
+from traceability.db.runtime import database_url, run_with_connection
+
+app = typer.Typer(help="Sealtrace: signed item codes, custody scans and a diversion risk engine.")
+token_app = typer.Typer(help="Access tokens.")
+app.add_typer(token_app, name="token")
+err = Console(stderr=True)
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Bind address (SEALTRACE_HOST).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (SEALTRACE_PORT).")] = None,
+) -> None:
+    """Start the API (and the embedded PostgreSQL unless DATABASE_URL is set)."""
+    import uvicorn
+
+    from scan_api.app import create_app
+    from scan_api.http.logging import configure_logging
+
+    settings = load_settings()
+    if host:
+        settings.host = host
+    if port:
+        settings.port = port
+    configure_logging(settings.log_level, settings.log_json)
+    with database_url(settings) as dsn:
+        token = run_with_connection(dsn, first_admin_token)
+        _print_welcome(settings.base_url, token)
+        uvicorn.run(
+            create_app(settings, dsn=dsn),
+            host=settings.host,
+            port=settings.port,
+            log_config=None,
+            access_log=False,
+        )
+
+
+def _print_welcome(base: str, token: str | None) -> None:
+    out = Console()
+    out.print(f"[bold green]Sealtrace[/] is starting on {base}")
+    out.print(f"  API docs:           {base}/docs")
+    out.print(f"  Readiness:          {base}/readyz")
+    if token:
+        out.print("[bold yellow]New database: one-time admin token (shown once, keep it):[/]")
+        out.print(token, soft_wrap=True, highlight=False)
+    sys.stdout.flush()
+
+
+@app.command()
+def migrate() -> None:
+    """Apply pending database migrations and exit."""
+    settings = load_settings()
+    with database_url(settings) as dsn:
+        applied = run_with_connection(dsn, apply_migrations)
+    err.print(f"applied {len(applied)} migration(s): {', '.join(applied) or 'none pending'}")
+
+
+@token_app.command("create")
+def token_create(
+    role: Annotated[Role, typer.Option(help="admin, line, logistics or compliance")],
+    name: Annotated[str, typer.Option(help="A name for the token (1-64 of A-Za-z0-9._-).")],
+    party_id: Annotated[str | None, typer.Option(help="Required for line and logistics.")] = None,
+) -> None:
+    """Create a token; prints only the token on stdout."""
+    from traceability.errors import DomainError
+    from traceability.identifiers import check_client_id
+
+    settings = load_settings()
+    try:
+        check_client_id(name, "name")
+        with database_url(settings) as dsn:
+            issued = run_with_connection(
+                dsn, lambda conn: auth_service.create_token(conn, role, name, party_id)
+            )
+    except DomainError as exc:
+        err.print(f"[red]error:[/] {exc.detail}")
+        raise typer.Exit(2) from exc
+    typer.echo(issued.token)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,46 @@
+"""The one settings class. Every knob is an environment variable with the SEALTRACE_ prefix."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Runtime configuration, read once in the app's lifespan or a CLI command."""
+
+    model_config = SettingsConfigDict(env_prefix="SEALTRACE_", extra="ignore")
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    data_dir: Path = Path(".sealtrace")
+    # An external PostgreSQL; when empty, an embedded server is started under data_dir.
+    database_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("DATABASE_URL", "SEALTRACE_DATABASE_URL")
+    )
+    db_pool_min: int = Field(default=2, ge=1)
+    db_pool_max: int = Field(default=20, ge=1)
+    log_level: str = "INFO"
+    log_json: bool = True
+    # Public base URL printed at start and used in links.
+    public_url: str | None = None
+
+    # Codes.
+    resolver_host: str = "id.sealtrace.example"
+    gs1_company_prefix: str = "0614141"
+    sscc_extension_digit: int = Field(default=0, ge=0, le=9)
+    master_key: str | None = None  # base64url 32 bytes; else a 0600 key file in data_dir
+
+    @property
+    def pg_data_dir(self) -> Path:
+        return self.data_dir.resolve() / "pg"
+
+    @property
+    def base_url(self) -> str:
+        return self.public_url or f"http://{self.host}:{self.port}"
+
+
+def load_settings() -> Settings:
+    return Settings()

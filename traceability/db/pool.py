@@ -1,0 +1,34 @@
+"""asyncpg pool creation with the codecs every repository relies on."""
+
+from __future__ import annotations
+
+import asyncpg
+import orjson
+
+
+async def _init_connection(conn: asyncpg.Connection) -> None:
+    """jsonb in and out as Python objects, encoded with orjson."""
+    await conn.set_type_codec(
+        "jsonb",
+        encoder=lambda v: orjson.dumps(v).decode(),
+        decoder=orjson.loads,
+        schema="pg_catalog",
+    )
+    await conn.set_type_codec(
+        "json",
+        encoder=lambda v: orjson.dumps(v).decode(),
+        decoder=orjson.loads,
+        schema="pg_catalog",
+    )
+
+
+async def create_pool(dsn: str, min_size: int = 2, max_size: int = 20) -> asyncpg.Pool:
+    pool = await asyncpg.create_pool(
+        dsn,
+        min_size=min_size,
+        max_size=max_size,
+        init=_init_connection,
+        command_timeout=60,
+    )
+    assert pool is not None
+    return pool
