@@ -73,9 +73,7 @@ def admin_headers(admin_token: str) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def make_token(
-    client: TestClient, admin_headers: dict[str, str]
-) -> Callable[..., dict[str, str]]:
+def make_token(client: TestClient, admin_headers: dict[str, str]) -> Callable[..., dict[str, str]]:
     counter = {"n": 0}
 
     def make(role: str, party_id: str | None = None, name: str | None = None) -> dict[str, str]:

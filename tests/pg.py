@@ -106,7 +106,5 @@ class SyncDb:
             "SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename"
         )
         names = [r["tablename"] for r in tables]
-        sql = " UNION ALL ".join(
-            f"SELECT '{n}' AS t, count(*) AS n FROM \"{n}\"" for n in names
-        )
+        sql = " UNION ALL ".join(f"SELECT '{n}' AS t, count(*) AS n FROM \"{n}\"" for n in names)
         return {r["t"]: r["n"] for r in self.fetch(sql)} if names else {}

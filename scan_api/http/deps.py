@@ -11,6 +11,7 @@ from fastapi import Depends, Request
 from traceability.auth import service as auth_service
 from traceability.auth.models import Principal, Role
 from traceability.config import Settings
+from traceability.db.pool import connection
 from traceability.errors import Forbidden, NotAuthenticated
 
 
@@ -27,7 +28,7 @@ def get_pool(request: Request) -> asyncpg.Pool:
 async def transaction(request: Request) -> AsyncIterator[asyncpg.Connection]:
     """The request's only transaction; it commits when the endpoint returns, before the response."""
     pool = get_pool(request)
-    async with pool.acquire() as conn, conn.transaction():
+    async with connection(pool) as conn, conn.transaction():
         yield conn
 
 

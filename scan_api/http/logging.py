@@ -65,8 +65,8 @@ class RequestIdMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        incoming = dict(scope.get("headers") or []).get(REQUEST_ID_HEADER.encode(), b"").decode(
-            "latin-1"
+        incoming = (
+            dict(scope.get("headers") or []).get(REQUEST_ID_HEADER.encode(), b"").decode("latin-1")
         )
         request_id = incoming if _SAFE_INCOMING_ID.fullmatch(incoming) else uuid.uuid4().hex
         token = request_id_var.set(request_id)

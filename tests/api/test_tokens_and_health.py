@@ -23,13 +23,15 @@ def test_probes(client: TestClient) -> None:
 def test_request_id_is_returned_and_echoed(client: TestClient) -> None:
     generated = client.get("/healthz").headers["x-request-id"]
     assert len(generated) == 32
-    assert client.get("/healthz", headers={"X-Request-ID": "abc-123"}).headers[
-        "x-request-id"
-    ] == "abc-123"
+    assert (
+        client.get("/healthz", headers={"X-Request-ID": "abc-123"}).headers["x-request-id"]
+        == "abc-123"
+    )
     # An unsafe incoming id is replaced, not reflected.
-    assert client.get("/healthz", headers={"X-Request-ID": "a b<c>"}).headers[
-        "x-request-id"
-    ] != "a b<c>"
+    assert (
+        client.get("/healthz", headers={"X-Request-ID": "a b<c>"}).headers["x-request-id"]
+        != "a b<c>"
+    )
 
 
 def test_framework_errors_are_problems(client: TestClient, admin_headers: dict[str, str]) -> None:
@@ -75,9 +77,7 @@ def test_missing_malformed_and_unknown_tokens_are_401(client: TestClient) -> Non
         assert response.headers["www-authenticate"] == "Bearer"
 
 
-def test_token_lifecycle(
-    client: TestClient, admin_headers: dict[str, str], db: SyncDb
-) -> None:
+def test_token_lifecycle(client: TestClient, admin_headers: dict[str, str], db: SyncDb) -> None:
     created = client.post(
         "/v1/tokens", json={"role": "compliance", "name": "alice"}, headers=admin_headers
     )

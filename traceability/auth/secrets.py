@@ -1,4 +1,4 @@
-"""Token format: `st_<id hex>_<secret>`; only sha256(secret) is stored, compared in constant time."""
+"""Token format `st_<id hex>_<secret>`: only sha256(secret) is stored, constant-time compared."""
 
 from __future__ import annotations
 

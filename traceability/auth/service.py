@@ -67,6 +67,6 @@ async def authenticate(conn: asyncpg.Connection, bearer: str) -> Principal:
 
 
 async def revoke(conn: asyncpg.Connection, token_id: uuid.UUID) -> None:
-    if not await repository.revoke_token(conn, token_id):
-        if not await repository.token_exists(conn, token_id):
-            raise NotFound(f"token {token_id} does not exist")
+    revoked_now = await repository.revoke_token(conn, token_id)
+    if not revoked_now and not await repository.token_exists(conn, token_id):
+        raise NotFound(f"token {token_id} does not exist")

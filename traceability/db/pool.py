@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import cast
+
 import asyncpg
 import orjson
+from asyncpg import Connection
 
 
 async def _init_connection(conn: asyncpg.Connection) -> None:
@@ -32,3 +37,10 @@ async def create_pool(dsn: str, min_size: int = 2, max_size: int = 20) -> asyncp
     )
     assert pool is not None
     return pool
+
+
+@asynccontextmanager
+async def connection(pool: asyncpg.Pool, wait_s: float | None = None) -> AsyncIterator[Connection]:
+    """A pooled connection, typed as a plain Connection (the proxy forwards every method)."""
+    async with pool.acquire(timeout=wait_s) as proxy:
+        yield cast(Connection, proxy)

@@ -12,7 +12,7 @@ import asyncpg
 from traceability.config import Settings
 from traceability.db.embedded import resolve_database_url, stop_embedded
 from traceability.db.migrate import apply_migrations
-from traceability.db.pool import create_pool
+from traceability.db.pool import connection, create_pool
 
 T = TypeVar("T")
 
@@ -34,7 +34,7 @@ def run_with_connection(dsn: str, work: Callable[[asyncpg.Connection], Awaitable
     async def main() -> T:
         pool = await create_pool(dsn, 1, 2)
         try:
-            async with pool.acquire() as conn:
+            async with connection(pool) as conn:
                 await apply_migrations(conn)
                 async with conn.transaction():
                     return await work(conn)

@@ -1,0 +1,1 @@
+"""Geometry helpers: territory validation and point-in-territory tests."""

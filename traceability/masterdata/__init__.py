@@ -1,0 +1,1 @@
+"""Master data: products, parties, territories, sales authorizations, sanctions."""
