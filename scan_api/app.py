@@ -7,8 +7,13 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import asyncpg
 from fastapi import FastAPI
 
+from codegen.issuing import make_signing_pool
+from codegen.keystore import KeyStore, ensure_base_keys
+from codegen.masterkey import load_master_key
+from codegen.router import router as codes_router
 from scan_api import health
 from scan_api.http.limits import BodySizeLimitMiddleware
 from scan_api.http.logging import RequestIdMiddleware, configure_logging
@@ -17,12 +22,23 @@ from traceability.auth.router import router as tokens_router
 from traceability.config import Settings, load_settings
 from traceability.db.embedded import resolve_database_url, stop_embedded
 from traceability.db.migrate import apply_migrations
-from traceability.db.pool import create_pool
+from traceability.db.pool import connection, create_pool
 from traceability.masterdata.router import router as masterdata_router
 
 log = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 1024 * 1024
+
+
+async def _prepare_database(pool: asyncpg.Pool, settings: Settings) -> KeyStore:
+    """Migrations, then the signing keys (created on first start) loaded into memory."""
+    store = KeyStore(load_master_key(settings.master_key, settings.data_dir))
+    async with connection(pool) as conn:
+        await apply_migrations(conn)
+        async with conn.transaction():
+            await ensure_base_keys(conn, store.master_key)
+        await store.refresh(conn, force=True)
+    return store
 
 
 def create_app(settings: Settings | None = None, dsn: str | None = None) -> FastAPI:
@@ -37,10 +53,12 @@ def create_app(settings: Settings | None = None, dsn: str | None = None) -> Fast
             url, server = resolve_database_url(active.database_url, active.pg_data_dir)
         app.state.pool = pool = await create_pool(url, active.db_pool_min, active.db_pool_max)
         try:
-            async with pool.acquire() as conn:
-                await apply_migrations(conn)
+            app.state.keystore = await _prepare_database(pool, active)
+            app.state.signing_pool = make_signing_pool()
             yield
         finally:
+            if getattr(app.state, "signing_pool", None) is not None:
+                app.state.signing_pool.shutdown(cancel_futures=True)
             await pool.close()
             if server is not None:
                 stop_embedded(server)
@@ -57,6 +75,7 @@ def create_app(settings: Settings | None = None, dsn: str | None = None) -> Fast
     app.include_router(health.router)
     app.include_router(tokens_router)
     app.include_router(masterdata_router)
+    app.include_router(codes_router)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=MAX_BODY_BYTES)
     app.add_middleware(RequestIdMiddleware)
     return app

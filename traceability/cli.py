@@ -1,4 +1,4 @@
-"""The `sealtrace` command line: serve, migrate, tokens (codes, keys and the simulator join later)."""
+"""The `sealtrace` command line: serve, migrate, tokens, keys, batches, codes, verify."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from codegen import cli as codegen_cli
 from traceability.auth import service as auth_service
 from traceability.auth.bootstrap import first_admin_token
 from traceability.auth.models import Role
@@ -18,6 +19,10 @@ from traceability.db.runtime import database_url, run_with_connection
 app = typer.Typer(help="Sealtrace: signed item codes, custody scans and a diversion risk engine.")
 token_app = typer.Typer(help="Access tokens.")
 app.add_typer(token_app, name="token")
+app.add_typer(codegen_cli.keys_app, name="keys")
+app.add_typer(codegen_cli.batches_app, name="batches")
+app.add_typer(codegen_cli.codes_app, name="codes")
+app.command()(codegen_cli.verify)
 err = Console(stderr=True)
 
 

@@ -1,0 +1,53 @@
+"""API types of code issuing."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from codegen.models import Level
+from traceability.identifiers import CLIENT_ID_PATTERN
+
+
+class BatchCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    gtin: Annotated[str, Field(min_length=1, max_length=14)]
+    lot: Annotated[str, Field(min_length=1, max_length=20)]
+    level: Level = Level.ITEM
+    count: Annotated[int, Field(ge=1, le=1_000_000, strict=True)]
+    expiry: date | None = None
+    plant_id: Annotated[
+        str | None,
+        Field(
+            pattern=CLIENT_ID_PATTERN,
+            description="Admin tokens name the issuing plant; line tokens use their own.",
+        ),
+    ] = None
+
+
+class BatchOut(BaseModel):
+    batch_id: uuid.UUID
+    gtin: str
+    lot: str
+    level: Level
+    count: int
+    expiry: date | None
+    plant_id: str
+    created_at: datetime
+    revoked: bool = False
+
+
+class PublicKey(BaseModel):
+    kid: str
+    alg: str
+    public_key: str
+    status: str
+    not_before: datetime
+    not_after: datetime | None = None
+
+
+class KeysDocument(BaseModel):
+    keys: list[PublicKey]

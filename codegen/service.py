@@ -1,0 +1,280 @@
+"""Use cases of code issuing: batches, streaming, online verification, revocation."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import uuid
+from collections import deque
+from collections.abc import AsyncIterator, Awaitable, Callable
+from concurrent.futures import Executor
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import asyncpg
+import orjson
+
+from codegen import repository
+from codegen.identity import IdentityError, parse_code, validate_lot
+from codegen.issuing import CHUNK, INLINE_LIMIT, RawKeys, sign_containers, sign_items
+from codegen.keystore import KeyStore, ensure_key
+from codegen.models import MAX_BATCH, Batch, Level
+from codegen.payload import Layer, MalformedPayload, parse_payload
+from codegen.verify import VerificationResult, verify_payload
+from traceability.auth.models import Principal, Role
+from traceability.config import Settings
+from traceability.errors import Forbidden, InvalidInput, NotFound
+from traceability.identifiers import normalize_gtin
+
+Progress = Callable[[int], None]
+STREAM_PAGE = 5_000
+MAX_SERIAL_RETRIES = 5
+
+
+@dataclass(frozen=True, slots=True)
+class BatchRequest:
+    gtin: str
+    lot: str
+    level: Level
+    count: int
+    expiry: date | None
+    plant_id: str | None
+
+
+def _batch(row: asyncpg.Record) -> Batch:
+    return Batch(
+        id=row["id"],
+        gtin=row["gtin"],
+        lot=row["lot"],
+        level=Level(row["level"]),
+        count=row["count"],
+        expiry=row["expiry"],
+        plant_id=row["plant_id"],
+        created_at=row["created_at"],
+        revoked_at=row["revoked_at"],
+    )
+
+
+def _invalid(field: str, msg: str) -> InvalidInput:
+    return InvalidInput(f"{field}: {msg}", errors=[{"loc": ["body", field], "msg": msg}])
+
+
+async def _issuing_plant(
+    conn: asyncpg.Connection, principal: Principal, plant_id: str | None
+) -> str:
+    """A line token issues for its own plant only; an admin names the plant."""
+    if principal.role is Role.LINE:
+        if plant_id is not None and plant_id != principal.party_id:
+            raise Forbidden("a line token may only issue codes for its own plant")
+        assert principal.party_id is not None
+        return principal.party_id
+    if plant_id is None:
+        raise _invalid("plant_id", "required for an admin token")
+    if await repository.party_kind(conn, plant_id) != "plant":
+        raise _invalid("plant_id", f"{plant_id!r} is not a plant")
+    return plant_id
+
+
+async def _validated(conn: asyncpg.Connection, req: BatchRequest) -> tuple[str, str]:
+    if not 1 <= req.count <= MAX_BATCH:
+        raise _invalid("count", f"must be between 1 and {MAX_BATCH}")
+    try:
+        lot = validate_lot(req.lot)
+    except IdentityError as exc:
+        raise _invalid("lot", str(exc)) from exc
+    gtin = normalize_gtin(req.gtin)
+    if not await repository.product_exists(conn, gtin):
+        raise _invalid("gtin", f"product {gtin} is not registered")
+    return gtin, lot
+
+
+async def issue_batch(
+    conn: asyncpg.Connection,
+    store: KeyStore,
+    settings: Settings,
+    principal: Principal,
+    req: BatchRequest,
+    executor: Executor | None = None,
+    progress: Progress | None = None,
+) -> Batch:
+    gtin, lot = await _validated(conn, req)
+    plant_id = await _issuing_plant(conn, principal, req.plant_id)
+    await store.refresh(conn)
+    if not store.has_active(Layer.LINE, plant_id):
+        await ensure_key(conn, store.master_key, Layer.LINE, plant_id)
+        await store.refresh(conn, force=True)
+    keys = store.signing_keys(plant_id)
+    batch_id = uuid.uuid4()
+    kids = (keys.brand_kid, keys.service_kid, keys.line_kid)
+    row = await repository.insert_batch(
+        conn,
+        batch_id,
+        gtin,
+        lot,
+        req.level.value,
+        req.count,
+        req.expiry,
+        plant_id,
+        kids,
+        principal.actor,
+    )
+    raw = RawKeys.of(keys)
+    host = settings.resolver_host
+    if req.level is Level.ITEM:
+        make = _item_chunks(host, raw, gtin, lot)
+    else:
+        first = await repository.allocate_sscc_refs(
+            conn, settings.gs1_company_prefix, settings.sscc_extension_digit, req.count
+        )
+        make = _container_chunks(host, raw, settings, first)
+    await _sign_and_store(conn, batch_id, req.count, make, executor, progress)
+    return _batch(row)
+
+
+# A chunk maker: (start offset, size) -> (function, args) run inline or on a worker.
+ChunkMaker = Callable[[int, int], tuple[Callable[..., list[tuple[str, str, str]]], tuple[Any, ...]]]
+
+
+def _item_chunks(host: str, raw: RawKeys, gtin: str, lot: str) -> ChunkMaker:
+    return lambda _start, size: (sign_items, (host, raw, gtin, lot, size))
+
+
+def _container_chunks(host: str, raw: RawKeys, settings: Settings, first: int) -> ChunkMaker:
+    ext, prefix = settings.sscc_extension_digit, settings.gs1_company_prefix
+    return lambda start, size: (sign_containers, (host, raw, ext, prefix, first + start, size))
+
+
+async def _sign_and_store(
+    conn: asyncpg.Connection,
+    batch_id: uuid.UUID,
+    count: int,
+    make: ChunkMaker,
+    executor: Executor | None,
+    progress: Progress | None,
+) -> None:
+    """Sign chunks on workers (a bounded window in flight) while COPYing finished ones."""
+    loop = asyncio.get_running_loop()
+    use_pool = executor is not None and count > INLINE_LIMIT
+
+    def submit(start: int) -> Awaitable[list[tuple[str, str, str]]]:
+        fn, args = make(start, min(CHUNK, count - start))
+        if use_pool:
+            return loop.run_in_executor(executor, fn, *args)
+        return asyncio.to_thread(fn, *args)
+
+    starts = deque(range(0, count, CHUNK))
+    window: deque[tuple[int, Awaitable[list[tuple[str, str, str]]]]] = deque()
+    done = 0
+    while starts or window:
+        while starts and len(window) < 4:
+            start = starts.popleft()
+            window.append((start, asyncio.ensure_future(submit(start))))
+        start, pending = window.popleft()
+        await _store_chunk(conn, batch_id, start, await pending, functools.partial(submit, start))
+        done += min(CHUNK, count - start)
+        if progress is not None:
+            progress(done)
+
+
+async def _store_chunk(
+    conn: asyncpg.Connection,
+    batch_id: uuid.UUID,
+    start: int,
+    signed: list[tuple[str, str, str]],
+    resign: Callable[[], Awaitable[list[tuple[str, str, str]]]],
+) -> None:
+    """COPY one chunk in a savepoint; a serial collision re-draws the chunk, never reuses it."""
+    for _ in range(MAX_SERIAL_RETRIES):
+        rows = [(c, batch_id, start + i, s, p) for i, (c, s, p) in enumerate(signed)]
+        try:
+            async with conn.transaction():
+                await repository.copy_codes(conn, rows)
+            return
+        except asyncpg.UniqueViolationError:
+            signed = await resign()
+    raise RuntimeError("serial collisions kept recurring; is the random source broken?")
+
+
+async def visible_batch(
+    conn: asyncpg.Connection, principal: Principal, batch_id: uuid.UUID
+) -> Batch:
+    row = await repository.get_batch(conn, batch_id)
+    if row is None or (principal.role is Role.LINE and row["plant_id"] != principal.party_id):
+        raise NotFound(f"batch {batch_id} does not exist")
+    return _batch(row)
+
+
+async def stream_codes(pool: asyncpg.Pool, batch_id: uuid.UUID) -> AsyncIterator[bytes]:
+    """NDJSON lines, page by page (keyset on seq): memory stays flat for a million codes."""
+    after = -1
+    while True:
+        rows = await repository.codes_page(pool, batch_id, after, STREAM_PAGE)
+        if not rows:
+            return
+        yield b"".join(
+            orjson.dumps({"code": r["code"], "payload": r["payload"]}) + b"\n" for r in rows
+        )
+        after = rows[-1]["seq"]
+
+
+def code_from_reference(reference: str) -> str:
+    """`{code}` path values: a canonical code, or the (URL-decoded) payload itself."""
+    if reference.startswith(("https://", "http://")):
+        try:
+            return parse_payload(reference).code
+        except MalformedPayload as exc:
+            raise NotFound("no such code") from exc
+    try:
+        return parse_code(reference).code
+    except IdentityError as exc:
+        raise NotFound("no such code") from exc
+
+
+async def payload_of(conn: asyncpg.Connection, principal: Principal, reference: str) -> str:
+    row = await repository.code_with_batch(conn, code_from_reference(reference))
+    if row is None or (principal.role is Role.LINE and row["plant_id"] != principal.party_id):
+        raise NotFound("no such code")
+    return str(row["payload"])
+
+
+async def verify_online(
+    conn: asyncpg.Connection, store: KeyStore, payload: str
+) -> tuple[VerificationResult, asyncpg.Record | None]:
+    """All three layers, plus: is the code ours, and is its batch revoked?"""
+    await store.refresh(conn)
+    try:
+        code = parse_payload(payload).code
+    except MalformedPayload:
+        return verify_payload(payload, store.keyring), None
+    row = await repository.code_with_batch(conn, code)
+    lookup = {} if row is None else {code: str(row["batch_id"])}
+    revoked = set() if row is None or row["batch_revoked_at"] is None else {str(row["batch_id"])}
+    return verify_payload(payload, store.keyring, batch_lookup=lookup, revoked_batches=revoked), row
+
+
+async def revoke_batch(conn: asyncpg.Connection, batch_id: uuid.UUID, reason: str) -> None:
+    revoked_now = await repository.revoke_batch(conn, batch_id, reason)
+    if not revoked_now and await repository.get_batch(conn, batch_id) is None:
+        raise NotFound(f"batch {batch_id} does not exist")
+
+
+def keys_document(store: KeyStore) -> dict[str, Any]:
+    """The public brand keys for offline verification (keys.json)."""
+    from codegen.keys_crypto import public_key_b64
+
+    keys = []
+    for key in store.keys:
+        if key.layer is not Layer.BRAND or key.public_raw is None:
+            continue
+        entry: dict[str, Any] = {
+            "kid": key.kid,
+            "alg": "Ed25519",
+            "public_key": public_key_b64(key.public_raw),
+            "status": key.status.value,
+            "not_before": key.not_before.isoformat(),
+        }
+        if key.not_after is not None:
+            entry["not_after"] = key.not_after.isoformat()
+        keys.append(entry)
+    return {"keys": keys}

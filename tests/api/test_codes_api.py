@@ -1,0 +1,218 @@
+"""Code batches end to end: issue, stream, QR decode, keys.json, rotation, revocation."""
+
+from __future__ import annotations
+
+import io
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from urllib.parse import quote
+
+import orjson
+import pytest
+import zxingcpp
+from PIL import Image
+from starlette.testclient import TestClient
+
+from codegen.verify import Keyring, verify_offline
+from tests.pg import SyncDb
+
+GTIN = "5901234123457"
+PLANT = "plant-a"
+
+
+@pytest.fixture(scope="module")
+def world(client: TestClient, admin_headers: dict[str, str]) -> None:
+    for path, body in (
+        (f"/v1/products/{GTIN}", {"name": "Tea", "unit_value": "12.50", "currency": "CNY"}),
+        (
+            f"/v1/parties/{PLANT}",
+            {"kind": "plant", "name": "A", "location": {"lat": 31, "lon": 121}},
+        ),
+        (
+            "/v1/parties/plant-b",
+            {"kind": "plant", "name": "B", "location": {"lat": 30, "lon": 120}},
+        ),
+        (
+            "/v1/parties/dealer-x",
+            {"kind": "dealer", "name": "X", "location": {"lat": 30, "lon": 120}},
+        ),
+    ):
+        assert client.put(path, json=body, headers=admin_headers).status_code in (200, 201)
+
+
+@pytest.fixture(scope="module")
+def line_headers(world: None, make_token: Callable[..., dict[str, str]]) -> dict[str, str]:
+    return make_token("line", PLANT)
+
+
+def issue(client: TestClient, headers: dict[str, str], **body: object) -> dict[str, object]:
+    response = client.post(
+        "/v1/code-batches",
+        json={"gtin": GTIN, "lot": "L2026A", "count": 25, **body},
+        headers=headers,
+    )
+    assert response.status_code == 201, response.text
+    result: dict[str, object] = response.json()
+    return result
+
+
+def stream(client: TestClient, headers: dict[str, str], batch_id: object) -> list[dict[str, str]]:
+    response = client.get(f"/v1/code-batches/{batch_id}/codes", headers=headers)
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("application/x-ndjson")
+    return [orjson.loads(line) for line in response.content.splitlines()]
+
+
+def public_keyring(client: TestClient) -> Keyring:
+    return Keyring.from_keys_json(client.get("/.well-known/sealtrace/keys.json").json())
+
+
+def test_issue_stream_and_verify_offline(
+    client: TestClient, line_headers: dict[str, str], db: SyncDb
+) -> None:
+    batch = issue(client, line_headers, expiry="2027-06-30")
+    assert batch["plant_id"] == PLANT and batch["count"] == 25 and batch["level"] == "item"
+    codes = stream(client, line_headers, batch["batch_id"])
+    assert len(codes) == 25 and len({c["code"] for c in codes}) == 25
+    keyring = public_keyring(client)
+    for entry in codes:
+        assert entry["code"].startswith("sgtin:05901234123457:L2026A:")
+        assert verify_offline(entry["payload"], keyring).ok
+    stored = db.fetchval("SELECT count(*) FROM codes WHERE batch_id = $1", batch["batch_id"])
+    assert stored == 25
+
+
+def test_case_and_pallet_codes_are_sscc(client: TestClient, line_headers: dict[str, str]) -> None:
+    batch = issue(client, line_headers, level="case", count=5)
+    codes = stream(client, line_headers, batch["batch_id"])
+    assert all(c["code"].startswith("sscc:") and "/00/" in c["payload"] for c in codes)
+    keyring = public_keyring(client)
+    assert all(verify_offline(c["payload"], keyring).ok for c in codes)
+
+
+def test_qr_png_and_svg_decode_to_the_payload(
+    client: TestClient, line_headers: dict[str, str]
+) -> None:
+    batch = issue(client, line_headers, count=2)
+    entry = stream(client, line_headers, batch["batch_id"])[0]
+    for ref in (entry["code"], quote(entry["payload"], safe="")):
+        png = client.get(f"/v1/codes/{ref}/qr.png", headers=line_headers)
+        assert png.status_code == 200 and png.headers["content-type"] == "image/png"
+        decoded = zxingcpp.read_barcodes(Image.open(io.BytesIO(png.content)))
+        assert [d.text for d in decoded] == [entry["payload"]]
+    svg = client.get(f"/v1/codes/{entry['code']}/qr.svg", headers=line_headers)
+    assert svg.status_code == 200 and svg.text.lstrip().startswith(("<?xml", "<svg"))
+    missing = client.get("/v1/codes/sgtin:05901234123457:L2026A:nope/qr.png", headers=line_headers)
+    assert missing.status_code == 404
+
+
+def test_bad_batches_are_refused_and_store_nothing(
+    client: TestClient,
+    line_headers: dict[str, str],
+    admin_headers: dict[str, str],
+    make_token: Callable[..., dict[str, str]],
+    db: SyncDb,
+) -> None:
+    outsiders = [make_token("compliance"), make_token("logistics", "dealer-x")]
+    before = db.counts()
+    cases = [
+        ({"count": 0}, 422),
+        ({"count": 1_000_001}, 422),
+        ({"count": "ten"}, 422),
+        ({"gtin": "5901234123458"}, 422),  # bad check digit
+        ({"gtin": "96385074"}, 422),  # valid GTIN, unknown product
+        ({"lot": "L" * 21}, 422),
+        ({"lot": "LOT 1"}, 422),
+        ({"lot": "lot/1"}, 422),
+        ({"expiry": "next tuesday"}, 422),
+        ({"level": "crate"}, 422),
+        ({"plant_id": "plant-b"}, 403),  # a line token for another plant
+    ]
+    for change, status in cases:
+        body = {"gtin": GTIN, "lot": "L1", "count": 3, **change}
+        response = client.post("/v1/code-batches", json=body, headers=line_headers)
+        assert response.status_code == status, (change, response.text)
+        assert response.headers["content-type"] == "application/problem+json"
+    # An admin must name a plant; a dealer is not one.
+    for body in (
+        {"gtin": GTIN, "lot": "L1", "count": 1},
+        {"gtin": GTIN, "lot": "L1", "count": 1, "plant_id": "dealer-x"},
+    ):
+        assert client.post("/v1/code-batches", json=body, headers=admin_headers).status_code == 422
+    # Other roles may not issue.
+    for headers in outsiders:
+        body = {"gtin": GTIN, "lot": "L1", "count": 1}
+        assert client.post("/v1/code-batches", json=body, headers=headers).status_code == 403
+    assert db.counts() == before
+
+
+def test_other_plants_batches_are_invisible(
+    client: TestClient, line_headers: dict[str, str], make_token: Callable[..., dict[str, str]]
+) -> None:
+    batch = issue(client, line_headers, count=1)
+    other = make_token("line", "plant-b")
+    assert (
+        client.get(f"/v1/code-batches/{batch['batch_id']}/codes", headers=other).status_code == 404
+    )
+    entry = stream(client, line_headers, batch["batch_id"])[0]
+    assert client.get(f"/v1/codes/{entry['code']}/qr.png", headers=other).status_code == 404
+
+
+def _cli(settings_dir: Path, dsn: str, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {"DATABASE_URL": dsn, "SEALTRACE_DATA_DIR": str(settings_dir), "PATH": "/usr/bin:/bin"}
+    return subprocess.run(
+        [sys.executable, "-m", "traceability.cli", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_rotation_and_revocation_through_the_cli(
+    client: TestClient,
+    line_headers: dict[str, str],
+    module_dsn: str,
+    settings: object,
+    tmp_path: Path,
+) -> None:
+    data_dir = settings.data_dir  # type: ignore[attr-defined]
+    old = stream(client, line_headers, issue(client, line_headers, count=2)["batch_id"])[0]
+    rotated = _cli(data_dir, module_dsn, "keys", "rotate", "--layer", "brand")
+    assert rotated.returncode == 0, rotated.stderr
+    new_kid = rotated.stdout.split()[-1]
+    # The server notices the new key (keyring refresh) and issues with it.
+    import time
+
+    time.sleep(2.1)
+    new = stream(client, line_headers, issue(client, line_headers, count=2)["batch_id"])[0]
+    assert f"?k={new_kid}&" in new["payload"]
+    keys_path = tmp_path / "keys.json"
+    keys_path.write_bytes(client.get("/.well-known/sealtrace/keys.json").content)
+    statuses = {k["kid"]: k["status"] for k in orjson.loads(keys_path.read_bytes())["keys"]}
+    assert statuses[new_kid] == "active" and "retired" in statuses.values()
+    # Old codes keep verifying after rotation, offline with keys.json alone.
+    for entry in (old, new):
+        assert (
+            _cli(
+                data_dir, module_dsn, "verify", entry["payload"], "--keys", str(keys_path)
+            ).returncode
+            == 0
+        )
+    tampered = old["payload"][:-1] + ("A" if old["payload"][-1] != "A" else "B")
+    assert _cli(data_dir, module_dsn, "verify", tampered, "--keys", str(keys_path)).returncode == 1
+    # Revoking the old brand key fails the old codes only.
+    old_kid = old["payload"].split("?k=")[1].split("&")[0]
+    assert _cli(data_dir, module_dsn, "keys", "revoke", old_kid, "--layer", "brand").returncode == 0
+    keys_path.write_bytes(client.get("/.well-known/sealtrace/keys.json").content)
+    result = _cli(data_dir, module_dsn, "verify", old["payload"], "--keys", str(keys_path))
+    assert result.returncode == 1 and "revoked_key" in result.stdout
+    assert (
+        _cli(data_dir, module_dsn, "verify", new["payload"], "--keys", str(keys_path)).returncode
+        == 0
+    )
+    listing = _cli(data_dir, module_dsn, "keys", "list")
+    assert listing.returncode == 0 and "revoked" in listing.stdout

@@ -1,0 +1,121 @@
+from __future__ import annotations
+
+import base64
+import json
+
+import pytest
+from codegen_testkit import item, make_kit
+
+from codegen.keys_crypto import (
+    KeyWrapError,
+    decode_master_key,
+    decrypt_key_material,
+    encrypt_key_material,
+    generate_brand_keypair,
+    generate_kid,
+    generate_mac_secret,
+    generate_master_key,
+    load_private_key,
+    public_key_b64,
+    public_key_from_b64,
+)
+from codegen.payload import validate_kid
+from codegen.verify import Keyring, KeyStatus, Reason, verify_offline
+
+
+def test_brand_keypair_and_public_export() -> None:
+    kp = generate_brand_keypair()
+    assert len(kp.private_raw) == 32
+    assert len(kp.public_raw) == 32
+    priv = load_private_key(kp.private_raw)
+    text = public_key_b64(kp.public_raw)
+    assert len(text) == 43
+    assert "=" not in text
+    assert public_key_b64(priv) == text
+    assert public_key_b64(priv.public_key()) == text
+    assert public_key_from_b64(text).public_bytes_raw() == kp.public_raw
+    assert repr(kp.private_raw) not in repr(kp)
+    with pytest.raises(ValueError):
+        public_key_from_b64(text + "A")
+    with pytest.raises(ValueError):
+        public_key_from_b64(text[:-1] + "=")
+
+
+def test_secrets_and_kids() -> None:
+    a, b = generate_mac_secret(), generate_mac_secret()
+    assert len(a) == 32
+    assert a != b
+    assert len(generate_master_key()) == 32
+    for n in (1, 2, 3, 4):
+        assert validate_kid(generate_kid(n))
+    with pytest.raises(ValueError):
+        generate_kid(5)
+
+
+@pytest.mark.parametrize("layer", ["brand", "service", "line"])
+def test_aes_gcm_round_trip(layer: str) -> None:
+    master = generate_master_key()
+    secret = generate_brand_keypair().private_raw if layer == "brand" else generate_mac_secret()
+    blob = encrypt_key_material(master, secret, kid="K1", layer=layer)
+    assert secret not in blob
+    assert decrypt_key_material(master, blob, kid="K1", layer=layer) == secret
+    # Fresh nonce each time.
+    assert encrypt_key_material(master, secret, kid="K1", layer=layer) != blob
+
+
+def test_aes_gcm_tamper_and_swap_fail() -> None:
+    master = generate_master_key()
+    secret = generate_mac_secret()
+    blob = encrypt_key_material(master, secret, kid="K1", layer="service")
+    for i in range(len(blob)):
+        tampered = blob[:i] + bytes([blob[i] ^ 0x01]) + blob[i + 1 :]
+        with pytest.raises(KeyWrapError):
+            decrypt_key_material(master, tampered, kid="K1", layer="service")
+    with pytest.raises(KeyWrapError):
+        decrypt_key_material(master, blob, kid="K2", layer="service")  # row swap: other kid
+    with pytest.raises(KeyWrapError):
+        decrypt_key_material(master, blob, kid="K1", layer="line")  # other layer
+    with pytest.raises(KeyWrapError):
+        decrypt_key_material(generate_master_key(), blob, kid="K1", layer="service")
+    with pytest.raises(KeyWrapError):
+        decrypt_key_material(master, blob[:20], kid="K1", layer="service")
+    with pytest.raises(ValueError):
+        encrypt_key_material(b"short", secret, kid="K1", layer="service")
+    with pytest.raises(ValueError):
+        encrypt_key_material(master, secret, kid="K1", layer="other")
+
+
+def test_decode_master_key_forms() -> None:
+    raw = generate_master_key()
+    assert decode_master_key(raw.hex()) == raw
+    assert decode_master_key(base64.b64encode(raw).decode()) == raw
+    assert decode_master_key(base64.urlsafe_b64encode(raw).decode().rstrip("=") + "\n") == raw
+    for bad in ["", "zz", raw.hex()[:-2], base64.b64encode(raw[:31]).decode()]:
+        with pytest.raises(ValueError):
+            decode_master_key(bad)
+
+
+def test_keys_json_offline_keyring() -> None:
+    kit = make_kit()
+    doc = json.loads(
+        json.dumps(
+            {
+                "keys": [
+                    {
+                        "kid": kit.keys.brand_kid,
+                        "alg": "Ed25519",
+                        "public_key": public_key_b64(kit.brand_public_raw),
+                        "status": "retired",
+                        "not_before": "2026-01-01T00:00:00Z",
+                    }
+                ]
+            }
+        )
+    )
+    ring = Keyring.from_keys_json(doc)
+    payload = kit.signer.issue(item())
+    assert verify_offline(payload, ring).ok
+    doc["keys"][0]["status"] = KeyStatus.REVOKED.value
+    assert verify_offline(payload, Keyring.from_keys_json(doc)).reason is Reason.REVOKED_KEY
+    with pytest.raises(ValueError):
+        Keyring.from_keys_json({"keys": [{"kid": "x", "alg": "RS256", "public_key": "AA"}]})
