@@ -73,7 +73,7 @@ async def get_batch(batch_id: uuid.UUID, conn: Tx, principal: Reader) -> BatchOu
     responses={200: {"content": {"application/x-ndjson": {}}}},
 )
 async def batch_codes(
-    batch_id: uuid.UUID, conn: Tx, principal: LineOrAdmin, request: Request
+    batch_id: uuid.UUID, conn: Tx, principal: Reader, request: Request
 ) -> StreamingResponse:
     """One `{"code", "payload"}` per line, streamed page by page from the database."""
     await service.visible_batch(conn, principal, batch_id)

