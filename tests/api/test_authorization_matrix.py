@@ -75,7 +75,7 @@ SANCTIONS = {"admin": OK, "compliance": OK, "line": 403, "logistics": 403}
 CODE_READS = {"admin": OK, "compliance": OK, "line": OK, "logistics": 403}
 PUBLIC = {"admin": OK, "compliance": OK, "line": OK, "logistics": OK, "none": OK, "revoked": OK}
 
-# (method, route path) -> (how to call it, expected status per role; none/revoked → 401 unless named)
+# (method, path) -> (how to call it, status per role; none and revoked get 401 unless named)
 MATRIX: dict[tuple[str, str], tuple[Call, dict[str, object]]] = {
     ("GET", "/healthz"): (lambda c, h: c.client.get("/healthz", headers=h), PUBLIC),
     ("GET", "/readyz"): (lambda c, h: c.client.get("/readyz", headers=h), PUBLIC),
