@@ -10,13 +10,9 @@ from __future__ import annotations
 import argparse
 import io
 import struct
-import sys
 import time
 import zlib
 from collections.abc import Callable
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from codegen.identity import Sgtin, generate_serials
 from codegen.keys_crypto import (
