@@ -1,0 +1,1 @@
+"""Risk engine: pure rules over scan facts, alert de-duplication, the alert case workflow."""

@@ -1,0 +1,251 @@
+"""Consumer verification: verdict, reason codes, the message, and loyalty eligibility. Pure.
+
+Verdicts (reason codes are machine-readable, in the spirit of the EU medicines-verification
+alert codes):
+
+- counterfeit: `malformed_payload`, `unknown_code`, `bad_signature`, `revoked_key`,
+  `revoked_batch` — the code was never issued by the brand, or its key/batch is revoked.
+- suspicious: `never_commissioned` (a leaked code), `verified_elsewhere` (other consumers
+  checked this code far away), `too_many_checks` (more distinct checkers than one item gets).
+- genuine: everything else. `expired` is added as information; it does not make a product
+  fake.
+
+Checks by the same consumer/device (or one anonymous session) are one checker: a consumer
+scanning again at home never turns an item suspicious.
+
+Loyalty: points for the first genuine verification of a commissioned item, once per code,
+to an identified consumer (`consumer_id`), after the inner code when the product requires
+it; nobody else may have checked the code before (a used cap sold on to a fraud ring earns
+nothing). Harvesters stop earning: more than `max_claims_per_day` claims a day, or claims
+from more than `max_regions` regions within `region_window`.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from risk_engine.evidence import Witness, witnesses
+from risk_engine.models import Checkpoint, CodeFacts, CodeStatus, ScanFact, SignatureCheck
+from risk_engine.rules.clone import count_places
+from risk_engine.thresholds import RiskThresholds
+
+
+class Verdict(enum.StrEnum):
+    GENUINE = "genuine"
+    SUSPICIOUS = "suspicious"
+    COUNTERFEIT = "counterfeit"
+
+
+class Reason(enum.StrEnum):
+    MALFORMED_PAYLOAD = "malformed_payload"
+    UNKNOWN_CODE = "unknown_code"
+    BAD_SIGNATURE = "bad_signature"
+    REVOKED_KEY = "revoked_key"
+    REVOKED_BATCH = "revoked_batch"
+    NEVER_COMMISSIONED = "never_commissioned"
+    VERIFIED_ELSEWHERE = "verified_elsewhere"
+    TOO_MANY_CHECKS = "too_many_checks"
+    EXPIRED = "expired"
+
+
+class LoyaltyReason(enum.StrEnum):
+    """Why a verification earned no points."""
+
+    NOT_GENUINE = "not_genuine"
+    NO_CONSUMER = "no_consumer"
+    ALREADY_CLAIMED = "already_claimed"
+    NOT_FIRST_VERIFICATION = "not_first_verification"
+    INNER_CODE_REQUIRED = "inner_code_required"
+    INNER_CODE_WRONG = "inner_code_wrong"
+    DAILY_LIMIT = "daily_limit"
+    TOO_MANY_REGIONS = "too_many_regions"
+
+
+_COUNTERFEIT = {
+    SignatureCheck.MALFORMED: Reason.MALFORMED_PAYLOAD,
+    SignatureCheck.UNKNOWN_CODE: Reason.UNKNOWN_CODE,
+    SignatureCheck.BAD_SIGNATURE: Reason.BAD_SIGNATURE,
+    SignatureCheck.REVOKED_KEY: Reason.REVOKED_KEY,
+    SignatureCheck.REVOKED_BATCH: Reason.REVOKED_BATCH,
+}
+
+_COUNTERFEIT_TEXT = {
+    Reason.MALFORMED_PAYLOAD: "This is not a code of the brand.",
+    Reason.UNKNOWN_CODE: "This code was never issued by the brand.",
+    Reason.BAD_SIGNATURE: "This code's security signature is wrong: it was altered or forged.",
+    Reason.REVOKED_KEY: "This code was signed with a withdrawn key.",
+    Reason.REVOKED_BATCH: "This code belongs to a withdrawn batch.",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class LoyaltyPolicy:
+    points_per_item: int = 10
+    """Points for one eligible verification."""
+    max_claims_per_day: int = 20
+    """A household does not open 20 items a day; harvested code lists do."""
+    max_regions: int = 3
+    """Distinct regions one consumer may claim from within `region_window` (home, work, trip)."""
+    region_window: timedelta = timedelta(days=30)
+    first_verification_only: bool = True
+    """Only a code nobody else checked before pays (blocks used caps sold on)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimHistory:
+    """What the service knows about claims, for the loyalty decision."""
+
+    code_already_claimed: bool = False  # points were already paid for this code, to anyone
+    consumer_claims_today: int = 0  # claims by this consumer on the check's (local) date
+    consumer_regions: frozenset[str] = frozenset()  # regions claimed from in the region window
+
+
+@dataclass(frozen=True, slots=True)
+class LoyaltyDecision:
+    eligible: bool
+    points: int
+    reason: LoyaltyReason | None  # None when eligible
+
+
+@dataclass(frozen=True, slots=True)
+class VerificationResult:
+    verdict: Verdict
+    reasons: tuple[Reason, ...]
+    verification_count: int  # every check, this one included
+    distinct_checkers: int  # consumers/devices/sessions, this one included
+    first_verified_at: datetime
+    first_verified_place: str | None
+    message: str
+    loyalty: LoyaltyDecision
+
+
+@dataclass(frozen=True, slots=True)
+class VerificationInput:
+    check: ScanFact  # this consumer_verify event
+    signature: SignatureCheck
+    facts: CodeFacts | None  # None: unknown code
+    expiry: date | None = None
+    region: str | None = None  # where this check is (territory id or area cell)
+    inner_code_required: bool = False
+    inner_code_ok: bool | None = None  # None: no inner code sent
+    claims: ClaimHistory = ClaimHistory()
+    places: Mapping[str, str] = field(default_factory=dict)  # event id -> place name
+
+
+def verify(
+    request: VerificationInput,
+    thresholds: RiskThresholds | None = None,
+    policy: LoyaltyPolicy | None = None,
+) -> VerificationResult:
+    t = thresholds or RiskThresholds()
+    p = policy or LoyaltyPolicy()
+    check, facts = request.check, request.facts
+    prior = (
+        [
+            e
+            for e in facts.history
+            if e.checkpoint is Checkpoint.CONSUMER_VERIFY and e.event_id != check.event_id
+        ]
+        if facts
+        else []
+    )
+    checks = sorted([*prior, check], key=lambda e: (e.scanned_at, e.event_id))
+    found = witnesses(checks, t)
+    first = checks[0]
+    verdict, reasons = _judge(request, found, t)
+    if request.expiry is not None and check.scanned_at.date() > request.expiry:
+        reasons = (*reasons, Reason.EXPIRED)
+    place = request.places.get(first.event_id)
+    loyalty = _loyalty(request, verdict, prior, p)
+    message = _message(verdict, reasons, len(checks), first.scanned_at, place, request.expiry)
+    return VerificationResult(
+        verdict=verdict,
+        reasons=reasons,
+        verification_count=len(checks),
+        distinct_checkers=len(found),
+        first_verified_at=first.scanned_at,
+        first_verified_place=place,
+        message=message,
+        loyalty=loyalty,
+    )
+
+
+def _judge(
+    request: VerificationInput, found: list[Witness], t: RiskThresholds
+) -> tuple[Verdict, tuple[Reason, ...]]:
+    if request.signature is not SignatureCheck.VALID:
+        return Verdict.COUNTERFEIT, (_COUNTERFEIT[request.signature],)
+    facts = request.facts
+    if facts is None:
+        return Verdict.COUNTERFEIT, (Reason.UNKNOWN_CODE,)
+    reasons: list[Reason] = []
+    if facts.status is CodeStatus.ISSUED:
+        reasons.append(Reason.NEVER_COMMISSIONED)
+    if count_places(found, t) >= 2:
+        reasons.append(Reason.VERIFIED_ELSEWHERE)
+    if len(found) >= t.clone_max_witnesses:
+        reasons.append(Reason.TOO_MANY_CHECKS)
+    if reasons:
+        return Verdict.SUSPICIOUS, tuple(reasons)
+    return Verdict.GENUINE, ()
+
+
+def _loyalty(
+    request: VerificationInput, verdict: Verdict, prior: list[ScanFact], p: LoyaltyPolicy
+) -> LoyaltyDecision:
+    def no(reason: LoyaltyReason) -> LoyaltyDecision:
+        return LoyaltyDecision(False, 0, reason)
+
+    consumer = request.check.consumer_id
+    claims = request.claims
+    if verdict is not Verdict.GENUINE:
+        return no(LoyaltyReason.NOT_GENUINE)
+    if not consumer:
+        return no(LoyaltyReason.NO_CONSUMER)
+    if claims.code_already_claimed:
+        return no(LoyaltyReason.ALREADY_CLAIMED)
+    if p.first_verification_only and any(e.consumer_id != consumer for e in prior):
+        return no(LoyaltyReason.NOT_FIRST_VERIFICATION)
+    if request.inner_code_required and request.inner_code_ok is None:
+        return no(LoyaltyReason.INNER_CODE_REQUIRED)
+    if request.inner_code_required and not request.inner_code_ok:
+        return no(LoyaltyReason.INNER_CODE_WRONG)
+    if claims.consumer_claims_today >= p.max_claims_per_day:
+        return no(LoyaltyReason.DAILY_LIMIT)
+    regions = claims.consumer_regions | ({request.region} if request.region else set())
+    if len(regions) > p.max_regions:
+        return no(LoyaltyReason.TOO_MANY_REGIONS)
+    return LoyaltyDecision(True, p.points_per_item, None)
+
+
+def _message(
+    verdict: Verdict,
+    reasons: tuple[Reason, ...],
+    count: int,
+    first_at: datetime,
+    place: str | None,
+    expiry: date | None,
+) -> str:
+    where = f" in {place}" if place else ""
+    history = (
+        "This is the first check of this code."
+        if count == 1
+        else f"Checked {count} times, first on {first_at.date().isoformat()}{where}."
+    )
+    expired = ""
+    if expiry is not None and Reason.EXPIRED in reasons:
+        expired = f" Expired on {expiry.isoformat()}."
+    if verdict is Verdict.COUNTERFEIT:
+        return f"Counterfeit. {_COUNTERFEIT_TEXT[reasons[0]]} Do not use this product."
+    if verdict is Verdict.SUSPICIOUS:
+        why = {
+            Reason.NEVER_COMMISSIONED: "this code was never applied to a product at the plant",
+            Reason.VERIFIED_ELSEWHERE: "this code was also checked by others far from here",
+            Reason.TOO_MANY_CHECKS: "this code was checked by more people than one item could be",
+        }
+        detail = "; ".join(why[r] for r in reasons if r in why)
+        return f"Suspicious: {detail}. {history}{expired}"
+    return f"Genuine product. {history}{expired}"

@@ -1,0 +1,153 @@
+"""Shared evidence helpers: usable GPS fixes, consumer witnesses/sessions, area cells."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from geo.distance import haversine_m, min_separation_m
+from risk_engine.models import AlertDraft, AlertType, GeoFix, IncidentKey, ScanFact, Severity
+from risk_engine.thresholds import RiskThresholds
+
+
+def usable_fix(fix: GeoFix | None, thresholds: RiskThresholds) -> GeoFix | None:
+    """The fix if it can serve as location evidence (accuracy known or defaulted, not awful)."""
+    if fix is None or not (math.isfinite(fix.lat) and math.isfinite(fix.lon)):
+        return None
+    accuracy = fix.accuracy_m if fix.accuracy_m > 0 else thresholds.default_accuracy_m
+    if accuracy > thresholds.max_usable_accuracy_m:
+        return None
+    return GeoFix(fix.lat, fix.lon, accuracy)
+
+
+def registered_fix(fix: GeoFix | None, thresholds: RiskThresholds) -> GeoFix | None:
+    """A party's registered location, with at least the geocoding accuracy."""
+    if fix is None:
+        return None
+    return GeoFix(fix.lat, fix.lon, max(fix.accuracy_m, thresholds.registered_location_accuracy_m))
+
+
+def scan_fix(scan: ScanFact, thresholds: RiskThresholds) -> GeoFix | None:
+    """Where a scan happened: its GPS fix, else (staff scans) the party's registered place."""
+    fix = usable_fix(scan.location, thresholds)
+    if fix is not None or scan.party is None:
+        return fix
+    return registered_fix(scan.party.location, thresholds)
+
+
+def separation_m(a: GeoFix, b: GeoFix) -> float:
+    """Least distance between two fixes given their accuracy radii."""
+    return min_separation_m(haversine_m(a.lat, a.lon, b.lat, b.lon), a.accuracy_m, b.accuracy_m)
+
+
+def area_cell(lat: float, lon: float, cell_deg: float) -> str:
+    """A stable grid-cell name for grouping sightings, e.g. `cell:0.5:62:241`."""
+    return f"cell:{cell_deg:g}:{math.floor(lat / cell_deg)}:{math.floor(lon / cell_deg)}"
+
+
+@dataclass(frozen=True, slots=True)
+class Witness:
+    """One independent observer of a code: a consumer/device, or one anonymous session."""
+
+    key: str
+    checks: tuple[ScanFact, ...]
+    fix: GeoFix | None  # the first usable fix of the witness
+
+    @property
+    def event_ids(self) -> tuple[str, ...]:
+        return tuple(c.event_id for c in self.checks)
+
+
+def witnesses(checks: Sequence[ScanFact], thresholds: RiskThresholds) -> list[Witness]:
+    """Group consumer checks into independent witnesses, in order of first check.
+
+    Checks with the same `consumer_id` are one witness whenever they happened (the same
+    person checking again at home is no new evidence). Anonymous checks join an anonymous
+    session when within `session_window` of its last check and `session_radius_m` of its
+    first fix (or when either has no fix); otherwise they open a new session.
+    """
+    ordered = sorted(checks, key=lambda c: (c.scanned_at, c.event_id))
+    by_key: dict[str, list[ScanFact]] = {}
+    anonymous: list[list[ScanFact]] = []
+    order: list[str] = []
+    for check in ordered:
+        if check.consumer_id:
+            key = f"consumer:{check.consumer_id}"
+            if key not in by_key:
+                by_key[key] = []
+                order.append(key)
+            by_key[key].append(check)
+            continue
+        fix = usable_fix(check.location, thresholds)
+        for session in anonymous:
+            last = session[-1]
+            if check.scanned_at - last.scanned_at > thresholds.session_window:
+                continue
+            first_fix = _first_fix(session, thresholds)
+            if (
+                fix is None
+                or first_fix is None
+                or separation_m(fix, first_fix) <= (thresholds.session_radius_m)
+            ):
+                session.append(check)
+                break
+        else:
+            anonymous.append([check])
+            key = f"anonymous:{check.event_id}"
+            by_key[key] = anonymous[-1]
+            order.append(key)
+    return [Witness(key, tuple(by_key[key]), _first_fix(by_key[key], thresholds)) for key in order]
+
+
+def witness_of(check: ScanFact, found: Sequence[Witness]) -> Witness | None:
+    for witness in found:
+        if any(c.event_id == check.event_id for c in witness.checks):
+            return witness
+    return None
+
+
+def _first_fix(checks: Sequence[ScanFact], thresholds: RiskThresholds) -> GeoFix | None:
+    for check in checks:
+        fix = usable_fix(check.location, thresholds)
+        if fix is not None:
+            return fix
+    return None
+
+
+def new_draft(
+    type_: AlertType,
+    severity: Severity,
+    reason: str,
+    summary: str,
+    *,
+    at: datetime,
+    subject: str,
+    window: timedelta,
+    codes: Sequence[str],
+    event_ids: Sequence[str],
+    source: str | None = None,
+    observed_party_id: str | None = None,
+    location: GeoFix | None = None,
+    expected: Sequence[str] = (),
+    witnesses: frozenset[str] = frozenset(),
+) -> AlertDraft:
+    """An alert draft whose first and last evidence are both at `at`."""
+    return AlertDraft(
+        type=type_,
+        severity=severity,
+        reason=reason,
+        summary=summary,
+        key=IncidentKey(type_, source, subject),
+        first_seen=at,
+        last_seen=at,
+        window=window,
+        codes=tuple(dict.fromkeys(codes)),
+        evidence_event_ids=tuple(dict.fromkeys(event_ids)),
+        source_party_id=source,
+        observed_party_id=observed_party_id,
+        observed_location=location,
+        expected_territory_ids=tuple(expected),
+        witnesses=witnesses,
+    )

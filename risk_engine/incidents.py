@@ -1,0 +1,96 @@
+"""De-duplication: one incident, one alert, however many scans and items prove it.
+
+An incident is identified by its `IncidentKey` — (rule, named source party, subject) where
+the subject is the observed party (`party:<id>`), the area (`territory:<id>` or an area
+cell), the code (`code:<code>`), the issuing batch or the week — plus a sliding time window
+(`AlertDraft.window`, per rule): evidence joins an incident when it falls within `window` of
+the incident's first..last evidence. Later evidence is merged: codes, evidence event ids,
+expected territories and witnesses are unioned (first-seen order kept), severity is the
+maximum, and re-graded from the merged witnesses for consumer clusters.
+
+The service stores `incident_key` (`IncidentKey.as_str()`) on the alert and, for a new draft,
+looks for an alert with the same key that is not confirmed or dismissed and for which
+`continues(stored, draft)` holds; it merges into that one, else it opens a new alert.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import replace
+
+from risk_engine.models import AlertDraft, AlertType, Severity
+from risk_engine.rules.diversion import REASON_CONSUMER, cluster_severity
+from risk_engine.thresholds import RiskThresholds
+
+
+def continues(incident: AlertDraft, draft: AlertDraft) -> bool:
+    """Does `draft` belong to `incident` (same key, within the window of its evidence)?"""
+    if incident.key != draft.key:
+        return False
+    window = max(incident.window, draft.window)
+    return (
+        draft.first_seen <= incident.last_seen + window
+        and draft.last_seen >= incident.first_seen - window
+    )
+
+
+def regrade(draft: AlertDraft, thresholds: RiskThresholds) -> Severity:
+    """The severity the merged evidence supports (never lower than the draft's own)."""
+    severity = draft.severity
+    if draft.type is AlertType.DIVERSION and draft.reason == REASON_CONSUMER:
+        graded = cluster_severity(len(draft.witnesses), len(draft.codes), thresholds)
+        severity = Severity.highest((severity, graded))
+    return severity
+
+
+def merge(incident: AlertDraft, draft: AlertDraft, thresholds: RiskThresholds) -> AlertDraft:
+    """The incident with the draft's evidence added. Raises ValueError for another key."""
+    if incident.key != draft.key:
+        raise ValueError(f"cannot merge {draft.incident_key} into {incident.incident_key}")
+    stronger = draft.severity.rank > incident.severity.rank
+    merged = replace(
+        incident,
+        severity=Severity.highest((incident.severity, draft.severity)),
+        reason=draft.reason if stronger else incident.reason,
+        summary=draft.summary if stronger else incident.summary,
+        first_seen=min(incident.first_seen, draft.first_seen),
+        last_seen=max(incident.last_seen, draft.last_seen),
+        window=max(incident.window, draft.window),
+        codes=_union(incident.codes, draft.codes),
+        evidence_event_ids=_union(incident.evidence_event_ids, draft.evidence_event_ids),
+        observed_party_id=incident.observed_party_id or draft.observed_party_id,
+        observed_location=incident.observed_location or draft.observed_location,
+        expected_territory_ids=_union(
+            incident.expected_territory_ids, draft.expected_territory_ids
+        ),
+        witnesses=incident.witnesses | draft.witnesses,
+    )
+    graded = regrade(merged, thresholds)
+    if graded is not merged.severity:
+        merged = replace(merged, severity=graded, summary=_cluster_summary(merged, graded))
+    return merged
+
+
+def dedupe(drafts: Iterable[AlertDraft], thresholds: RiskThresholds) -> list[AlertDraft]:
+    """Merge drafts of the same incident (e.g. every item of one scanned case): one per incident."""
+    incidents: list[AlertDraft] = []
+    for draft in sorted(drafts, key=lambda d: (d.first_seen, d.incident_key)):
+        for i, incident in enumerate(incidents):
+            if continues(incident, draft):
+                incidents[i] = merge(incident, draft, thresholds)
+                break
+        else:
+            incidents.append(draft)
+    return incidents
+
+
+def _union(first: Sequence[str], second: Sequence[str]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys((*first, *second)))
+
+
+def _cluster_summary(draft: AlertDraft, severity: Severity) -> str:
+    return (
+        f"{len(draft.witnesses)} distinct consumers verified {len(draft.codes)} codes of "
+        f"{draft.source_party_id}'s goods in {draft.key.subject.split(':', 1)[-1]}, outside "
+        f"its territories ({', '.join(draft.expected_territory_ids)}): {severity.value}"
+    )

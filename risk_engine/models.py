@@ -1,0 +1,251 @@
+"""Facts the risk rules read and the alert drafts they write: frozen, pure, no I/O.
+
+The scan service loads these from the database (a code's events, custody, the custodians'
+territory authorizations) and hands them to the rules; the rules never fetch anything.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from geo.index import Match, Placement
+from risk_engine.thresholds import RiskThresholds as RiskThresholds  # re-exported
+from traceability.masterdata.models import PartyKind as PartyKind  # re-exported
+
+
+class Checkpoint(enum.StrEnum):
+    """The nine checkpoints (PRODUCT.md); the names are part of the public API."""
+
+    COMMISSION = "commission"
+    PACK = "pack"
+    WAREHOUSE_IN = "warehouse_in"
+    SHIP = "ship"
+    DEALER_RECEIVE = "dealer_receive"
+    DEALER_SHIP = "dealer_ship"
+    RETAIL_RECEIVE = "retail_receive"
+    RETAIL_SELL = "retail_sell"
+    CONSUMER_VERIFY = "consumer_verify"
+
+
+PLANT_CHECKPOINTS = frozenset(
+    {Checkpoint.COMMISSION, Checkpoint.PACK, Checkpoint.WAREHOUSE_IN, Checkpoint.SHIP}
+)
+"""Scans made at the plant, before the goods are in the market."""
+MARKET_CHECKPOINTS = frozenset(
+    {
+        Checkpoint.DEALER_RECEIVE,
+        Checkpoint.DEALER_SHIP,
+        Checkpoint.RETAIL_RECEIVE,
+        Checkpoint.RETAIL_SELL,
+        Checkpoint.CONSUMER_VERIFY,
+    }
+)
+"""Scans that show the item out in the market."""
+RECEIVE_OR_SELL = frozenset(
+    {Checkpoint.DEALER_RECEIVE, Checkpoint.RETAIL_RECEIVE, Checkpoint.RETAIL_SELL}
+)
+SHIP_CHECKPOINTS = frozenset({Checkpoint.SHIP, Checkpoint.DEALER_SHIP})
+
+
+class SignatureCheck(enum.StrEnum):
+    """Outcome of checking the payload's three integrity layers and the code registry."""
+
+    VALID = "valid"
+    MALFORMED = "malformed"  # not one of our payloads at all (any QR code)
+    BAD_SIGNATURE = "bad_signature"  # a layer fails: tampered or forged
+    UNKNOWN_CODE = "unknown_code"  # well-formed and signed, but never issued
+    REVOKED_KEY = "revoked_key"  # signed with a key that has been revoked
+    REVOKED_BATCH = "revoked_batch"  # the code's batch (or line) has been revoked
+
+
+class CodeStatus(enum.StrEnum):
+    ISSUED = "issued"  # generated for a batch, never reported printed on an item
+    COMMISSIONED = "commissioned"  # printed and applied to a real item
+
+
+class Severity(enum.StrEnum):
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+
+    @property
+    def rank(self) -> int:
+        return _SEVERITY_RANK[self]
+
+    @staticmethod
+    def highest(severities: Iterable[Severity]) -> Severity:
+        return max(severities, key=lambda s: s.rank, default=Severity.LOW)
+
+
+_SEVERITY_RANK = {Severity.LOW: 1, Severity.MEDIUM: 2, Severity.HIGH: 3}
+
+
+class AlertType(enum.StrEnum):
+    DIVERSION = "diversion"
+    COUNTERFEIT = "counterfeit"
+    CLONE = "clone"
+    IMPOSSIBLE_TRAVEL = "impossible_travel"
+    LEAKED_CODE = "leaked_code"
+    SEQUENCE = "sequence"
+    TURNOVER_SPIKE = "turnover_spike"
+
+
+@dataclass(frozen=True, slots=True)
+class GeoFix:
+    """A WGS84 position with its accuracy radius in metres (0 for a surveyed address)."""
+
+    lat: float
+    lon: float
+    accuracy_m: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class PartyRef:
+    """A party as the rules need it: kind, parent (a sub-dealer's dealer), registered place."""
+
+    id: str
+    kind: PartyKind
+    parent_id: str | None = None
+    location: GeoFix | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ScanFact:
+    """One scan (or consumer verification) of a code; container scans are passed per item."""
+
+    event_id: str
+    code: str
+    checkpoint: Checkpoint
+    scanned_at: datetime
+    party: PartyRef | None = None  # None for consumer verifications
+    to_party: PartyRef | None = None  # ship / dealer_ship destination
+    location: GeoFix | None = None  # the device's GPS fix, when it sent one
+    signature: SignatureCheck = SignatureCheck.VALID
+    consumer_id: str | None = None  # device/consumer id from the mini-app, if any
+    via: str | None = None  # the case/pallet code when the event was on a container
+
+    @property
+    def party_id(self) -> str | None:
+        return self.party.id if self.party else None
+
+    @property
+    def party_kind(self) -> PartyKind | None:
+        return self.party.kind if self.party else None
+
+    @property
+    def to_party_id(self) -> str | None:
+        return self.to_party.id if self.to_party else None
+
+    @property
+    def is_consumer(self) -> bool:
+        return self.checkpoint is Checkpoint.CONSUMER_VERIFY
+
+
+@dataclass(frozen=True, slots=True)
+class CustodyStep:
+    """One holder in the chain of custody, from the event that made it a custodian."""
+
+    party: PartyRef
+    since: datetime
+    event_id: str
+    checkpoint: Checkpoint  # commission, ship/dealer_ship (shipped toward it) or a receive
+
+
+@dataclass(frozen=True, slots=True)
+class Authorization:
+    """A party may sell in a territory: every product when `gtins` is None."""
+
+    party_id: str
+    territory_id: str
+    gtins: frozenset[str] | None = None
+
+    def covers(self, gtin: str) -> bool:
+        return self.gtins is None or gtin in self.gtins
+
+
+@dataclass(frozen=True, slots=True)
+class CodeFacts:
+    """What is known about one code before the scan being judged."""
+
+    code: str
+    gtin: str
+    lot: str
+    status: CodeStatus
+    issuing_plant_id: str | None = None
+    issuing_line_id: str | None = None
+    batch_id: str | None = None
+    custody: tuple[CustodyStep, ...] = ()  # ordered by `since`
+    authorizations: tuple[Authorization, ...] = ()  # of the custodians (and the scanning party)
+    history: tuple[ScanFact, ...] = ()  # earlier sightings, any order; the judged scan excluded
+
+    def territories_of(self, party_id: str) -> tuple[str, ...]:
+        """Territories where `party_id` may sell this code's product, sorted."""
+        return tuple(
+            sorted(
+                {
+                    a.territory_id
+                    for a in self.authorizations
+                    if a.party_id == party_id and a.covers(self.gtin)
+                }
+            )
+        )
+
+    def commissioned_at(self) -> datetime | None:
+        times = [e.scanned_at for e in self.history if e.checkpoint is Checkpoint.COMMISSION]
+        return min(times) if times else None
+
+
+class TerritoryLookup(Protocol):
+    """What the rules need from `geo.index.TerritoryIndex` (a test may pass a fake)."""
+
+    def classify(
+        self, lat: float, lon: float, accuracy_m: float, territory_ids: Iterable[str]
+    ) -> Placement: ...
+
+    def locate(self, lat: float, lon: float, accuracy_m: float = 0.0) -> list[Match]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class IncidentKey:
+    """Identifies one incident: rule, named source, what/where was observed.
+
+    The time part of the incident is a sliding window (`AlertDraft.window`): new evidence
+    joins an open alert with the same key whose last evidence is at most `window` older.
+    """
+
+    type: AlertType
+    source_party_id: str | None
+    subject: str  # observed party id, territory/area cell, code, batch or week
+
+    def as_str(self) -> str:
+        return f"{self.type.value}|{self.source_party_id or '-'}|{self.subject}"
+
+
+@dataclass(frozen=True, slots=True)
+class AlertDraft:
+    """An alert a rule wants raised (or merged into an open incident with the same key)."""
+
+    type: AlertType
+    severity: Severity
+    reason: str  # machine-readable sub-case, e.g. "ship_outside_territory"
+    summary: str
+    key: IncidentKey
+    first_seen: datetime
+    last_seen: datetime
+    window: timedelta
+    codes: tuple[str, ...] = ()
+    evidence_event_ids: tuple[str, ...] = ()
+    source_party_id: str | None = None
+    observed_party_id: str | None = None
+    observed_location: GeoFix | None = None
+    expected_territory_ids: tuple[str, ...] = ()
+    witnesses: frozenset[str] = field(default_factory=frozenset)
+    """Independent observers (consumers/devices) behind the evidence; merging counts them."""
+
+    @property
+    def incident_key(self) -> str:
+        return self.key.as_str()

@@ -1,0 +1,140 @@
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+from risk_factories import chain_a, facts, scan
+
+from risk_engine.consumer import (
+    ClaimHistory,
+    LoyaltyPolicy,
+    LoyaltyReason,
+    Reason,
+    Verdict,
+    VerificationInput,
+    verify,
+)
+from risk_engine.models import Checkpoint, CodeStatus, GeoFix, ScanFact, SignatureCheck
+
+SHANGHAI = GeoFix(31.23, 121.47, 30.0)
+BEIJING = GeoFix(39.9, 116.4, 30.0)
+DAY = timedelta(days=1)
+MIN = timedelta(minutes=1)
+
+
+def check(
+    consumer: str | None = "c1", at: timedelta = timedelta(0), fix: GeoFix | None = SHANGHAI
+) -> ScanFact:
+    return scan(Checkpoint.CONSUMER_VERIFY, at, fix=fix, consumer=consumer)
+
+
+def run(c: ScanFact, *history: ScanFact, **kw: object):  # type: ignore[no-untyped-def]
+    f = kw.pop("facts", facts(*chain_a(), history=history))
+    sig = kw.pop("signature", SignatureCheck.VALID)
+    return verify(VerificationInput(c, sig, f, **kw))  # type: ignore[arg-type]
+
+
+def test_first_genuine_check_earns_points() -> None:
+    r = run(check())
+    assert r.verdict is Verdict.GENUINE and r.reasons == ()
+    assert r.verification_count == 1 and r.distinct_checkers == 1
+    assert r.loyalty.eligible and r.loyalty.points == 10
+    assert r.message == "Genuine product. This is the first check of this code."
+
+
+def test_message_counts_checks_and_names_first_place() -> None:
+    first = check(at=-7 * DAY)
+    r = run(check(), first, check(at=-3 * DAY), places={first.event_id: "Shanghai"})
+    assert r.verdict is Verdict.GENUINE
+    assert r.verification_count == 3
+    assert r.distinct_checkers == 1  # the same consumer at home, three times
+    assert r.message == "Genuine product. Checked 3 times, first on 2026-11-13 in Shanghai."
+    assert r.first_verified_place == "Shanghai"
+
+
+@pytest.mark.parametrize(
+    ("signature", "reason"),
+    [
+        (SignatureCheck.MALFORMED, Reason.MALFORMED_PAYLOAD),
+        (SignatureCheck.UNKNOWN_CODE, Reason.UNKNOWN_CODE),
+        (SignatureCheck.BAD_SIGNATURE, Reason.BAD_SIGNATURE),
+        (SignatureCheck.REVOKED_KEY, Reason.REVOKED_KEY),
+        (SignatureCheck.REVOKED_BATCH, Reason.REVOKED_BATCH),
+    ],
+)
+def test_counterfeit_reasons(signature: SignatureCheck, reason: Reason) -> None:
+    r = run(check(), signature=signature)
+    assert (r.verdict, r.reasons) == (Verdict.COUNTERFEIT, (reason,))
+    assert r.message.startswith("Counterfeit.")
+    assert not r.loyalty.eligible and r.loyalty.reason is LoyaltyReason.NOT_GENUINE
+
+
+def test_unknown_code_without_facts_is_counterfeit() -> None:
+    r = run(check(), facts=None)
+    assert r.reasons == (Reason.UNKNOWN_CODE,)
+
+
+def test_never_commissioned_is_suspicious() -> None:
+    r = run(check(), facts=facts(status=CodeStatus.ISSUED))
+    assert (r.verdict, r.reasons) == (Verdict.SUSPICIOUS, (Reason.NEVER_COMMISSIONED,))
+    assert "never applied" in r.message
+
+
+def test_checked_by_others_far_away_is_suspicious_even_for_the_first_consumer() -> None:
+    far = check("c2", -DAY, BEIJING)
+    r = run(check("c1"), far)
+    assert (r.verdict, r.reasons) == (Verdict.SUSPICIOUS, (Reason.VERIFIED_ELSEWHERE,))
+    assert not r.loyalty.eligible
+
+
+def test_many_distinct_checkers_is_suspicious_but_repeats_are_not() -> None:
+    others = [check(f"c{i}", -i * DAY) for i in range(1, 5)]
+    assert run(check("c0"), *others).reasons == (Reason.TOO_MANY_CHECKS,)
+    mine = [check("c0", -i * MIN) for i in range(1, 30)]
+    assert run(check("c0"), *mine).verdict is Verdict.GENUINE
+    anonymous = [check(None, -i * MIN) for i in range(1, 10)]
+    assert run(check(None), *anonymous).verdict is Verdict.GENUINE
+
+
+def test_expired_is_reported_but_still_genuine() -> None:
+    r = run(check(), expiry=date(2026, 1, 1))
+    assert (r.verdict, r.reasons) == (Verdict.GENUINE, (Reason.EXPIRED,))
+    assert "Expired on 2026-01-01." in r.message
+
+
+@pytest.mark.parametrize(
+    ("kw", "history", "reason"),
+    [
+        ({"claims": ClaimHistory(code_already_claimed=True)}, (), LoyaltyReason.ALREADY_CLAIMED),
+        ({"inner_code_required": True}, (), LoyaltyReason.INNER_CODE_REQUIRED),
+        ({"inner_code_required": True, "inner_code_ok": False}, (), LoyaltyReason.INNER_CODE_WRONG),
+        ({"claims": ClaimHistory(consumer_claims_today=20)}, (), LoyaltyReason.DAILY_LIMIT),
+        (
+            {"claims": ClaimHistory(consumer_regions=frozenset({"a", "b", "c"})), "region": "d"},
+            (),
+            LoyaltyReason.TOO_MANY_REGIONS,
+        ),
+        ({}, ("other",), LoyaltyReason.NOT_FIRST_VERIFICATION),
+    ],
+)
+def test_loyalty_refusals(
+    kw: dict[str, object], history: tuple[str, ...], reason: LoyaltyReason
+) -> None:
+    prior = [check(h, -DAY) for h in history]
+    r = run(check("c1"), *prior, **kw)
+    assert r.verdict is Verdict.GENUINE
+    assert (r.loyalty.eligible, r.loyalty.points, r.loyalty.reason) == (False, 0, reason)
+
+
+def test_loyalty_successes() -> None:
+    assert run(check(), inner_code_required=True, inner_code_ok=True).loyalty.eligible
+    regions = ClaimHistory(consumer_regions=frozenset({"a", "b", "c"}))
+    assert run(check(), claims=regions, region="a").loyalty.eligible
+    assert run(check("c1"), check("c1", -MIN)).loyalty.eligible  # own earlier check
+    assert not run(check(None)).loyalty.eligible
+    lenient = LoyaltyPolicy(first_verification_only=False)
+    r = verify(
+        VerificationInput(check("c1"), SignatureCheck.VALID, facts(history=(check("c2", -DAY),))),
+        policy=lenient,
+    )
+    assert r.loyalty.eligible
