@@ -21,7 +21,7 @@ from codegen.issuing import CHUNK, INLINE_LIMIT, RawKeys, sign_containers, sign_
 from codegen.keystore import KeyStore, ensure_key
 from codegen.models import MAX_BATCH, Batch, Level
 from codegen.payload import Layer, MalformedPayload, parse_payload
-from codegen.verify import VerificationResult, verify_payload
+from codegen.verify import VerificationResult, verify_issued, verify_payload
 from traceability.auth.models import Principal, Role
 from traceability.config import Settings
 from traceability.errors import Forbidden, InvalidInput, NotFound
@@ -248,9 +248,20 @@ async def verify_online(
     except MalformedPayload:
         return verify_payload(payload, store.keyring), None
     row = await repository.code_with_batch(conn, code)
-    lookup = {} if row is None else {code: str(row["batch_id"])}
-    revoked = set() if row is None or row["batch_revoked_at"] is None else {str(row["batch_id"])}
-    return verify_payload(payload, store.keyring, batch_lookup=lookup, revoked_batches=revoked), row
+    return verify_known(store, payload, row), row
+
+
+def verify_known(store: KeyStore, payload: str, row: asyncpg.Record | None) -> VerificationResult:
+    """Verify against the registry row of the payload's code (None when never issued)."""
+    if row is None:
+        return verify_issued(payload, None, store.keyring, batch_id=None, batch_revoked=False)
+    return verify_issued(
+        payload,
+        row["payload"],
+        store.keyring,
+        batch_id=str(row["batch_id"]),
+        batch_revoked=row["batch_revoked_at"] is not None,
+    )
 
 
 async def revoke_batch(conn: asyncpg.Connection, batch_id: uuid.UUID, reason: str) -> None:

@@ -46,6 +46,7 @@ __all__ = [
     "Reason",
     "VerificationResult",
     "VerifyKey",
+    "verify_issued",
     "verify_offline",
     "verify_payload",
 ]
@@ -305,3 +306,62 @@ def verify_payload(
 def verify_offline(payload: str, keyring: KeyResolver) -> VerificationResult:
     """Offline verification with published brand keys only: MAC layers are ``not_checked``."""
     return verify_payload(payload, keyring, layers=(Layer.BRAND,))
+
+
+def verify_issued(
+    payload: str,
+    issued_payload: str | None,
+    keyring: KeyResolver,
+    *,
+    batch_id: str | None,
+    batch_revoked: bool,
+) -> VerificationResult:
+    """Online check against the code registry, with a fast path for the exact issued string.
+
+    The service stores every payload it signed. A scanned payload byte-identical to the stored
+    one passed all three layers when it was signed, so only key and batch status are checked
+    again (a revocation still fails it). Any other string gets the full check, which names the
+    failed layer. Result-equivalent to :func:`verify_payload` with the registry lookup.
+    """
+    lookup: dict[str, str] = {}
+    revoked: frozenset[str] = frozenset()
+    if issued_payload is not None and batch_id is not None:
+        if hmac.compare_digest(payload.encode(), issued_payload.encode()):
+            return _known_good(parse_payload(payload), keyring, batch_id, batch_revoked)
+        lookup = {_code_of(issued_payload): batch_id}
+        revoked = frozenset({batch_id}) if batch_revoked else frozenset()
+    return verify_payload(payload, keyring, batch_lookup=lookup, revoked_batches=revoked)
+
+
+def _code_of(payload: str) -> str:
+    return parse_payload(payload).code
+
+
+def _known_good(
+    parsed: ParsedPayload, keyring: KeyResolver, batch_id: str, batch_revoked: bool
+) -> VerificationResult:
+    results: list[LayerResult] = []
+    reason: Reason | None = None
+    failed_layer: Layer | None = None
+    for layer in ALL_LAYERS:
+        kid = parsed.kid(layer)
+        key = keyring.resolve(layer, kid)
+        if key is None:
+            result = LayerResult(layer, LayerOutcome.FAILED, kid, Reason.UNKNOWN_KID)
+        elif key.status is KeyStatus.REVOKED:
+            result = LayerResult(layer, LayerOutcome.FAILED, kid, Reason.REVOKED_KEY)
+        else:
+            result = LayerResult(layer, LayerOutcome.OK, kid)
+        if result.reason is not None and reason is None:
+            reason, failed_layer = result.reason, layer
+        results.append(result)
+    if reason is None and batch_revoked:
+        reason = Reason.REVOKED_BATCH
+    return VerificationResult(
+        ok=reason is None,
+        reason=reason,
+        failed_layer=failed_layer,
+        layers=(results[0], results[1], results[2]),
+        parsed=parsed,
+        batch_id=batch_id,
+    )

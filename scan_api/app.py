@@ -18,6 +18,7 @@ from scan_api import health
 from scan_api.http.limits import BodySizeLimitMiddleware
 from scan_api.http.logging import RequestIdMiddleware, configure_logging
 from scan_api.http.problems import install_problem_handlers
+from scan_api.scans.router import router as scans_router
 from traceability.auth.router import router as tokens_router
 from traceability.config import Settings, load_settings
 from traceability.db.embedded import resolve_database_url, stop_embedded
@@ -76,6 +77,7 @@ def create_app(settings: Settings | None = None, dsn: str | None = None) -> Fast
     app.include_router(tokens_router)
     app.include_router(masterdata_router)
     app.include_router(codes_router)
+    app.include_router(scans_router)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=MAX_BODY_BYTES)
     app.add_middleware(RequestIdMiddleware)
     return app

@@ -6,8 +6,10 @@ The table below must name every route the app serves: a new endpoint without a r
 from __future__ import annotations
 
 import itertools
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 import httpx2 as httpx
 import pytest
@@ -29,6 +31,7 @@ class Ctx:
     admin: Headers
     batch_id: str
     code: str
+    line_auth: str = ""
 
     def fresh_party(self, kind: str = "dealer") -> str:
         party_id = f"p-{next(counter)}"
@@ -66,6 +69,28 @@ def _delete_token(c: Ctx, h: Headers) -> httpx.Response:
 def _issue(c: Ctx, h: Headers) -> httpx.Response:
     body = {"gtin": GTIN, "lot": "M1", "count": 2, "plant_id": "plant-m"}
     return c.client.post("/v1/code-batches", json=body, headers=h)
+
+
+def _scan_body(c: Ctx, h: Headers) -> dict[str, object]:
+    """A scan each role could make: commission for the line, dealer_receive for the dealer."""
+    batch = _issue(c, c.admin).json()
+    codes = c.client.get(f"/v1/code-batches/{batch['batch_id']}/codes", headers=c.admin)
+    payload = codes.text.split('"payload":"')[1].split('"')[0]
+    is_line = h.get("Authorization") == c.line_auth
+    return {
+        "event_id": str(uuid.uuid4()),
+        "payload": payload,
+        "checkpoint": "commission" if is_line else "dealer_receive",
+        "scanned_at": datetime.now(UTC).isoformat(),
+    }
+
+
+def _scan(c: Ctx, h: Headers) -> httpx.Response:
+    return c.client.post("/v1/scans", json=_scan_body(c, h), headers=h)
+
+
+def _scan_batch(c: Ctx, h: Headers) -> httpx.Response:
+    return c.client.post("/v1/scans/batch", json={"scans": [_scan_body(c, h)]}, headers=h)
 
 
 OK, CREATED, GONE = 200, 201, 204
@@ -176,6 +201,14 @@ MATRIX: dict[tuple[str, str], tuple[Call, dict[str, object]]] = {
         lambda c, h: c.client.get(f"/v1/codes/{c.code}/qr.svg", headers=h),
         CODE_READS,
     ),
+    ("POST", "/v1/scans"): (
+        _scan,
+        {"admin": 403, "compliance": 403, "line": CREATED, "logistics": CREATED},
+    ),
+    ("POST", "/v1/scans/batch"): (
+        _scan_batch,
+        {"admin": 403, "compliance": 403, "line": OK, "logistics": OK},
+    ),
     ("GET", "/.well-known/sealtrace/keys.json"): (
         lambda c, h: c.client.get("/.well-known/sealtrace/keys.json", headers=h),
         PUBLIC,
@@ -218,10 +251,12 @@ def role_headers(
     assert (
         ctx.client.delete(f"/v1/tokens/{revoked['id']}", headers=admin_headers).status_code == 204
     )
+    line = make_token("line", "plant-m")
+    ctx.line_auth = line["Authorization"]
     return {
         "admin": admin_headers,
         "compliance": make_token("compliance"),
-        "line": make_token("line", "plant-m"),
+        "line": line,
         "logistics": make_token("logistics", "dealer-m"),
         "none": {},
         "revoked": {"Authorization": f"Bearer {revoked['token']}"},

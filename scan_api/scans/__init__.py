@@ -1,0 +1,1 @@
+"""Scans at the nine checkpoints: verification, lifecycle, aggregation, custody."""

@@ -1,0 +1,119 @@
+"""Pure rules of a scan: who may scan what, when a scan is refused, and its verdict."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Literal
+
+from codegen.verify import VerificationResult
+from scan_api.scans.schemas import ScanIn
+from traceability.auth.models import Principal
+from traceability.errors import Conflict, DomainError, Forbidden, InvalidInput
+from traceability.events import SHIPPING, UNPACKING, Checkpoint, allowed_checkpoints
+
+MAX_CLOCK_SKEW = timedelta(minutes=10)
+# What a container may hold: cases hold items; pallets hold items or cases.
+MAY_CONTAIN = {"case": frozenset({"item"}), "pallet": frozenset({"item", "case"})}
+
+Status = Literal["created", "duplicate", "rejected"]
+
+
+@dataclass(frozen=True, slots=True)
+class ScanRequest:
+    scan: ScanIn
+    principal: Principal
+
+
+@dataclass(slots=True)
+class Outcome:
+    """What happened to one scan: its answer, or the error that refused it."""
+
+    event_id: uuid.UUID | None
+    status: Status
+    response: dict[str, Any] = field(default_factory=dict)
+    error: DomainError | None = None
+
+
+def _field_error(field_name: str, msg: str) -> InvalidInput:
+    return InvalidInput(f"{field_name}: {msg}", errors=[{"loc": ["body", field_name], "msg": msg}])
+
+
+def static_problem(request: ScanRequest, now: datetime) -> DomainError | None:
+    """Refusals that need no database: permission, clock, and the checkpoint's shape."""
+    scan, principal = request.scan, request.principal
+    if scan.checkpoint is Checkpoint.CONSUMER_VERIFY:
+        return Forbidden("consumer_verify is recorded through POST /v1/verify only")
+    if scan.checkpoint not in allowed_checkpoints(principal):
+        kind = principal.party_kind or "no party"
+        return Forbidden(
+            f"a {principal.role.value} token of a {kind} may not scan at {scan.checkpoint.value}"
+        )
+    if scan.scanned_at > now + MAX_CLOCK_SKEW:
+        return _field_error("scanned_at", "is more than 10 minutes in the future")
+    if scan.checkpoint in SHIPPING and scan.to_party_id is None:
+        return _field_error("to_party_id", f"is required for {scan.checkpoint.value}")
+    if scan.checkpoint not in SHIPPING and scan.to_party_id is not None:
+        return _field_error("to_party_id", "is only allowed on ship and dealer_ship")
+    if scan.children is not None and scan.checkpoint is not Checkpoint.PACK:
+        return _field_error("children", "are only allowed on pack")
+    if scan.unpack and scan.checkpoint not in UNPACKING:
+        return _field_error("unpack", "is only allowed on pack, dealer_receive, retail_receive")
+    if scan.unpack and scan.children:
+        return _field_error("children", "cannot be packed and unpacked in one scan")
+    if scan.to_party_id is not None and scan.to_party_id == principal.party_id:
+        return _field_error("to_party_id", "is the scanning party itself")
+    return None
+
+
+def shipment_problem(scan: ScanIn, party: Any) -> DomainError | None:
+    """`party` is the to_party row (None when unknown)."""
+    if scan.to_party_id is None:
+        return None
+    if party is None:
+        return _field_error("to_party_id", f"party {scan.to_party_id!r} does not exist")
+    if party["suspended_at"] is not None:
+        reason = party["suspension_reason"] or "suspended"
+        return Conflict(
+            f"party {scan.to_party_id} is suspended ({reason}); shipments to it are refused",
+            extra={"reason": "party_suspended", "suspension_reason": reason},
+        )
+    return None
+
+
+def verdict_of(
+    result: VerificationResult, commissioned: bool, checkpoint: Checkpoint
+) -> tuple[Literal["genuine", "suspicious", "counterfeit"], str | None]:
+    if not result.ok:
+        return "counterfeit", result.reason.value if result.reason else "malformed"
+    if not commissioned and checkpoint not in (Checkpoint.COMMISSION, Checkpoint.PACK):
+        return "suspicious", "never_commissioned"
+    return "genuine", None
+
+
+def pack_problem(
+    parent_level: str | None, children: list[tuple[str, Any, bool]]
+) -> DomainError | None:
+    """`children`: (code, registry row or None, genuine?) for each child payload."""
+    if parent_level is None or parent_level not in MAY_CONTAIN:
+        return _field_error("payload", "pack needs a case or pallet code to pack into")
+    seen: set[str] = set()
+    for index, (code, row, genuine) in enumerate(children):
+        if row is None or not genuine:
+            return InvalidInput(
+                f"children[{index}] is not a genuine code",
+                errors=[{"loc": ["body", "children", index], "msg": "not a genuine code"}],
+            )
+        if row["level"] not in MAY_CONTAIN[parent_level]:
+            return InvalidInput(
+                f"children[{index}]: a {parent_level} cannot hold a {row['level']}",
+                errors=[{"loc": ["body", "children", index], "msg": "wrong level"}],
+            )
+        if code in seen:
+            return InvalidInput(
+                f"children[{index}] is listed twice",
+                errors=[{"loc": ["body", "children", index], "msg": "duplicate"}],
+            )
+        seen.add(code)
+    return None

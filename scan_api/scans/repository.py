@@ -1,0 +1,149 @@
+"""All SQL of scans, set-based: a batch of 1,000 scans costs a handful of statements."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+
+import asyncpg
+
+
+async def stored_responses(
+    conn: asyncpg.Connection, event_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, dict[str, object]]:
+    rows = await conn.fetch(
+        "SELECT event_id, response FROM scan_events WHERE event_id = ANY($1::uuid[])",
+        list(event_ids),
+    )
+    return {r["event_id"]: r["response"] for r in rows}
+
+
+async def code_rows(conn: asyncpg.Connection, codes: Sequence[str]) -> dict[str, asyncpg.Record]:
+    """Issued codes with their batch, lifecycle and current container."""
+    rows = await conn.fetch(
+        """SELECT c.code, c.payload, c.batch_id, c.commissioned_at,
+                  b.gtin, b.lot, b.level, b.expiry, b.plant_id, b.revoked_at AS batch_revoked_at,
+                  k.parent_code
+           FROM codes c
+           JOIN code_batches b ON b.id = c.batch_id
+           LEFT JOIN containment k ON k.child_code = c.code AND k.unpacked_at IS NULL
+           WHERE c.code = ANY($1::text[])""",
+        list(codes),
+    )
+    return {r["code"]: r for r in rows}
+
+
+async def party_rows(conn: asyncpg.Connection, ids: Sequence[str]) -> dict[str, asyncpg.Record]:
+    rows = await conn.fetch(
+        """SELECT id, kind, lat, lon, suspended_at, suspension_reason, blacklisted_at
+           FROM parties WHERE id = ANY($1::text[])""",
+        list(ids),
+    )
+    return {r["id"]: r for r in rows}
+
+
+EVENT_COLUMNS = (
+    "event_id",
+    "code",
+    "payload",
+    "checkpoint",
+    "party_id",
+    "to_party_id",
+    "scanned_at",
+    "lat",
+    "lon",
+    "accuracy_m",
+    "verdict",
+    "reason",
+    "consumer_id",
+    "unpack",
+    "token_id",
+    "response",
+)
+
+
+async def insert_events(
+    conn: asyncpg.Connection, rows: Sequence[tuple[object, ...]]
+) -> set[uuid.UUID]:
+    """Insert new events; returns the ids actually inserted (a concurrent twin wins the rest)."""
+    columns: list[list[object]] = [[row[i] for row in rows] for i in range(len(EVENT_COLUMNS))]
+    inserted = await conn.fetch(
+        """INSERT INTO scan_events (event_id, code, payload, checkpoint, party_id, to_party_id,
+                                    scanned_at, lat, lon, accuracy_m, verdict, reason,
+                                    consumer_id, unpack, token_id, response)
+           SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[],
+                                $6::text[], $7::timestamptz[], $8::float8[], $9::float8[],
+                                $10::float4[], $11::text[], $12::text[], $13::text[],
+                                $14::bool[], $15::uuid[], $16::jsonb[])
+           ON CONFLICT (event_id) DO NOTHING
+           RETURNING event_id""",
+        *columns,
+    )
+    return {r["event_id"] for r in inserted}
+
+
+async def set_children(
+    conn: asyncpg.Connection, event_ids: Sequence[uuid.UUID], children: Sequence[list[str]]
+) -> None:
+    """Children lists are ragged, so they are written per pack event."""
+    await conn.executemany(
+        "UPDATE scan_events SET children = $2 WHERE event_id = $1",
+        list(zip(event_ids, children, strict=True)),
+    )
+
+
+async def commission(
+    conn: asyncpg.Connection,
+    codes: Sequence[str],
+    at: Sequence[datetime],
+    event_ids: Sequence[uuid.UUID],
+) -> None:
+    """First commissioning wins; the earliest scanned_at if two arrive out of order."""
+    await conn.execute(
+        """UPDATE codes SET commissioned_at = x.at, commission_event_id = x.event_id
+           FROM unnest($1::text[], $2::timestamptz[], $3::uuid[]) AS x(code, at, event_id)
+           WHERE codes.code = x.code
+             AND (codes.commissioned_at IS NULL OR codes.commissioned_at > x.at)""",
+        list(codes),
+        list(at),
+        list(event_ids),
+    )
+
+
+async def move_into(
+    conn: asyncpg.Connection,
+    children: Sequence[str],
+    parent: str,
+    at: datetime,
+    event_id: uuid.UUID,
+) -> None:
+    """Take each child out of its current container (history kept) and put it into `parent`."""
+    await conn.execute(
+        """UPDATE containment SET unpacked_at = greatest($2, packed_at), unpack_event_id = $3
+           WHERE child_code = ANY($1::text[]) AND unpacked_at IS NULL""",
+        list(children),
+        at,
+        event_id,
+    )
+    await conn.execute(
+        """INSERT INTO containment (child_code, parent_code, packed_at, pack_event_id)
+           SELECT child, $2, $3, $4 FROM unnest($1::text[]) AS child""",
+        list(children),
+        parent,
+        at,
+        event_id,
+    )
+
+
+async def unpack_container(
+    conn: asyncpg.Connection, parent: str, at: datetime, event_id: uuid.UUID
+) -> int:
+    status = await conn.execute(
+        """UPDATE containment SET unpacked_at = greatest($2, packed_at), unpack_event_id = $3
+           WHERE parent_code = $1 AND unpacked_at IS NULL""",
+        parent,
+        at,
+        event_id,
+    )
+    return int(status.split()[-1])

@@ -1,0 +1,110 @@
+"""HTTP: POST /v1/scans and POST /v1/scans/batch (line and logistics tokens)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import JSONResponse
+from pydantic import ValidationError
+
+from codegen.router import Keys
+from scan_api.http.deps import CurrentPrincipal, Tx
+from scan_api.http.problems import PROBLEM_BASE
+from scan_api.scans import service
+from scan_api.scans.models import Outcome, ScanRequest
+from scan_api.scans.schemas import BatchIn, BatchOut, BatchResult, ScanIn, ScanOut
+from traceability.auth.models import Principal, Role
+from traceability.errors import DomainError, Forbidden
+
+router = APIRouter(prefix="/v1/scans", tags=["scans"])
+
+
+async def scanner(principal: CurrentPrincipal) -> Principal:
+    """Scans are made as a party: only party-bound line and logistics tokens scan."""
+    if principal.role not in (Role.LINE, Role.LOGISTICS):
+        raise Forbidden("scans need a line or logistics token bound to a party")
+    return principal
+
+
+Scanner = Annotated[Principal, Depends(scanner)]
+
+
+@router.post(
+    "",
+    status_code=201,
+    response_model=ScanOut,
+    responses={200: {"model": ScanOut, "description": "A retry of a stored event_id"}},
+)
+async def post_scan(body: ScanIn, conn: Tx, principal: Scanner, store: Keys) -> Any:
+    [outcome] = await service.record_scans(conn, store, [ScanRequest(body, principal)])
+    if outcome.error is not None:
+        raise outcome.error
+    status = 201 if outcome.status == "created" else 200
+    return JSONResponse(outcome.response, status_code=status)
+
+
+def _problem(error: DomainError) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "type": PROBLEM_BASE + error.type_slug,
+        "title": error.title,
+        "status": error.status,
+        "detail": error.detail,
+    }
+    if error.errors:
+        body["errors"] = error.errors
+    return body
+
+
+def _validation_problem(exc: ValidationError) -> dict[str, Any]:
+    errors = [{"loc": ["body", *[str(p) for p in e["loc"]]], "msg": e["msg"]} for e in exc.errors()]
+    where = ".".join(str(p) for p in errors[0]["loc"][1:]) if errors else ""
+    return {
+        "type": PROBLEM_BASE + "invalid-input",
+        "title": "Invalid input",
+        "status": 422,
+        "detail": f"{where}: {errors[0]['msg']}" if errors else "invalid scan",
+        "errors": errors,
+    }
+
+
+def _raw_event_id(raw: dict[str, Any]) -> str | None:
+    try:
+        return str(uuid.UUID(str(raw.get("event_id"))))
+    except ValueError:
+        return None
+
+
+def _result(outcome: Outcome) -> BatchResult:
+    event_id = str(outcome.event_id) if outcome.event_id else None
+    if outcome.error is not None:
+        return BatchResult(event_id=event_id, status="rejected", error=_problem(outcome.error))
+    r = outcome.response
+    return BatchResult(
+        event_id=event_id,
+        status=outcome.status,
+        code=r.get("code"),
+        verdict=r.get("verdict"),
+        alert_ids=r.get("alert_ids", []),
+    )
+
+
+@router.post("/batch", response_model=BatchOut)
+async def post_batch(
+    body: BatchIn, conn: Tx, principal: Scanner, store: Keys, request: Request
+) -> BatchOut:
+    """Up to 1,000 scans; a bad scan is rejected alone with its reason, the rest are stored."""
+    results: list[BatchResult | None] = [None] * len(body.scans)
+    valid: list[tuple[int, ScanRequest]] = []
+    for index, raw in enumerate(body.scans):
+        try:
+            valid.append((index, ScanRequest(ScanIn.model_validate(raw), principal)))
+        except ValidationError as exc:
+            results[index] = BatchResult(
+                event_id=_raw_event_id(raw), status="rejected", error=_validation_problem(exc)
+            )
+    outcomes = await service.record_scans(conn, store, [r for _, r in valid])
+    for (index, _), outcome in zip(valid, outcomes, strict=True):
+        results[index] = _result(outcome)
+    return BatchOut(results=[r for r in results if r is not None])

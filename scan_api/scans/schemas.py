@@ -1,0 +1,91 @@
+"""API types of scans."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+
+from traceability.events import Checkpoint
+from traceability.identifiers import CLIENT_ID_PATTERN
+
+MAX_PAYLOAD_BYTES = 512
+MAX_BATCH = 1000
+MAX_CHILDREN = 1000
+
+
+class Location(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    lat: Annotated[float, Field(ge=-90, le=90, allow_inf_nan=False)]
+    lon: Annotated[float, Field(ge=-180, le=180, allow_inf_nan=False)]
+    accuracy_m: Annotated[float | None, Field(ge=0, le=1_000_000, allow_inf_nan=False)] = None
+
+
+def _payload_bytes(value: str) -> str:
+    if len(value.encode("utf-8", "surrogatepass")) > MAX_PAYLOAD_BYTES:
+        raise ValueError(f"payload must be at most {MAX_PAYLOAD_BYTES} bytes")
+    if "\x00" in value:
+        raise ValueError("payload must not contain NUL")
+    return value
+
+
+Payload = Annotated[str, Field(min_length=1, strict=True)]
+
+
+class ScanIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    event_id: uuid.UUID
+    payload: Payload
+    checkpoint: Checkpoint
+    scanned_at: AwareDatetime
+    location: Location | None = Field(
+        default=None, description="GPS fix; the party's registered location when absent."
+    )
+    to_party_id: Annotated[str | None, Field(pattern=CLIENT_ID_PATTERN)] = None
+    children: Annotated[list[Payload] | None, Field(max_length=MAX_CHILDREN)] = None
+    unpack: bool = Field(
+        default=False,
+        description="The scanned container was opened: its contents leave it at scanned_at "
+        "(pack, dealer_receive, retail_receive).",
+    )
+
+    @field_validator("payload")
+    @classmethod
+    def _payload_size(cls, value: str) -> str:
+        return _payload_bytes(value)
+
+    @field_validator("children")
+    @classmethod
+    def _children_size(cls, value: list[str] | None) -> list[str] | None:
+        if value is not None:
+            for child in value:
+                _payload_bytes(child)
+        return value
+
+
+class ScanOut(BaseModel):
+    event_id: uuid.UUID
+    code: str | None
+    checkpoint: Checkpoint
+    verdict: Literal["genuine", "suspicious", "counterfeit"]
+    reason: str | None = None
+    alert_ids: list[str] = Field(default_factory=list)
+
+
+class BatchIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    scans: Annotated[list[dict[str, Any]], Field(min_length=1, max_length=MAX_BATCH)]
+
+
+class BatchResult(BaseModel):
+    event_id: str | None
+    status: Literal["created", "duplicate", "rejected"]
+    code: str | None = None
+    verdict: str | None = None
+    alert_ids: list[str] | None = None
+    error: dict[str, Any] | None = None
+
+
+class BatchOut(BaseModel):
+    results: list[BatchResult]

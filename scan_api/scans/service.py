@@ -1,0 +1,233 @@
+"""Recording scans: one set-based pass for any number of scans, inside the caller's transaction."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import asyncpg
+
+from codegen.keystore import KeyStore
+from codegen.payload import MalformedPayload, parse_payload
+from codegen.service import verify_known
+from scan_api.scans import repository
+from scan_api.scans.models import (
+    Outcome,
+    ScanRequest,
+    pack_problem,
+    shipment_problem,
+    static_problem,
+    verdict_of,
+)
+from traceability.errors import Forbidden
+from traceability.events import Checkpoint
+
+
+@dataclass(slots=True)
+class _Pending:
+    """A scan that passed the static checks, on its way to being stored."""
+
+    index: int
+    request: ScanRequest
+    code: str | None = None
+    row: Any = None
+    verdict: str = "counterfeit"
+    reason: str | None = None
+    children: list[str] | None = None
+
+
+def _code_or_none(payload: str) -> str | None:
+    try:
+        return parse_payload(payload).code
+    except MalformedPayload:
+        return None
+
+
+async def record_scans(
+    conn: asyncpg.Connection,
+    store: KeyStore,
+    requests: Sequence[ScanRequest],
+    now: datetime | None = None,
+) -> list[Outcome]:
+    """Validate, verify, store and apply `requests`; one Outcome per request, in order."""
+    now = now or datetime.now(UTC)
+    outcomes: list[Outcome | None] = [None] * len(requests)
+    pending = _after_static_checks(requests, now, outcomes)
+    await _replay_duplicates(conn, pending, outcomes)
+    pending = [p for p in pending if outcomes[p.index] is None]
+    if pending:
+        await store.refresh(conn)
+        await _verify_and_check(conn, store, pending, outcomes)
+        pending = [p for p in pending if outcomes[p.index] is None]
+        await _store(conn, pending, outcomes)
+    return [o for o in outcomes if o is not None]
+
+
+def _after_static_checks(
+    requests: Sequence[ScanRequest], now: datetime, outcomes: list[Outcome | None]
+) -> list[_Pending]:
+    pending: list[_Pending] = []
+    first_of: dict[uuid.UUID, int] = {}
+    for index, request in enumerate(requests):
+        event_id = request.scan.event_id
+        problem = static_problem(request, now)
+        if problem is not None:
+            outcomes[index] = Outcome(event_id, "rejected", error=problem)
+        elif event_id in first_of:  # the same event twice in one upload: keep the first
+            outcomes[index] = Outcome(event_id, "duplicate")
+        else:
+            first_of[event_id] = index
+            pending.append(_Pending(index, request))
+    return pending
+
+
+async def _replay_duplicates(
+    conn: asyncpg.Connection, pending: list[_Pending], outcomes: list[Outcome | None]
+) -> None:
+    stored = await repository.stored_responses(conn, [p.request.scan.event_id for p in pending])
+    for p in pending:
+        response = stored.get(p.request.scan.event_id)
+        if response is not None:
+            outcomes[p.index] = Outcome(p.request.scan.event_id, "duplicate", response)
+
+
+async def _verify_and_check(
+    conn: asyncpg.Connection,
+    store: KeyStore,
+    pending: list[_Pending],
+    outcomes: list[Outcome | None],
+) -> None:
+    child_codes: dict[int, list[str | None]] = {}
+    wanted: set[str] = set()
+    for p in pending:
+        p.code = _code_or_none(p.request.scan.payload)
+        if p.code:
+            wanted.add(p.code)
+        if p.request.scan.children:
+            child_codes[p.index] = [_code_or_none(c) for c in p.request.scan.children]
+            wanted.update(c for c in child_codes[p.index] if c)
+    rows = await repository.code_rows(conn, sorted(wanted))
+    to_parties = sorted({p.request.scan.to_party_id for p in pending if p.request.scan.to_party_id})
+    parties = await repository.party_rows(conn, to_parties)
+    for p in pending:
+        scan = p.request.scan
+        p.row = rows.get(p.code) if p.code else None
+        result = verify_known(store, scan.payload, p.row)
+        commissioned = p.row is not None and p.row["commissioned_at"] is not None
+        p.verdict, p.reason = verdict_of(result, commissioned, scan.checkpoint)
+        problem = shipment_problem(scan, parties.get(scan.to_party_id or ""))
+        if problem is None and p.row is not None and p.verdict != "counterfeit":
+            problem = _line_problem(p)
+        if problem is None and scan.children:
+            problem = _children_problem(store, p, rows, child_codes[p.index])
+        if problem is not None:
+            outcomes[p.index] = Outcome(scan.event_id, "rejected", error=problem)
+
+
+def _line_problem(p: _Pending) -> Forbidden | None:
+    principal = p.request.principal
+    if (
+        p.request.scan.checkpoint is Checkpoint.COMMISSION
+        and p.row["plant_id"] != principal.party_id
+    ):
+        return Forbidden(f"this code was issued for plant {p.row['plant_id']}, not yours")
+    return None
+
+
+def _children_problem(
+    store: KeyStore, p: _Pending, rows: dict[str, Any], codes: list[str | None]
+) -> Any:
+    scan = p.request.scan
+    assert scan.children is not None
+    checked = []
+    for payload, code in zip(scan.children, codes, strict=True):
+        row = rows.get(code) if code else None
+        genuine = row is not None and verify_known(store, payload, row).ok
+        checked.append((code or "", row, genuine))
+    parent_level = p.row["level"] if p.row is not None and p.verdict != "counterfeit" else None
+    problem = pack_problem(parent_level, checked)
+    if problem is None:
+        p.children = [code for code, _, _ in checked]
+    return problem
+
+
+def _response(p: _Pending) -> dict[str, Any]:
+    return {
+        "event_id": str(p.request.scan.event_id),
+        "code": p.code,
+        "checkpoint": p.request.scan.checkpoint.value,
+        "verdict": p.verdict,
+        "reason": p.reason,
+        "alert_ids": [],
+    }
+
+
+def _event_row(p: _Pending, response: dict[str, Any]) -> tuple[object, ...]:
+    scan, principal = p.request.scan, p.request.principal
+    loc = scan.location
+    return (
+        scan.event_id,
+        p.code,
+        scan.payload,
+        scan.checkpoint.value,
+        principal.party_id,
+        scan.to_party_id,
+        scan.scanned_at,
+        loc.lat if loc else None,
+        loc.lon if loc else None,
+        loc.accuracy_m if loc else None,
+        p.verdict,
+        p.reason,
+        None,
+        scan.unpack,
+        principal.token_id,
+        response,
+    )
+
+
+async def _store(
+    conn: asyncpg.Connection, pending: list[_Pending], outcomes: list[Outcome | None]
+) -> None:
+    responses = {p.index: _response(p) for p in pending}
+    inserted = await repository.insert_events(
+        conn, [_event_row(p, responses[p.index]) for p in pending]
+    )
+    lost = [p for p in pending if p.request.scan.event_id not in inserted]
+    if lost:  # a concurrent retry of the same event committed first: answer with its response
+        stored = await repository.stored_responses(conn, [p.request.scan.event_id for p in lost])
+        for p in lost:
+            event_id = p.request.scan.event_id
+            outcomes[p.index] = Outcome(event_id, "duplicate", stored.get(event_id, {}))
+    won = [p for p in pending if p.request.scan.event_id in inserted]
+    for p in won:
+        outcomes[p.index] = Outcome(p.request.scan.event_id, "created", responses[p.index])
+    await _apply_effects(conn, won)
+
+
+async def _apply_effects(conn: asyncpg.Connection, won: list[_Pending]) -> None:
+    """Lifecycle and aggregation changes of the scans just stored (never of counterfeits)."""
+    real = [p for p in won if p.row is not None and p.verdict != "counterfeit"]
+    commissions = [p for p in real if p.request.scan.checkpoint is Checkpoint.COMMISSION]
+    if commissions:
+        await repository.commission(
+            conn,
+            [p.code or "" for p in commissions],
+            [p.request.scan.scanned_at for p in commissions],
+            [p.request.scan.event_id for p in commissions],
+        )
+    packs = [p for p in real if p.children]
+    if packs:
+        await repository.set_children(
+            conn, [p.request.scan.event_id for p in packs], [p.children or [] for p in packs]
+        )
+    for p in real:
+        scan = p.request.scan
+        if scan.unpack:
+            await repository.unpack_container(conn, p.code or "", scan.scanned_at, scan.event_id)
+        if p.children:
+            await repository.move_into(
+                conn, p.children, p.code or "", scan.scanned_at, scan.event_id
+            )

@@ -1,0 +1,309 @@
+"""Scans at all nine checkpoints through real tokens: verdicts, lifecycle, containers, custody."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from datetime import timedelta
+
+import pytest
+from starlette.testclient import TestClient
+
+from tests.pg import SyncDb
+from tests.world import World, build_world, now, tamper
+
+
+@pytest.fixture(scope="module")
+def world(
+    client: TestClient, admin_headers: dict[str, str], make_token: Callable[..., dict[str, str]]
+) -> World:
+    return build_world(client, admin_headers, make_token)
+
+
+def test_the_whole_chain_is_genuine(world: World, db: SyncDb) -> None:
+    [item] = world.issue(1)
+    world.deliver(item["payload"])
+    rows = db.fetch(
+        "SELECT checkpoint, party_id, to_party_id, verdict FROM scan_events"
+        " WHERE code = $1 ORDER BY scanned_at",
+        item["code"],
+    )
+    assert [r["checkpoint"] for r in rows] == [
+        "commission",
+        "ship",
+        "dealer_receive",
+        "dealer_ship",
+        "retail_receive",
+        "retail_sell",
+    ]
+    assert {r["verdict"] for r in rows} == {"genuine"}
+    assert rows[1]["party_id"] == "plant" and rows[1]["to_party_id"] == "dealer-sh"
+    assert db.fetchval(
+        "SELECT commissioned_at IS NOT NULL FROM codes WHERE code = $1", item["code"]
+    )
+
+
+def test_counterfeit_payload_is_recorded_as_a_sighting(world: World, db: SyncDb) -> None:
+    [item] = world.issue(1)
+    tampered = tamper(item["payload"])
+    result = world.ok("store-sh", tampered, "retail_sell", loc=(31.2, 121.4))
+    assert result["verdict"] == "counterfeit"
+    assert result["reason"] == "bad_signature"
+    junk = world.ok("store-sh", "https://evil.example/01/123", "retail_sell")
+    assert junk["verdict"] == "counterfeit" and junk["code"] is None
+    stored = db.fetchval(
+        "SELECT verdict FROM scan_events WHERE event_id = $1", uuid.UUID(junk["event_id"])
+    )
+    assert stored == "counterfeit"
+
+
+def test_never_commissioned_codes_are_suspicious_in_the_market(world: World) -> None:
+    [item] = world.issue(1)
+    result = world.ok("store-sh", item["payload"], "retail_sell")
+    assert (result["verdict"], result["reason"]) == ("suspicious", "never_commissioned")
+
+
+def test_retry_returns_the_first_response_and_stores_once(world: World, db: SyncDb) -> None:
+    [item] = world.issue(1)
+    body = {
+        "event_id": str(uuid.uuid4()),
+        "payload": item["payload"],
+        "checkpoint": "commission",
+        "scanned_at": now().isoformat(),
+    }
+    first = world.client.post("/v1/scans", json=body, headers=world.tokens["line"])
+    again = world.client.post("/v1/scans", json=body, headers=world.tokens["line"])
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert first.json() == again.json()
+    count = db.fetchval(
+        "SELECT count(*) FROM scan_events WHERE event_id = $1", uuid.UUID(body["event_id"])
+    )
+    assert count == 1
+
+
+def test_checkpoints_are_limited_by_party_kind(world: World) -> None:
+    [item] = world.issue(1)
+    p = item["payload"]
+    forbidden = [
+        ("line", "ship"),
+        ("plant", "commission"),
+        ("plant", "dealer_receive"),
+        ("dealer-sh", "retail_sell"),
+        ("store-sh", "dealer_ship"),
+        ("store-sh", "consumer_verify"),
+    ]
+    for who, checkpoint in forbidden:
+        extra = {"to_party_id": "dealer-hz"} if checkpoint.endswith("ship") else {}
+        response = world.scan(who, p, checkpoint, **extra)
+        assert response.status_code == 403, (who, checkpoint, response.text)
+    assert world.scan("compliance", p, "retail_sell").status_code == 403
+    assert (
+        world.client.post(
+            "/v1/scans",
+            json={
+                "event_id": str(uuid.uuid4()),
+                "payload": p,
+                "checkpoint": "retail_sell",
+                "scanned_at": now().isoformat(),
+            },
+            headers=world.admin,
+        ).status_code
+        == 403
+    )
+
+
+def test_bad_scans_get_precise_problems_and_store_nothing(world: World, db: SyncDb) -> None:
+    [item] = world.issue(1)
+    p = item["payload"]
+    before = db.counts()
+    cases = [
+        ("store-sh", {"checkpoint": "retail_sell", "location": {"lat": 91, "lon": 0}}, 422),
+        ("store-sh", {"checkpoint": "retail_sell", "location": {"lat": 0, "lon": -181}}, 422),
+        (
+            "store-sh",
+            {"checkpoint": "retail_sell", "location": {"lat": 0, "lon": 0, "accuracy_m": -1}},
+            422,
+        ),
+        ("store-sh", {"checkpoint": "retail_sell", "payload": "x" * 513}, 422),
+        ("store-sh", {"checkpoint": "retail_sell", "payload": "é" * 257}, 422),
+        ("store-sh", {"checkpoint": "retail_sell", "payload": 12345}, 422),
+        ("store-sh", {"checkpoint": "teleport"}, 422),
+        ("plant", {"checkpoint": "ship"}, 422),  # no to_party_id
+        ("plant", {"checkpoint": "ship", "to_party_id": "nobody"}, 422),
+        ("plant", {"checkpoint": "warehouse_in", "to_party_id": "dealer-sh"}, 422),
+        ("plant", {"checkpoint": "warehouse_in", "children": [p]}, 422),
+        (
+            "store-sh",
+            {
+                "checkpoint": "retail_sell",
+                "scanned_at": (now() + timedelta(minutes=11)).isoformat(),
+            },
+            422,
+        ),
+        ("store-sh", {"checkpoint": "retail_sell", "scanned_at": "2026-11-27T08:00:00"}, 422),
+        ("store-sh", {"checkpoint": "retail_sell", "event_id": "not-a-uuid"}, 422),
+        ("store-sh", {"checkpoint": "retail_sell", "surprise": 1}, 422),
+    ]
+    for who, change, status in cases:
+        body = {
+            "event_id": str(uuid.uuid4()),
+            "payload": p,
+            "scanned_at": now().isoformat(),
+            **change,
+        }
+        response = world.client.post("/v1/scans", json=body, headers=world.tokens[who])
+        assert response.status_code == status, (change, response.text)
+        assert response.headers["content-type"] == "application/problem+json"
+        assert response.json()["detail"]
+    assert db.counts() == before
+
+
+def test_late_uploads_are_accepted_and_ordered_by_scanned_at(world: World, db: SyncDb) -> None:
+    [item] = world.issue(1)
+    world.ok("plant", item["payload"], "ship", now() - timedelta(days=3), to_party_id="dealer-sh")
+    world.ok("line", item["payload"], "commission", now() - timedelta(days=4))
+    rows = db.fetch(
+        "SELECT checkpoint, recorded_at > scanned_at AS late FROM scan_events WHERE code = $1"
+        " ORDER BY scanned_at",
+        item["code"],
+    )
+    assert [r["checkpoint"] for r in rows] == ["commission", "ship"]
+    assert all(r["late"] for r in rows)
+
+
+def test_shipping_to_a_suspended_party_is_refused(world: World, db: SyncDb) -> None:
+    [item] = world.issue(1)
+    world.ok("line", item["payload"], "commission")
+    world.client.put(
+        "/v1/parties/dealer-bad",
+        json={"kind": "dealer", "name": "Bad", "location": {"lat": 31, "lon": 121}},
+        headers=world.admin,
+    )
+    suspended = world.client.post(
+        "/v1/parties/dealer-bad/suspension",
+        json={"reason": "diversion case 12"},
+        headers=world.tokens["compliance"],
+    )
+    assert suspended.status_code == 200
+    before = db.counts()
+    response = world.scan("plant", item["payload"], "ship", to_party_id="dealer-bad")
+    assert response.status_code == 409
+    assert "diversion case 12" in response.json()["detail"]
+    assert db.counts() == before
+
+
+def test_pack_moves_children_and_unpack_releases_them(world: World, db: SyncDb) -> None:
+    items = world.issue(3)
+    [case_a, case_b] = world.issue(2, level="case")
+    [pallet] = world.issue(1, level="pallet")
+    for entry in [*items, case_a, case_b, pallet]:
+        world.ok("line", entry["payload"], "commission")
+    world.ok("line", case_a["payload"], "pack", children=[i["payload"] for i in items])
+    world.ok("line", pallet["payload"], "pack", children=[case_a["payload"]])
+    current = db.fetch(
+        "SELECT child_code, parent_code FROM containment WHERE unpacked_at IS NULL"
+        " AND child_code = ANY($1::text[])",
+        [i["code"] for i in items] + [case_a["code"]],
+    )
+    assert {r["child_code"]: r["parent_code"] for r in current} == {
+        **{i["code"]: case_a["code"] for i in items},
+        case_a["code"]: pallet["code"],
+    }
+    # Re-packing one item moves it (history kept).
+    world.ok("line", case_b["payload"], "pack", children=[items[0]["payload"]])
+    history = db.fetch(
+        "SELECT parent_code, unpacked_at IS NULL AS current FROM containment"
+        " WHERE child_code = $1 ORDER BY packed_at",
+        items[0]["code"],
+    )
+    assert [(r["parent_code"], r["current"]) for r in history] == [
+        (case_a["code"], False),
+        (case_b["code"], True),
+    ]
+    # A store opens case A: its items leave it.
+    world.ok("store-sh", case_a["payload"], "retail_receive", unpack=True)
+    left = db.fetchval(
+        "SELECT count(*) FROM containment WHERE parent_code = $1 AND unpacked_at IS NULL",
+        case_a["code"],
+    )
+    assert left == 0
+
+
+def test_pack_refuses_wrong_levels_and_fakes(world: World, db: SyncDb) -> None:
+    [item, other] = world.issue(2)
+    [case] = world.issue(1, level="case")
+    before = db.counts()
+    assert (
+        world.scan("line", item["payload"], "pack", children=[other["payload"]]).status_code == 422
+    )
+    assert (
+        world.scan("line", case["payload"], "pack", children=[tamper(other["payload"])]).status_code
+        == 422
+    )
+    assert (
+        world.scan(
+            "line", case["payload"], "pack", children=[other["payload"], other["payload"]]
+        ).status_code
+        == 422
+    )
+    assert db.counts() == before
+
+
+def test_batch_rejects_bad_scans_alone(world: World, db: SyncDb) -> None:
+    items = world.issue(4)
+    good = [
+        {
+            "event_id": str(uuid.uuid4()),
+            "payload": i["payload"],
+            "checkpoint": "commission",
+            "scanned_at": now().isoformat(),
+        }
+        for i in items
+    ]
+    bad_time = {
+        **good[0],
+        "event_id": str(uuid.uuid4()),
+        "scanned_at": (now() + timedelta(hours=1)).isoformat(),
+    }
+    bad_shape = {"event_id": str(uuid.uuid4()), "payload": items[0]["payload"]}
+    bad_kind = {**good[1], "event_id": str(uuid.uuid4()), "checkpoint": "retail_sell"}
+    scans = [good[0], bad_time, good[1], bad_shape, good[2], bad_kind, good[3], good[0]]
+    response = world.client.post(
+        "/v1/scans/batch", json={"scans": scans}, headers=world.tokens["line"]
+    )
+    assert response.status_code == 200
+    statuses = [r["status"] for r in response.json()["results"]]
+    assert statuses == [
+        "created",
+        "rejected",
+        "created",
+        "rejected",
+        "created",
+        "rejected",
+        "created",
+        "duplicate",
+    ]
+    errors = [r["error"] for r in response.json()["results"] if r["status"] == "rejected"]
+    assert [e["status"] for e in errors] == [422, 422, 403]
+    again = world.client.post("/v1/scans/batch", json={"scans": good}, headers=world.tokens["line"])
+    assert [r["status"] for r in again.json()["results"]] == ["duplicate"] * 4
+    ids = [uuid.UUID(s["event_id"]) for s in good]
+    assert (
+        db.fetchval("SELECT count(*) FROM scan_events WHERE event_id = ANY($1::uuid[])", ids) == 4
+    )
+
+
+def test_batch_limits(world: World) -> None:
+    [item] = world.issue(1)
+    scan = {
+        "event_id": str(uuid.uuid4()),
+        "payload": item["payload"],
+        "checkpoint": "commission",
+        "scanned_at": now().isoformat(),
+    }
+    too_many = world.client.post(
+        "/v1/scans/batch", json={"scans": [scan] * 1001}, headers=world.tokens["line"]
+    )
+    assert too_many.status_code == 422
+    empty = world.client.post("/v1/scans/batch", json={"scans": []}, headers=world.tokens["line"])
+    assert empty.status_code == 422
