@@ -209,6 +209,17 @@ MATRIX: dict[tuple[str, str], tuple[Call, dict[str, object]]] = {
         _scan_batch,
         {"admin": 403, "compliance": 403, "line": OK, "logistics": OK},
     ),
+    ("GET", "/v1/codes/{code}/trace"): (
+        lambda c, h: c.client.get(f"/v1/codes/{c.code}/trace", headers=h),
+        # Logistics sees only codes its party held: dealer-m never held this one.
+        {"admin": OK, "compliance": OK, "line": OK, "logistics": 404},
+    ),
+    ("POST", "/v1/verify"): (
+        lambda c, h: c.client.post(
+            "/v1/verify", json={"payload": "https://x.example/01/1"}, headers=h
+        ),
+        PUBLIC,  # consumers have no token; a token sent along is simply ignored
+    ),
     ("GET", "/.well-known/sealtrace/keys.json"): (
         lambda c, h: c.client.get("/.well-known/sealtrace/keys.json", headers=h),
         PUBLIC,

@@ -1,0 +1,1 @@
+"""HTTP: the trace of one code (GET /v1/codes/{code}/trace)."""

@@ -1,0 +1,1 @@
+"""Custody: containment, inherited container events, and the chain of parties that held a code."""

@@ -1,0 +1,112 @@
+"""Use cases: load a code's custody, show its trace to who may see it, answer "did X hold it"."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import asyncpg
+
+from codegen.service import code_from_reference
+from traceability.auth.models import Principal, Role
+from traceability.custody import repository
+from traceability.custody.models import (
+    MAX_DEPTH,
+    CodeInfo,
+    Custody,
+    Event,
+    Location,
+    Membership,
+    build_custody,
+    code_status,
+    involved,
+)
+from traceability.errors import NotFound
+from traceability.events import Checkpoint
+
+
+def _info(row: Any) -> CodeInfo:
+    return CodeInfo(
+        code=row["code"],
+        level=row["level"],
+        gtin=row["gtin"],
+        lot=row["lot"],
+        status=code_status(row["commissioned_at"] is not None, row["batch_revoked_at"] is not None),
+        plant_id=row["plant_id"],
+        parent=row["parent_code"],
+        children_count=int(row["children_count"]),
+    )
+
+
+def _membership(row: Any) -> Membership:
+    unpack_event_id = row["unpack_event_id"]
+    return Membership(
+        child=row["child_code"],
+        parent=row["parent_code"],
+        packed_at=row["packed_at"],
+        unpacked_at=row["unpacked_at"],
+        pack_event_id=str(row["pack_event_id"]),
+        unpack_event_id=str(unpack_event_id) if unpack_event_id is not None else None,
+    )
+
+
+def _event(row: Any) -> Event:
+    location = None
+    if row["lat"] is not None and row["lon"] is not None:
+        accuracy = row["accuracy_m"]
+        location = Location(
+            row["lat"], row["lon"], float(accuracy) if accuracy is not None else None
+        )
+    return Event(
+        event_id=str(row["event_id"]),
+        code=row["code"],
+        checkpoint=Checkpoint(row["checkpoint"]),
+        party_id=row["party_id"],
+        scanned_at=row["scanned_at"],
+        recorded_at=row["recorded_at"],
+        to_party_id=row["to_party_id"],
+        location=location,
+        verdict=row["verdict"],
+        unpack=row["unpack"],
+    )
+
+
+async def custody_of(conn: asyncpg.Connection, code: str) -> Custody | None:
+    """The custody of a canonical code; None when the code was never issued."""
+    row = await repository.code_row(conn, code)
+    if row is None:
+        return None
+    memberships = [
+        _membership(r) for r in await repository.containment_history(conn, code, MAX_DEPTH)
+    ]
+    codes = sorted({code, *(m.parent for m in memberships)})
+    events = [_event(r) for r in await repository.events_of(conn, codes)]
+    return build_custody(_info(row), events, memberships)
+
+
+def may_see(principal: Principal, custody: Custody) -> bool:
+    """api.md "Roles": admin and compliance see all; a line its plant's codes; logistics what
+    its party held."""
+    if principal.role in (Role.ADMIN, Role.COMPLIANCE):
+        return True
+    if principal.party_id is None:
+        return False
+    if principal.role is Role.LINE:
+        return custody.info.plant_id == principal.party_id
+    if principal.role is Role.LOGISTICS:
+        return involved(principal.party_id, custody.events)
+    return False
+
+
+async def trace(conn: asyncpg.Connection, principal: Principal, code: str) -> Custody:
+    """`code`: canonical code or payload. Unknown or not visible to the caller → NotFound."""
+    custody = await custody_of(conn, code_from_reference(code))
+    if custody is None or not may_see(principal, custody):
+        raise NotFound("no such code")
+    return custody
+
+
+async def held_by(conn: asyncpg.Connection, party_id: str, code: str) -> bool:
+    """Did `party_id` hold `code` (canonical): a custodian, or it scanned the code or a container
+    of it while the code was inside."""
+    custody = await custody_of(conn, code)
+    return custody is not None and involved(party_id, custody.events)
