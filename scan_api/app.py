@@ -18,7 +18,9 @@ from scan_api import health
 from scan_api.http.limits import BodySizeLimitMiddleware
 from scan_api.http.logging import RequestIdMiddleware, configure_logging
 from scan_api.http.problems import install_problem_handlers
+from scan_api.scans.batcher import ScanBatcher
 from scan_api.scans.router import router as scans_router
+from scan_api.trace.router import router as trace_router
 from traceability.auth.router import router as tokens_router
 from traceability.config import Settings, load_settings
 from traceability.db.embedded import resolve_database_url, stop_embedded
@@ -56,8 +58,11 @@ def create_app(settings: Settings | None = None, dsn: str | None = None) -> Fast
         try:
             app.state.keystore = await _prepare_database(pool, active)
             app.state.signing_pool = make_signing_pool()
+            app.state.scan_batcher = ScanBatcher(pool, app.state.keystore)
             yield
         finally:
+            if getattr(app.state, "scan_batcher", None) is not None:
+                await app.state.scan_batcher.close()
             if getattr(app.state, "signing_pool", None) is not None:
                 app.state.signing_pool.shutdown(cancel_futures=True)
             await pool.close()
@@ -73,11 +78,13 @@ def create_app(settings: Settings | None = None, dsn: str | None = None) -> Fast
         lifespan=lifespan,
     )
     install_problem_handlers(app)
+    # Hot paths first: FastAPI matches included routers in order.
     app.include_router(health.router)
+    app.include_router(scans_router)
     app.include_router(tokens_router)
     app.include_router(masterdata_router)
     app.include_router(codes_router)
-    app.include_router(scans_router)
+    app.include_router(trace_router)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=MAX_BODY_BYTES)
     app.add_middleware(RequestIdMiddleware)
     return app

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import sys
-from typing import Annotated
+from typing import Annotated, Any
 
+import asyncpg
 import typer
 from rich.console import Console
 
@@ -12,7 +14,7 @@ from codegen import cli as codegen_cli
 from traceability.auth import service as auth_service
 from traceability.auth.bootstrap import first_admin_token
 from traceability.auth.models import Role
-from traceability.config import load_settings
+from traceability.config import Settings, load_settings
 from traceability.db.migrate import apply_migrations
 from traceability.db.runtime import database_url, run_with_connection
 
@@ -44,15 +46,29 @@ def serve(
         settings.port = port
     configure_logging(settings.log_level, settings.log_json)
     with database_url(settings) as dsn:
-        token = run_with_connection(dsn, first_admin_token)
+        token = run_with_connection(dsn, lambda conn: _prepare(conn, settings))
         _print_welcome(settings.base_url, token)
-        uvicorn.run(
-            create_app(settings, dsn=dsn),
-            host=settings.host,
-            port=settings.port,
-            log_config=None,
-            access_log=False,
-        )
+        common: dict[str, Any] = {
+            "host": settings.host,
+            "port": settings.port,
+            "log_config": None,
+            "access_log": False,
+        }
+        if settings.workers == 1:
+            uvicorn.run(create_app(settings, dsn=dsn), **common)
+            return
+        # Worker processes build their app from the environment, pointed at the same database.
+        os.environ["DATABASE_URL"] = dsn
+        uvicorn.run("scan_api.app:create_app", factory=True, workers=settings.workers, **common)
+
+
+async def _prepare(conn: asyncpg.Connection, settings: Settings) -> str | None:
+    """Everything workers would otherwise race for: schema, keys, master key file, first token."""
+    from codegen.keystore import ensure_base_keys
+    from codegen.masterkey import load_master_key
+
+    await ensure_base_keys(conn, load_master_key(settings.master_key, settings.data_dir))
+    return await first_admin_token(conn)
 
 
 def _print_welcome(base: str, token: str | None) -> None:

@@ -22,6 +22,8 @@ class Settings(BaseSettings):
     )
     db_pool_min: int = Field(default=2, ge=1)
     db_pool_max: int = Field(default=20, ge=1)
+    # API worker processes (uvicorn); each has its own pool and group-commit batcher.
+    workers: int = Field(default=1, ge=1, le=64)
     log_level: str = "INFO"
     log_json: bool = True
     # Public base URL printed at start and used in links.
@@ -32,6 +34,22 @@ class Settings(BaseSettings):
     gs1_company_prefix: str = "0614141"
     sscc_extension_digit: int = Field(default=0, ge=0, le=9)
     master_key: str | None = None  # base64url 32 bytes; else a 0600 key file in data_dir
+
+    # Consumer verification (POST /v1/verify; docs/consumer-verification.md).
+    # Token buckets per client address and per consumer_id: this many requests a minute,
+    # bursts up to the same number; 0 switches a limit off (load tests).
+    verify_rate_per_address_per_min: int = Field(default=30, ge=0)
+    verify_rate_per_consumer_per_min: int = Field(default=20, ge=0)
+    # Points for the first genuine verification of an item code (once per code).
+    loyalty_points_per_item: int = Field(default=10, ge=1)
+    # A household opens a few items a day; harvested code lists claim hundreds.
+    loyalty_max_claims_per_day: int = Field(default=20, ge=1)
+    # Distinct regions (territory, else a ~50 km cell) one consumer may claim from ...
+    loyalty_max_regions: int = Field(default=3, ge=1)
+    # ... within this many days (home, work, a trip).
+    loyalty_region_window_days: int = Field(default=30, ge=1)
+    # Wrong inner codes (pins) accepted per code before every further pin counts as wrong.
+    verify_max_pin_failures: int = Field(default=10, ge=1)
 
     @property
     def pg_data_dir(self) -> Path:

@@ -36,7 +36,7 @@ async def transaction(request: Request) -> AsyncIterator[asyncpg.Connection]:
 Tx = Annotated[asyncpg.Connection, Depends(transaction, scope="function")]
 
 
-def _bearer(request: Request) -> str:
+def bearer_token(request: Request) -> str:
     header = request.headers.get("authorization", "")
     scheme, _, value = header.partition(" ")
     if scheme.lower() != "bearer" or not value.strip():
@@ -45,7 +45,7 @@ def _bearer(request: Request) -> str:
 
 
 async def current_principal(request: Request, conn: Tx) -> Principal:
-    return await auth_service.authenticate(conn, _bearer(request))
+    return await auth_service.authenticate(conn, bearer_token(request))
 
 
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]

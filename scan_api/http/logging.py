@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import contextvars
 import logging
+import os
 import re
 import sys
 import time
-import uuid
 from typing import Any
 
 import orjson
@@ -68,7 +68,7 @@ class RequestIdMiddleware:
         incoming = (
             dict(scope.get("headers") or []).get(REQUEST_ID_HEADER.encode(), b"").decode("latin-1")
         )
-        request_id = incoming if _SAFE_INCOMING_ID.fullmatch(incoming) else uuid.uuid4().hex
+        request_id = incoming if _SAFE_INCOMING_ID.fullmatch(incoming) else os.urandom(16).hex()
         token = request_id_var.set(request_id)
         started = time.perf_counter()
         status_holder = {"status": 500}

@@ -10,9 +10,10 @@ from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 
 from codegen.router import Keys
-from scan_api.http.deps import CurrentPrincipal, Tx
+from scan_api.http.deps import CurrentPrincipal, Tx, bearer_token
 from scan_api.http.problems import PROBLEM_BASE
 from scan_api.scans import service
+from scan_api.scans.batcher import ScanBatcher
 from scan_api.scans.models import Outcome, ScanRequest
 from scan_api.scans.schemas import BatchIn, BatchOut, BatchResult, ScanIn, ScanOut
 from traceability.auth.models import Principal, Role
@@ -21,10 +22,14 @@ from traceability.errors import DomainError, Forbidden
 router = APIRouter(prefix="/v1/scans", tags=["scans"])
 
 
-async def scanner(principal: CurrentPrincipal) -> Principal:
+def check_scanner(principal: Principal) -> None:
     """Scans are made as a party: only party-bound line and logistics tokens scan."""
     if principal.role not in (Role.LINE, Role.LOGISTICS):
         raise Forbidden("scans need a line or logistics token bound to a party")
+
+
+async def scanner(principal: CurrentPrincipal) -> Principal:
+    check_scanner(principal)
     return principal
 
 
@@ -37,8 +42,10 @@ Scanner = Annotated[Principal, Depends(scanner)]
     response_model=ScanOut,
     responses={200: {"model": ScanOut, "description": "A retry of a stored event_id"}},
 )
-async def post_scan(body: ScanIn, conn: Tx, principal: Scanner, store: Keys) -> Any:
-    [outcome] = await service.record_scans(conn, store, [ScanRequest(body, principal)])
+async def post_scan(body: ScanIn, request: Request) -> Any:
+    """Group-committed with concurrent scans (see batcher.py): answered after COMMIT."""
+    batcher: ScanBatcher = request.app.state.scan_batcher
+    outcome = await batcher.submit(body, bearer_token(request), check_scanner)
     if outcome.error is not None:
         raise outcome.error
     status = 201 if outcome.status == "created" else 200

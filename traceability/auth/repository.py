@@ -62,3 +62,17 @@ async def lock_and_check_any_token(conn: asyncpg.Connection) -> bool:
     """Serialize first-start bootstrapping between processes; True when any token exists."""
     await conn.execute("LOCK TABLE tokens IN SHARE ROW EXCLUSIVE MODE")
     return bool(await conn.fetchval("SELECT EXISTS (SELECT 1 FROM tokens)"))
+
+
+async def get_active_tokens(
+    conn: asyncpg.Connection, token_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, asyncpg.Record]:
+    rows = await conn.fetch(
+        """
+        SELECT t.id, t.name, t.role, t.party_id, t.secret_hash, p.kind AS party_kind
+        FROM tokens t LEFT JOIN parties p ON p.id = t.party_id
+        WHERE t.id = ANY($1::uuid[]) AND t.revoked_at IS NULL
+        """,
+        token_ids,
+    )
+    return {r["id"]: r for r in rows}

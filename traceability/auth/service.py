@@ -54,7 +54,29 @@ async def authenticate(conn: asyncpg.Connection, bearer: str) -> Principal:
     if parts is None:
         raise NotAuthenticated("The bearer token is malformed.")
     token_id, secret = parts
-    row = await repository.get_active_token(conn, token_id)
+    return _principal(await repository.get_active_token(conn, token_id), secret)
+
+
+async def authenticate_many(
+    conn: asyncpg.Connection, bearers: list[str]
+) -> list[Principal | NotAuthenticated]:
+    """Many tokens in one query (group commit); each answer is a principal or its error."""
+    parts = [split_token(b) for b in bearers]
+    ids = sorted({p[0] for p in parts if p is not None})
+    rows = await repository.get_active_tokens(conn, ids) if ids else {}
+    answers: list[Principal | NotAuthenticated] = []
+    for part in parts:
+        if part is None:
+            answers.append(NotAuthenticated("The bearer token is malformed."))
+            continue
+        try:
+            answers.append(_principal(rows.get(part[0]), part[1]))
+        except NotAuthenticated as exc:
+            answers.append(exc)
+    return answers
+
+
+def _principal(row: asyncpg.Record | None, secret: str) -> Principal:
     if row is None or not secret_matches(secret, row["secret_hash"]):
         raise NotAuthenticated("The bearer token is unknown or revoked.")
     return Principal(
