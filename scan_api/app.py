@@ -21,6 +21,7 @@ from scan_api.http.problems import install_problem_handlers
 from scan_api.scans.batcher import ScanBatcher
 from scan_api.scans.router import router as scans_router
 from scan_api.trace.router import router as trace_router
+from scan_api.verify.router import router as verify_router
 from traceability.auth.router import router as tokens_router
 from traceability.config import Settings, load_settings
 from traceability.db.embedded import resolve_database_url, stop_embedded
@@ -81,6 +82,7 @@ def create_app(settings: Settings | None = None, dsn: str | None = None) -> Fast
     # Hot paths first: FastAPI matches included routers in order.
     app.include_router(health.router)
     app.include_router(scans_router)
+    app.include_router(verify_router)
     app.include_router(tokens_router)
     app.include_router(masterdata_router)
     app.include_router(codes_router)

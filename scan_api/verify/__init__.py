@@ -1,0 +1,1 @@
+"""Consumer verification (POST /v1/verify): verdict, check history, loyalty points."""

@@ -1,0 +1,126 @@
+"""Pure pieces of consumer verification: signature outcome, inner codes, regions, texts.
+
+The verdict, reasons, message and loyalty decision themselves are `risk_engine.consumer`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from shapely.geometry.base import BaseGeometry
+
+from codegen.verify import Reason as CodeReason
+from codegen.verify import VerificationResult
+from geo.index import TerritoryIndex
+from risk_engine.consumer import LoyaltyReason
+from risk_engine.evidence import area_cell
+from risk_engine.models import SignatureCheck
+
+NOT_AN_ITEM = "not_an_item"
+"""Loyalty reason of this package: only item codes pay (case and pallet codes do not)."""
+
+_SIGNATURE = {
+    CodeReason.MALFORMED: SignatureCheck.MALFORMED,
+    CodeReason.UNKNOWN_KID: SignatureCheck.BAD_SIGNATURE,  # a key the brand never had: forged
+    CodeReason.BAD_SIGNATURE: SignatureCheck.BAD_SIGNATURE,
+    CodeReason.REVOKED_KEY: SignatureCheck.REVOKED_KEY,
+    CodeReason.UNKNOWN_CODE: SignatureCheck.UNKNOWN_CODE,
+    CodeReason.REVOKED_BATCH: SignatureCheck.REVOKED_BATCH,
+}
+
+
+def signature_check(result: VerificationResult) -> SignatureCheck:
+    """The codegen registry check as the risk engine's `SignatureCheck`."""
+    if result.ok:
+        return SignatureCheck.VALID
+    return _SIGNATURE.get(result.reason or CodeReason.MALFORMED, SignatureCheck.MALFORMED)
+
+
+# -- inner codes ------------------------------------------------------------------------------
+
+_PIN_SEPARATORS = re.compile(r"[\s-]+")
+
+
+def canonical_pin(pin: str) -> str:
+    """What is hashed: separators (spaces, hyphens) removed, letters upper-cased."""
+    return _PIN_SEPARATORS.sub("", pin).upper()
+
+
+def pin_hash(pin: str) -> bytes:
+    """sha256 of the canonical pin: what `codes.inner_code_hash` holds (issuers use this)."""
+    return hashlib.sha256(canonical_pin(pin).encode("utf-8")).digest()
+
+
+def pin_matches(pin: str, stored: bytes | None) -> bool:
+    """Constant-time comparison; a code without a stored hash matches no pin."""
+    if stored is None:
+        return False
+    return hmac.compare_digest(pin_hash(pin), bytes(stored))
+
+
+# -- regions ----------------------------------------------------------------------------------
+
+AREA_CELL_DEG = 0.5
+"""Cells (about 50 km) that stand for a region outside every known territory."""
+
+
+@dataclass(frozen=True, slots=True)
+class Region:
+    key: str  # stable id for loyalty region counting: `territory:<id>` or an area cell
+    label: str  # what a consumer may see: the territory's name or a rounded "lat, lon"
+
+
+class RegionMap:
+    """Territories (id -> name, geometry) answering "which region is this point in"."""
+
+    def __init__(self, territories: Mapping[str, tuple[str, BaseGeometry]]) -> None:
+        self._names = {tid: name for tid, (name, _) in territories.items()}
+        self._index = TerritoryIndex({tid: geom for tid, (_, geom) in territories.items()})
+
+    def __len__(self) -> int:
+        return len(self._names)
+
+    def region(self, lat: float, lon: float) -> Region:
+        """The smallest territory holding the point, else a coarse grid cell / rounded label."""
+        holding = [m.territory_id for m in self._index.locate(lat, lon) if m.contains_point]
+        if holding:
+            best = min(holding, key=lambda t: (self._index.geometry(t).area, t))
+            return Region(f"territory:{best}", self._names[best])
+        return Region(area_cell(lat, lon, AREA_CELL_DEG), coarse_label(lat, lon))
+
+
+def coarse_label(lat: float, lon: float) -> str:
+    """A place label of about 10 km: never a consumer's exact position."""
+    return f"{_round1(lat)}, {_round1(lon)}"
+
+
+def _round1(value: float) -> str:
+    text = f"{round(value, 1):.1f}"
+    return "0.0" if text == "-0.0" else text
+
+
+# -- texts ------------------------------------------------------------------------------------
+
+_LOYALTY_TEXT: dict[str, str] = {
+    LoyaltyReason.NO_CONSUMER: "Sign in to the app to collect points.",
+    LoyaltyReason.ALREADY_CLAIMED: "Points for this code were already collected.",
+    LoyaltyReason.NOT_FIRST_VERIFICATION: "Points are paid only for the first check of a code.",
+    LoyaltyReason.INNER_CODE_REQUIRED: (
+        "No points: enter the code printed inside the package to collect points."
+    ),
+    LoyaltyReason.INNER_CODE_WRONG: "No points: the inner code is not correct.",
+    LoyaltyReason.DAILY_LIMIT: "No points: the daily limit of point claims is reached.",
+    LoyaltyReason.TOO_MANY_REGIONS: "No points: claims come from too many regions.",
+    NOT_AN_ITEM: "Points are paid for item codes only.",
+}
+
+
+def loyalty_text(points: int, reason: str | None) -> str:
+    """The sentence about points appended to a genuine verdict's message."""
+    if points > 0:
+        return f"You earned {points} points."
+    return _LOYALTY_TEXT.get(reason or "", "")

@@ -1,0 +1,290 @@
+"""Consumer verification: check a payload, record the check, pay loyalty points once.
+
+Runs inside the request's transaction. The verdict, reasons, message and the loyalty
+decision come from `risk_engine.consumer.verify`; this module loads what it needs, stores the
+`consumer_verify` event (with the answer as its response) and the loyalty claim.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import asyncpg
+
+from codegen.keystore import KeyStore
+from codegen.payload import MalformedPayload, parse_payload
+from codegen.service import verify_known
+from geo.geometry import to_shape
+from risk_engine.consumer import (
+    ClaimHistory,
+    LoyaltyPolicy,
+    LoyaltyReason,
+    Verdict,
+    VerificationInput,
+    verify,
+)
+from risk_engine.models import Checkpoint, CodeFacts, CodeStatus, GeoFix, ScanFact, SignatureCheck
+from risk_engine.thresholds import RiskThresholds
+from scan_api.verify import repository
+from scan_api.verify.models import (
+    NOT_AN_ITEM,
+    Region,
+    RegionMap,
+    loyalty_text,
+    pin_matches,
+    signature_check,
+)
+from traceability.config import Settings
+
+REGIONS_TTL_S = 5.0
+"""The territories' change check (count + latest update) runs at most this often."""
+CLAIM_DAY = timedelta(hours=24)
+"""The daily claim limit counts claims in the last 24 hours (no midnight reset to game)."""
+
+
+@dataclass(frozen=True, slots=True)
+class VerifyPolicy:
+    loyalty: LoyaltyPolicy
+    thresholds: RiskThresholds
+    max_pin_failures: int
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> VerifyPolicy:
+        return cls(
+            loyalty=LoyaltyPolicy(
+                points_per_item=settings.loyalty_points_per_item,
+                max_claims_per_day=settings.loyalty_max_claims_per_day,
+                max_regions=settings.loyalty_max_regions,
+                region_window=timedelta(days=settings.loyalty_region_window_days),
+            ),
+            thresholds=RiskThresholds(),
+            max_pin_failures=settings.verify_max_pin_failures,
+        )
+
+
+class RegionCache:
+    """The territories as a `RegionMap`, rebuilt when the table changes (checked every 5 s)."""
+
+    def __init__(self, ttl_s: float = REGIONS_TTL_S) -> None:
+        self.ttl_s = ttl_s
+        self._map: RegionMap | None = None
+        self._fingerprint: tuple[int, str] | None = None
+        self._checked_at = 0.0
+
+    async def get(self, conn: asyncpg.Connection) -> RegionMap:
+        if self._map is not None and time.monotonic() - self._checked_at < self.ttl_s:
+            return self._map
+        fingerprint = await repository.territories_fingerprint(conn)
+        if self._map is None or fingerprint != self._fingerprint:
+            rows = await repository.all_territories(conn)
+            self._map = RegionMap({r["id"]: (r["name"], to_shape(r["geometry"])) for r in rows})
+            self._fingerprint = fingerprint
+        self._checked_at = time.monotonic()
+        return self._map
+
+
+@dataclass(frozen=True, slots=True)
+class VerifyRequest:
+    payload: str
+    location: GeoFix | None = None
+    consumer_id: str | None = None
+    pin: str | None = None
+
+
+def _code_or_none(payload: str) -> str | None:
+    try:
+        return parse_payload(payload).code
+    except MalformedPayload:
+        return None
+
+
+def _fix(row: asyncpg.Record) -> GeoFix | None:
+    if row["lat"] is None or row["lon"] is None:
+        return None
+    return GeoFix(row["lat"], row["lon"], float(row["accuracy_m"] or 0.0))
+
+
+def _earlier_check(row: asyncpg.Record, code: str) -> ScanFact:
+    return ScanFact(
+        event_id=str(row["event_id"]),
+        code=code,
+        checkpoint=Checkpoint.CONSUMER_VERIFY,
+        scanned_at=row["scanned_at"],
+        location=_fix(row),
+        consumer_id=row["consumer_id"],
+    )
+
+
+def _facts(row: asyncpg.Record, history: tuple[ScanFact, ...]) -> CodeFacts:
+    status = CodeStatus.COMMISSIONED if row["commissioned_at"] is not None else CodeStatus.ISSUED
+    return CodeFacts(
+        code=row["code"],
+        gtin=row["gtin"],
+        lot=row["lot"],
+        status=status,
+        batch_id=str(row["batch_id"]),
+        history=history,
+    )
+
+
+async def _claims(
+    conn: asyncpg.Connection, code: str, consumer_id: str, now: datetime, policy: LoyaltyPolicy
+) -> ClaimHistory:
+    await repository.lock_consumer(conn, consumer_id)
+    row = await repository.claim_history(
+        conn, code, consumer_id, now - CLAIM_DAY, now - policy.region_window
+    )
+    return ClaimHistory(
+        code_already_claimed=bool(row["code_claimed"]),
+        consumer_claims_today=int(row["claims_today"]),
+        consumer_regions=frozenset(row["regions"]),
+    )
+
+
+def _pin_ok(
+    req: VerifyRequest, row: asyncpg.Record, earlier: list[asyncpg.Record], max_failures: int
+) -> bool | None:
+    """None: no pin sent. After `max_failures` wrong pins for the code, no pin is right."""
+    if req.pin is None:
+        return None
+    failures = sum(1 for r in earlier if r["loyalty_reason"] == LoyaltyReason.INNER_CODE_WRONG)
+    if failures >= max_failures:
+        return False
+    return pin_matches(req.pin, row["inner_code_hash"])
+
+
+async def verify_code(
+    conn: asyncpg.Connection,
+    store: KeyStore,
+    regions: RegionCache,
+    policy: VerifyPolicy,
+    req: VerifyRequest,
+    now: datetime | None = None,
+) -> dict[str, Any]:
+    """Verify `req.payload` for an anonymous consumer; returns the stored answer."""
+    now = now or datetime.now(UTC)
+    event_id = uuid.uuid4()
+    code = _code_or_none(req.payload)
+    row = await repository.code_row(conn, code) if code else None  # locks the code's row
+    await store.refresh(conn)
+    signature = signature_check(verify_known(store, req.payload, row))
+    earlier = await repository.consumer_checks(conn, code) if code else []
+    history = tuple(_earlier_check(r, code or "") for r in earlier)
+
+    wants_regions = req.location is not None or (earlier and _fix(earlier[0]) is not None)
+    region_map = await regions.get(conn) if wants_regions else None
+    here: Region | None = None
+    if req.location is not None and region_map is not None:
+        here = region_map.region(req.location.lat, req.location.lon)
+    check = ScanFact(
+        event_id=str(event_id),
+        code=code or "",
+        checkpoint=Checkpoint.CONSUMER_VERIFY,
+        scanned_at=now,
+        location=req.location,
+        signature=signature,
+        consumer_id=req.consumer_id,
+    )
+    first_fix = _fix(earlier[0]) if earlier else req.location
+    first_region = (
+        region_map.region(first_fix.lat, first_fix.lon)
+        if first_fix is not None and region_map is not None
+        else None
+    )
+    first_id = str(earlier[0]["event_id"]) if earlier else check.event_id
+    first_at: datetime = earlier[0]["scanned_at"] if earlier else now
+
+    inner_required = bool(row is not None and row["inner_code_required"])
+    loyalty_policy = policy.loyalty
+    if inner_required:  # the inner code proves possession: earlier shelf checks do not matter
+        loyalty_policy = dataclasses.replace(loyalty_policy, first_verification_only=False)
+    is_item = row is not None and row["level"] == "item"
+    claims = ClaimHistory()
+    if req.consumer_id and is_item and signature is SignatureCheck.VALID and code:
+        claims = await _claims(conn, code, req.consumer_id, now, loyalty_policy)
+
+    result = verify(
+        VerificationInput(
+            check=check,
+            signature=signature,
+            facts=_facts(row, history) if row is not None else None,
+            expiry=row["expiry"] if row is not None else None,
+            region=here.key if here else None,
+            inner_code_required=inner_required,
+            inner_code_ok=(
+                _pin_ok(req, row, earlier, policy.max_pin_failures)
+                if row is not None and inner_required
+                else None
+            ),
+            claims=claims,
+            places={first_id: first_region.label} if first_region else {},
+        ),
+        policy.thresholds,
+        loyalty_policy,
+    )
+
+    points = 0
+    loyalty_reason: str | None = (
+        result.loyalty.reason.value if result.loyalty.reason is not None else None
+    )
+    if result.verdict is Verdict.GENUINE and not is_item:
+        loyalty_reason = NOT_AN_ITEM
+    elif result.loyalty.eligible and code and req.consumer_id:
+        won = await repository.insert_claim(
+            conn,
+            code,
+            req.consumer_id,
+            event_id,
+            result.loyalty.points,
+            here.key if here else None,
+            now,
+        )
+        points = result.loyalty.points if won else 0
+        loyalty_reason = None if won else LoyaltyReason.ALREADY_CLAIMED.value
+
+    message = result.message
+    if result.verdict is Verdict.GENUINE:
+        extra = loyalty_text(points, loyalty_reason)
+        message = f"{message} {extra}" if extra else message
+    reason = result.reasons[0].value if result.reasons else None
+    show_product = row is not None and result.verdict is not Verdict.COUNTERFEIT
+    answer: dict[str, Any] = {
+        "verdict": result.verdict.value,
+        "reason": reason,
+        "product": _product(row) if row is not None and show_product else None,
+        "verification_count": len(earlier) + 1,
+        "first_verified_at": first_at.isoformat() if code else None,
+        "first_verified_region": first_region.label if first_region and code else None,
+        "points_awarded": points,
+        "loyalty_reason": loyalty_reason,
+        "message": message,
+    }
+    fix = req.location
+    await repository.insert_event(
+        conn,
+        event_id,
+        code,
+        req.payload,
+        now,
+        (fix.lat, fix.lon, fix.accuracy_m or None) if fix else None,
+        result.verdict.value,
+        reason,
+        req.consumer_id,
+        answer,
+    )
+    return answer
+
+
+def _product(row: asyncpg.Record) -> dict[str, Any]:
+    expiry = row["expiry"]
+    return {
+        "gtin": row["gtin"],
+        "name": row["product_name"],
+        "lot": row["lot"],
+        "expiry": expiry.isoformat() if expiry is not None else None,
+    }
