@@ -12,9 +12,8 @@ from codegen import qr, service
 from codegen.keystore import KeyStore
 from codegen.models import Batch
 from codegen.schemas import BatchCreate, BatchOut, KeysDocument
-from scan_api.http.deps import Tx, get_pool, get_settings, require_roles
+from scan_api.http.deps import AppSettings, Tx, get_pool, require_roles
 from traceability.auth.models import Principal, Role
-from traceability.config import Settings
 
 router = APIRouter(tags=["codes"])
 LineOrAdmin = Annotated[Principal, Depends(require_roles(Role.LINE))]
@@ -28,7 +27,6 @@ def get_keystore(request: Request) -> KeyStore:
 
 
 Keys = Annotated[KeyStore, Depends(get_keystore)]
-AppSettings = Annotated[Settings, Depends(get_settings)]
 
 
 def _out(batch: Batch) -> BatchOut:

@@ -14,22 +14,8 @@ from typing import Protocol
 
 from geo.index import Match, Placement
 from risk_engine.thresholds import RiskThresholds as RiskThresholds  # re-exported
+from traceability.events import Checkpoint as Checkpoint  # re-exported
 from traceability.masterdata.models import PartyKind as PartyKind  # re-exported
-
-
-class Checkpoint(enum.StrEnum):
-    """The nine checkpoints (PRODUCT.md); the names are part of the public API."""
-
-    COMMISSION = "commission"
-    PACK = "pack"
-    WAREHOUSE_IN = "warehouse_in"
-    SHIP = "ship"
-    DEALER_RECEIVE = "dealer_receive"
-    DEALER_SHIP = "dealer_ship"
-    RETAIL_RECEIVE = "retail_receive"
-    RETAIL_SELL = "retail_sell"
-    CONSUMER_VERIFY = "consumer_verify"
-
 
 PLANT_CHECKPOINTS = frozenset(
     {Checkpoint.COMMISSION, Checkpoint.PACK, Checkpoint.WAREHOUSE_IN, Checkpoint.SHIP}

@@ -14,6 +14,10 @@ from codegen.issuing import make_signing_pool
 from codegen.keystore import KeyStore, ensure_base_keys
 from codegen.masterkey import load_master_key
 from codegen.router import router as codes_router
+from risk_engine.router import router as alerts_router
+from risk_engine.service import RiskEngine
+from risk_engine.territories import TerritoryCache
+from risk_engine.thresholds import RiskThresholds
 from scan_api import health
 from scan_api.http.limits import BodySizeLimitMiddleware
 from scan_api.http.logging import RequestIdMiddleware, configure_logging
@@ -59,7 +63,10 @@ def create_app(settings: Settings | None = None, dsn: str | None = None) -> Fast
         try:
             app.state.keystore = await _prepare_database(pool, active)
             app.state.signing_pool = make_signing_pool()
-            app.state.scan_batcher = ScanBatcher(pool, app.state.keystore)
+            app.state.risk = RiskEngine(
+                RiskThresholds(), TerritoryCache(), enabled=active.risk_enabled
+            )
+            app.state.scan_batcher = ScanBatcher(pool, app.state.keystore, app.state.risk)
             yield
         finally:
             if getattr(app.state, "scan_batcher", None) is not None:
@@ -87,6 +94,7 @@ def create_app(settings: Settings | None = None, dsn: str | None = None) -> Fast
     app.include_router(masterdata_router)
     app.include_router(codes_router)
     app.include_router(trace_router)
+    app.include_router(alerts_router)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=MAX_BODY_BYTES)
     app.add_middleware(RequestIdMiddleware)
     return app

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 from pydantic import AliasChoices, Field
@@ -28,6 +29,12 @@ class Settings(BaseSettings):
     log_json: bool = True
     # Public base URL printed at start and used in links.
     public_url: str | None = None
+
+    # Risk engine: judge scans in their own transaction (off only for comparisons).
+    risk_enabled: bool = True
+    # Evidence deadlines count working days; these dates are not (YYYY-MM-DD, comma-separated
+    # in the environment, e.g. SEALTRACE_HOLIDAYS='["2026-10-01","2026-10-02"]').
+    holidays: list[date] = Field(default_factory=list)
 
     # Codes.
     resolver_host: str = "id.sealtrace.example"

@@ -62,5 +62,6 @@ def require_roles(*roles: Role) -> Callable[..., Coroutine[Any, Any, Principal]]
     return guard
 
 
+AppSettings = Annotated[Settings, Depends(get_settings)]
 AdminOnly = Annotated[Principal, Depends(require_roles(Role.ADMIN))]
 ComplianceOrAdmin = Annotated[Principal, Depends(require_roles(Role.COMPLIANCE))]

@@ -18,6 +18,7 @@ from typing import Any
 import asyncpg
 
 from codegen.keystore import KeyStore
+from risk_engine.service import RiskEngine
 from scan_api.scans import service
 from scan_api.scans.models import Outcome, ScanRequest
 from scan_api.scans.schemas import ScanIn
@@ -43,9 +44,12 @@ class _Job:
 
 
 class ScanBatcher:
-    def __init__(self, pool: asyncpg.Pool, store: KeyStore, workers: int = 2) -> None:
+    def __init__(
+        self, pool: asyncpg.Pool, store: KeyStore, risk: RiskEngine | None, workers: int = 2
+    ) -> None:
         self.pool = pool
         self.store = store
+        self.risk = risk
         self.queue: asyncio.Queue[_Job] = asyncio.Queue()
         self.tasks = [asyncio.create_task(self._run()) for _ in range(workers)]
 
@@ -110,7 +114,7 @@ class ScanBatcher:
                 requests.append((index, ScanRequest(job.scan, principal)))
             except DomainError as exc:
                 results[index] = Outcome(job.scan.event_id, "rejected", error=exc)
-        outcomes = await service.record_scans(conn, self.store, [r for _, r in requests])
+        outcomes = await service.record_scans(conn, self.store, [r for _, r in requests], self.risk)
         for (index, _), outcome in zip(requests, outcomes, strict=True):
             results[index] = outcome
         return [r for r in results if r is not None]

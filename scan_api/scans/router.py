@@ -111,7 +111,8 @@ async def post_batch(
             results[index] = BatchResult(
                 event_id=_raw_event_id(raw), status="rejected", error=_validation_problem(exc)
             )
-    outcomes = await service.record_scans(conn, store, [r for _, r in valid])
+    risk = request.app.state.risk
+    outcomes = await service.record_scans(conn, store, [r for _, r in valid], risk)
     for (index, _), outcome in zip(valid, outcomes, strict=True):
         results[index] = _result(outcome)
     return BatchOut(results=[r for r in results if r is not None])

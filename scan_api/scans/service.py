@@ -13,6 +13,8 @@ import asyncpg
 from codegen.keystore import KeyStore
 from codegen.payload import MalformedPayload, parse_payload
 from codegen.service import verify_known
+from risk_engine.repository import attach_alerts_to_responses
+from risk_engine.service import RiskEngine, evaluate_events
 from scan_api.scans import repository
 from scan_api.scans.models import (
     Outcome,
@@ -50,9 +52,10 @@ async def record_scans(
     conn: asyncpg.Connection,
     store: KeyStore,
     requests: Sequence[ScanRequest],
+    risk: RiskEngine | None = None,
     now: datetime | None = None,
 ) -> list[Outcome]:
-    """Validate, verify, store and apply `requests`; one Outcome per request, in order."""
+    """Validate, verify, store, apply and judge `requests`; one Outcome per request, in order."""
     now = now or datetime.now(UTC)
     outcomes: list[Outcome | None] = [None] * len(requests)
     pending = _after_static_checks(requests, now, outcomes)
@@ -62,7 +65,9 @@ async def record_scans(
         await store.refresh(conn)
         await _verify_and_check(conn, store, pending, outcomes)
         pending = [p for p in pending if outcomes[p.index] is None]
-        await _store(conn, pending, outcomes)
+        created = await _store(conn, pending, outcomes)
+        if risk is not None and created:
+            await _judge(conn, risk, created)
     return [o for o in outcomes if o is not None]
 
 
@@ -188,9 +193,19 @@ def _event_row(p: _Pending, response: dict[str, Any]) -> tuple[object, ...]:
     )
 
 
+async def _judge(conn: asyncpg.Connection, risk: RiskEngine, created: list[Outcome]) -> None:
+    """Run the risk engine in the same transaction: the answer names the alerts it raised."""
+    raised = await evaluate_events(conn, risk, [o.event_id for o in created if o.event_id])
+    if raised:
+        for outcome in created:
+            if outcome.event_id in raised:
+                outcome.response["alert_ids"] = raised[outcome.event_id]
+        await attach_alerts_to_responses(conn, list(raised), list(raised.values()))
+
+
 async def _store(
     conn: asyncpg.Connection, pending: list[_Pending], outcomes: list[Outcome | None]
-) -> None:
+) -> list[Outcome]:
     responses = {p.index: _response(p) for p in pending}
     inserted = await repository.insert_events(
         conn, [_event_row(p, responses[p.index]) for p in pending]
@@ -202,9 +217,13 @@ async def _store(
             event_id = p.request.scan.event_id
             outcomes[p.index] = Outcome(event_id, "duplicate", stored.get(event_id, {}))
     won = [p for p in pending if p.request.scan.event_id in inserted]
+    created = []
     for p in won:
-        outcomes[p.index] = Outcome(p.request.scan.event_id, "created", responses[p.index])
+        outcome = Outcome(p.request.scan.event_id, "created", responses[p.index])
+        outcomes[p.index] = outcome
+        created.append(outcome)
     await _apply_effects(conn, won)
+    return created
 
 
 async def _apply_effects(conn: asyncpg.Connection, won: list[_Pending]) -> None:

@@ -76,7 +76,9 @@ State = Annotated[VerifyState, Depends(limited_by_address)]
 
 
 @router.post("", response_model=VerifyOut)
-async def post_verify(state: State, body: VerifyIn, conn: Tx, store: Keys) -> Any:
+async def post_verify(
+    state: State, body: VerifyIn, conn: Tx, store: Keys, http_request: Request
+) -> Any:
     """Is this product genuine? Records a `consumer_verify` event; may pay loyalty points."""
     if body.consumer_id is not None:
         _limit(state.per_consumer, body.consumer_id, "consumer")
@@ -87,5 +89,7 @@ async def post_verify(state: State, body: VerifyIn, conn: Tx, store: Keys) -> An
         consumer_id=body.consumer_id,
         pin=body.pin,
     )
-    answer = await service.verify_code(conn, store, state.regions, state.policy, request)
+    answer = await service.verify_code(
+        conn, store, state.regions, state.policy, request, risk=http_request.app.state.risk
+    )
     return JSONResponse(answer)  # byte for byte what is stored as the event's response

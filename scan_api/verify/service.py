@@ -29,6 +29,7 @@ from risk_engine.consumer import (
     verify,
 )
 from risk_engine.models import Checkpoint, CodeFacts, CodeStatus, GeoFix, ScanFact, SignatureCheck
+from risk_engine.service import RiskEngine, evaluate_events
 from risk_engine.thresholds import RiskThresholds
 from scan_api.verify import repository
 from scan_api.verify.models import (
@@ -165,6 +166,7 @@ async def verify_code(
     policy: VerifyPolicy,
     req: VerifyRequest,
     now: datetime | None = None,
+    risk: RiskEngine | None = None,
 ) -> dict[str, Any]:
     """Verify `req.payload` for an anonymous consumer; returns the stored answer."""
     now = now or datetime.now(UTC)
@@ -277,6 +279,8 @@ async def verify_code(
         req.consumer_id,
         answer,
     )
+    if risk is not None:  # clone and consumer-cluster diversion alerts; never shown to consumers
+        await evaluate_events(conn, risk, [event_id])
     return answer
 
 

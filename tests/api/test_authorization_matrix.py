@@ -15,6 +15,8 @@ import httpx2 as httpx
 import pytest
 from starlette.testclient import TestClient
 
+from tests.pg import SyncDb
+
 GTIN = "05901234123457"
 SQUARE = {
     "type": "Polygon",
@@ -32,6 +34,7 @@ class Ctx:
     batch_id: str
     code: str
     line_auth: str = ""
+    alert_id: str = ""
 
     def fresh_party(self, kind: str = "dealer") -> str:
         party_id = f"p-{next(counter)}"
@@ -220,6 +223,21 @@ MATRIX: dict[tuple[str, str], tuple[Call, dict[str, object]]] = {
         ),
         PUBLIC,  # consumers have no token; a token sent along is simply ignored
     ),
+    ("GET", "/v1/alerts"): (lambda c, h: c.client.get("/v1/alerts", headers=h), READS),
+    ("GET", "/v1/alerts/counts"): (
+        lambda c, h: c.client.get("/v1/alerts/counts", headers=h),
+        READS,
+    ),
+    ("GET", "/v1/alerts/{alert_id}"): (
+        lambda c, h: c.client.get(f"/v1/alerts/{c.alert_id}", headers=h),
+        READS,
+    ),
+    ("POST", "/v1/alerts/{alert_id}/actions"): (
+        lambda c, h: c.client.post(
+            f"/v1/alerts/{c.alert_id}/actions", json={"action": "comment", "note": "n"}, headers=h
+        ),
+        READS,
+    ),
     ("GET", "/.well-known/sealtrace/keys.json"): (
         lambda c, h: c.client.get("/.well-known/sealtrace/keys.json", headers=h),
         PUBLIC,
@@ -234,7 +252,7 @@ def served_routes(client: TestClient) -> set[tuple[str, str]]:
 
 
 @pytest.fixture(scope="module")
-def ctx(client: TestClient, admin_headers: Headers) -> Ctx:
+def ctx(client: TestClient, admin_headers: Headers, db: SyncDb) -> Ctx:
     c = client
     assert c.put(
         f"/v1/products/{GTIN}",
@@ -249,7 +267,15 @@ def ctx(client: TestClient, admin_headers: Headers) -> Ctx:
     assert c.put("/v1/parties/dealer-m/territories/t-m", json={}, headers=admin_headers).is_success
     batch = _issue(Ctx(c, admin_headers, "", ""), admin_headers).json()
     code = c.get(f"/v1/code-batches/{batch['batch_id']}/codes", headers=admin_headers)
-    return Ctx(c, admin_headers, batch["batch_id"], code.text.split('"code":"')[1].split('"')[0])
+    alert_id = str(uuid.uuid4())
+    db.execute(
+        """INSERT INTO alerts (id, type, severity, reason, summary, incident_key, first_seen,
+                               last_seen, window_s)
+           VALUES ($1::uuid, 'counterfeit', 'high', 'bad_signature', 's', 'k', now(), now(), 60)""",
+        alert_id,
+    )
+    code_value = code.text.split('"code":"')[1].split('"')[0]
+    return Ctx(c, admin_headers, batch["batch_id"], code_value, alert_id=alert_id)
 
 
 @pytest.fixture(scope="module")

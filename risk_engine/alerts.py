@@ -1,0 +1,148 @@
+"""Alert cases: list, read, and act (the workflow is pure; this loads and stores it)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+
+import asyncpg
+
+from risk_engine import repository
+from risk_engine.workflow import (
+    CaseAction,
+    CaseState,
+    CaseStatus,
+    EscalationLevel,
+    Money,
+    act,
+    deadline,
+    penalty,
+)
+from traceability.auth.models import Principal
+from traceability.errors import Conflict, NotFound
+
+
+async def get(conn: asyncpg.Connection, alert_id: uuid.UUID) -> dict[str, Any]:
+    row = await repository.get_alert(conn, alert_id)
+    if row is None:
+        raise NotFound(f"alert {alert_id} does not exist")
+    return as_json(row, await repository.history(conn, alert_id))
+
+
+def _state(row: asyncpg.Record) -> CaseState:
+    level = row["escalation_level"]
+    return CaseState(
+        CaseStatus(row["status"]),
+        EscalationLevel(level) if level else None,
+        row["investigation_started_at"],
+    )
+
+
+async def _penalty(conn: asyncpg.Connection, codes: Sequence[str]) -> Money | None:
+    """3 x unit value x diverted items, summed over the products involved (one currency)."""
+    rows = await repository.item_values(conn, codes)
+    if not rows:
+        return None
+    currencies = {r["currency"] for r in rows}
+    if len(currencies) > 1:
+        raise Conflict(f"the diverted items are priced in several currencies: {currencies}")
+    parts = [penalty(Decimal(r["unit_value"]), int(r["items"]), r["currency"]) for r in rows]
+    return Money(sum((p.amount for p in parts), Decimal(0)), parts[0].currency)
+
+
+async def perform(
+    conn: asyncpg.Connection,
+    principal: Principal,
+    alert_id: uuid.UUID,
+    action: CaseAction,
+    note: str,
+    holidays: frozenset[date],
+    now: datetime | None = None,
+) -> dict[str, Any]:
+    """Apply one case action; its history line is appended in the same transaction."""
+    now = now or datetime.now(UTC)
+    row = await repository.get_alert(conn, alert_id, for_update=True)
+    if row is None:
+        raise NotFound(f"alert {alert_id} does not exist")
+    state = _state(row)
+    new, entry = act(state, action, actor=principal.actor, note=note, at=now)
+    due = row["evidence_due_at"]
+    if (
+        new.investigation_started_at
+        and new.investigation_started_at != state.investigation_started_at
+    ):
+        due = deadline(new.investigation_started_at, holidays=holidays)
+    fine = None
+    if new.status is CaseStatus.CONFIRMED and row["type"] == "diversion":
+        money = await _penalty(conn, row["codes"])
+        fine = (money.amount, money.currency) if money else None
+    await repository.update_case(
+        conn,
+        alert_id,
+        new.status.value,
+        new.level.value if new.level else None,
+        new.investigation_started_at,
+        due,
+        fine,
+    )
+    await repository.add_history(
+        conn,
+        alert_id,
+        entry.actor,
+        entry.action.value,
+        entry.note,
+        entry.from_status.value,
+        entry.to_status.value,
+    )
+    return await get(conn, alert_id)
+
+
+def as_json(row: asyncpg.Record, history: Sequence[asyncpg.Record] = ()) -> dict[str, Any]:
+    location = None
+    if row["observed_lat"] is not None:
+        location = {
+            "lat": row["observed_lat"],
+            "lon": row["observed_lon"],
+            "accuracy_m": row["observed_accuracy_m"],
+        }
+    body: dict[str, Any] = {
+        "id": str(row["id"]),
+        "type": row["type"],
+        "severity": row["severity"],
+        "status": row["status"],
+        "escalation_level": row["escalation_level"],
+        "reason": row["reason"],
+        "created_at": row["created_at"].isoformat(),
+        "updated_at": row["updated_at"].isoformat(),
+        "first_seen": row["first_seen"].isoformat(),
+        "last_seen": row["last_seen"].isoformat(),
+        "summary": row["summary"],
+        "codes": list(row["codes"]),
+        "source_party_id": row["source_party_id"],
+        "observed_party_id": row["observed_party_id"],
+        "observed_location": location,
+        "expected_territory_ids": list(row["expected_territory_ids"]),
+        "evidence_event_ids": list(row["evidence_event_ids"]),
+        "evidence_due_at": row["evidence_due_at"].isoformat() if row["evidence_due_at"] else None,
+        "penalty": None,
+        "history": [
+            {
+                "at": h["at"].isoformat(),
+                "actor": h["actor"],
+                "action": h["action"],
+                "note": h["note"],
+                "from_status": h["from_status"],
+                "to_status": h["to_status"],
+            }
+            for h in history
+        ],
+    }
+    if row["penalty_amount"] is not None:
+        body["penalty"] = {
+            "amount": f"{row['penalty_amount']:.2f}",
+            "currency": row["penalty_currency"],
+        }
+    return body

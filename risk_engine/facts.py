@@ -1,0 +1,191 @@
+"""Build the rules' facts from stored rows (pure): what the repository loaded → ScanFact/CodeFacts.
+
+A scan of a case or pallet is judged once per item inside it at that time (`via` = the
+container); history and custody come from the item's own events and those of its containers
+while it was inside them (traceability.custody).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from risk_engine.models import (
+    Authorization,
+    Checkpoint,
+    CodeFacts,
+    CodeStatus,
+    CustodyStep,
+    GeoFix,
+    PartyKind,
+    PartyRef,
+    ScanFact,
+    SignatureCheck,
+)
+from traceability.custody import models as custody
+
+Row = Any  # an asyncpg.Record, or any mapping with the same keys (tests)
+
+_SIGNATURE = {
+    "malformed": SignatureCheck.MALFORMED,
+    "bad_signature": SignatureCheck.BAD_SIGNATURE,
+    "unknown_kid": SignatureCheck.BAD_SIGNATURE,
+    "unknown_code": SignatureCheck.UNKNOWN_CODE,
+    "revoked_key": SignatureCheck.REVOKED_KEY,
+    "revoked_batch": SignatureCheck.REVOKED_BATCH,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Judged:
+    """One scan to judge for one code (the scanned code, or an item inside the container)."""
+
+    scan: ScanFact
+    facts: CodeFacts | None
+
+
+def party_refs(rows: Iterable[Row]) -> dict[str, PartyRef]:
+    return {
+        r["id"]: PartyRef(
+            r["id"], PartyKind(r["kind"]), r["parent_id"], GeoFix(r["lat"], r["lon"], 0.0)
+        )
+        for r in rows
+    }
+
+
+def custody_event(row: Row) -> custody.Event:
+    location = None
+    if row["lat"] is not None and row["lon"] is not None:
+        location = custody.Location(row["lat"], row["lon"], row["accuracy_m"])
+    return custody.Event(
+        event_id=str(row["event_id"]),
+        code=row["code"],
+        checkpoint=Checkpoint(row["checkpoint"]),
+        party_id=row["party_id"],
+        scanned_at=row["scanned_at"],
+        recorded_at=row["recorded_at"],
+        to_party_id=row["to_party_id"],
+        location=location,
+        verdict=row["verdict"],
+        unpack=row["unpack"],
+    )
+
+
+def membership(row: Row) -> custody.Membership:
+    return custody.Membership(
+        row["child_code"],
+        row["parent_code"],
+        row["packed_at"],
+        row["unpacked_at"],
+        None if row["pack_event_id"] is None else str(row["pack_event_id"]),
+        None if row["unpack_event_id"] is None else str(row["unpack_event_id"]),
+    )
+
+
+def signature_of(row: Row) -> SignatureCheck:
+    if row["verdict"] != "counterfeit":
+        return SignatureCheck.VALID
+    return _SIGNATURE.get(row["reason"] or "", SignatureCheck.BAD_SIGNATURE)
+
+
+def scan_fact(
+    row: Row, parties: Mapping[str, PartyRef], code: str | None = None, via: str | None = None
+) -> ScanFact:
+    location = None
+    if row["lat"] is not None and row["lon"] is not None:
+        location = GeoFix(row["lat"], row["lon"], row["accuracy_m"] or 0.0)
+    return ScanFact(
+        event_id=str(row["event_id"]),
+        code=code or row["code"] or f"unparsed:{row['event_id']}",
+        checkpoint=Checkpoint(row["checkpoint"]),
+        scanned_at=row["scanned_at"],
+        party=parties.get(row["party_id"] or ""),
+        to_party=parties.get(row["to_party_id"] or ""),
+        location=location,
+        signature=signature_of(row),
+        consumer_id=row["consumer_id"],
+        via=via,
+    )
+
+
+class Loaded:
+    """Everything the repository loaded for one evaluation round, indexed by code."""
+
+    def __init__(
+        self,
+        registry: Mapping[str, Row],
+        events: Sequence[Row],
+        memberships: Sequence[Row],
+        parties: Mapping[str, PartyRef],
+        authorizations: Sequence[Row],
+    ) -> None:
+        self.registry = registry
+        self.parties = parties
+        self.rows_by_id = {str(r["event_id"]): r for r in events}
+        self.events_by_code: dict[str, list[custody.Event]] = {}
+        for row in events:
+            self.events_by_code.setdefault(row["code"], []).append(custody_event(row))
+        self.memberships_by_child: dict[str, list[custody.Membership]] = {}
+        for row in memberships:
+            self.memberships_by_child.setdefault(row["child_code"], []).append(membership(row))
+        self.authorizations = tuple(
+            Authorization(
+                r["party_id"],
+                r["territory_id"],
+                None if r["gtins"] is None else frozenset(r["gtins"]),
+            )
+            for r in authorizations
+        )
+
+    def related(self, code: str) -> tuple[list[custody.Event], list[custody.Membership]]:
+        """The code's events and memberships, and those of its containers (two levels)."""
+        members = list(self.memberships_by_child.get(code, []))
+        for parent in {m.parent for m in members}:
+            members += self.memberships_by_child.get(parent, [])
+        codes = {code} | {m.parent for m in members}
+        return [e for c in codes for e in self.events_by_code.get(c, [])], members
+
+
+def code_facts(code: str, loaded: Loaded, judged_event_id: str) -> tuple[CodeFacts, dict[str, str]]:
+    """The item's facts (the judged event left out of its history), and event id → via."""
+    reg = loaded.registry[code]
+    effective = custody.effective_events(code, *loaded.related(code))
+    history = tuple(
+        scan_fact(loaded.rows_by_id[e.event.event_id], loaded.parties, code, e.via)
+        for e in effective
+        if e.event.event_id != judged_event_id
+    )
+    steps = tuple(
+        CustodyStep(loaded.parties[s.party_id], s.since, s.event_id, s.checkpoint)
+        for s in custody.custody_steps(effective)
+        if s.party_id in loaded.parties
+    )
+    facts = CodeFacts(
+        code=code,
+        gtin=reg["gtin"],
+        lot=reg["lot"],
+        status=CodeStatus.COMMISSIONED if reg["commissioned_at"] else CodeStatus.ISSUED,
+        issuing_plant_id=reg["plant_id"],
+        batch_id=str(reg["batch_id"]),
+        custody=steps,
+        authorizations=loaded.authorizations,
+        history=history,
+    )
+    return facts, {e.event.event_id: e.via or "" for e in effective}
+
+
+def judged_scans(event: Row, items: Sequence[str], loaded: Loaded) -> list[Judged]:
+    """The judgements one stored event calls for: per item for containers, else the code."""
+    if event["verdict"] == "counterfeit" or event["code"] not in loaded.registry:
+        return [Judged(scan_fact(event, loaded.parties), None)]
+    event_id = str(event["event_id"])
+    targets = items or [event["code"]]
+    judged = []
+    for code in targets:
+        if code not in loaded.registry:
+            continue
+        facts, _ = code_facts(code, loaded, event_id)
+        via = None if code == event["code"] else event["code"]
+        judged.append(Judged(scan_fact(event, loaded.parties, code, via), facts))
+    return judged

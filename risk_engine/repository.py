@@ -1,0 +1,353 @@
+"""All SQL of the risk engine: facts for a set of codes, and alert persistence."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+
+import asyncpg
+
+
+async def registry(conn: asyncpg.Connection, codes: Sequence[str]) -> list[asyncpg.Record]:
+    return await conn.fetch(
+        """SELECT c.code, c.commissioned_at, c.batch_id, b.gtin, b.lot, b.level, b.plant_id
+           FROM codes c JOIN code_batches b ON b.id = c.batch_id
+           WHERE c.code = ANY($1::text[])""",
+        list(codes),
+    )
+
+
+async def memberships(conn: asyncpg.Connection, codes: Sequence[str]) -> list[asyncpg.Record]:
+    """Every containment of these codes and of their containers, two levels up."""
+    return await conn.fetch(
+        """WITH RECURSIVE m AS (
+               SELECT child_code, parent_code, packed_at, unpacked_at,
+                      pack_event_id, unpack_event_id, 1 AS depth
+               FROM containment WHERE child_code = ANY($1::text[])
+               UNION
+               SELECT k.child_code, k.parent_code, k.packed_at, k.unpacked_at,
+                      k.pack_event_id, k.unpack_event_id, m.depth + 1
+               FROM containment k JOIN m ON k.child_code = m.parent_code
+               WHERE m.depth < 2
+           )
+           SELECT DISTINCT child_code, parent_code, packed_at, unpacked_at,
+                  pack_event_id, unpack_event_id
+           FROM m""",
+        list(codes),
+    )
+
+
+async def events(conn: asyncpg.Connection, codes: Sequence[str]) -> list[asyncpg.Record]:
+    return await conn.fetch(
+        """SELECT event_id, code, checkpoint, party_id, to_party_id, scanned_at, recorded_at,
+                  lat, lon, accuracy_m, verdict, reason, unpack, consumer_id
+           FROM scan_events WHERE code = ANY($1::text[])""",
+        list(codes),
+    )
+
+
+async def events_by_id(
+    conn: asyncpg.Connection, event_ids: Sequence[uuid.UUID]
+) -> list[asyncpg.Record]:
+    return await conn.fetch(
+        """SELECT event_id, code, checkpoint, party_id, to_party_id, scanned_at, recorded_at,
+                  lat, lon, accuracy_m, verdict, reason, unpack, consumer_id
+           FROM scan_events WHERE event_id = ANY($1::uuid[])""",
+        list(event_ids),
+    )
+
+
+async def contents_at(
+    conn: asyncpg.Connection, containers: Sequence[str], at: Sequence[datetime]
+) -> list[asyncpg.Record]:
+    """(container, item) pairs: what each container held at its scan time, two levels down."""
+    return await conn.fetch(
+        """WITH q AS (SELECT * FROM unnest($1::text[], $2::timestamptz[]) AS q(code, at))
+           SELECT q.code AS container, q.at, k.child_code AS code
+           FROM q JOIN containment k ON k.parent_code = q.code
+            AND k.packed_at <= q.at AND (k.unpacked_at IS NULL OR k.unpacked_at >= q.at)
+           UNION
+           SELECT q.code, q.at, k2.child_code
+           FROM q JOIN containment k ON k.parent_code = q.code
+            AND k.packed_at <= q.at AND (k.unpacked_at IS NULL OR k.unpacked_at >= q.at)
+           JOIN containment k2 ON k2.parent_code = k.child_code
+            AND k2.packed_at <= q.at AND (k2.unpacked_at IS NULL OR k2.unpacked_at >= q.at)""",
+        list(containers),
+        list(at),
+    )
+
+
+async def parties(conn: asyncpg.Connection, ids: Sequence[str]) -> list[asyncpg.Record]:
+    """The parties and their parents (a sub-dealer's dealer)."""
+    return await conn.fetch(
+        """SELECT id, kind, parent_id, lat, lon FROM parties
+           WHERE id = ANY($1::text[])
+              OR id IN (SELECT parent_id FROM parties WHERE id = ANY($1::text[]))""",
+        list(ids),
+    )
+
+
+async def authorizations(conn: asyncpg.Connection, ids: Sequence[str]) -> list[asyncpg.Record]:
+    return await conn.fetch(
+        """SELECT party_id, territory_id, gtins FROM party_territories
+           WHERE party_id = ANY($1::text[])""",
+        list(ids),
+    )
+
+
+async def territories_fingerprint(conn: asyncpg.Connection | asyncpg.Pool) -> tuple[int, str]:
+    row = await conn.fetchrow(
+        "SELECT count(*) AS n, coalesce(max(updated_at)::text, '') AS at FROM territories"
+    )
+    assert row is not None
+    return int(row["n"]), str(row["at"])
+
+
+async def all_territories(conn: asyncpg.Connection | asyncpg.Pool) -> list[asyncpg.Record]:
+    return await conn.fetch("SELECT id, name, geometry FROM territories")
+
+
+async def weekly_outbound(
+    conn: asyncpg.Connection, dealer_id: str, until: datetime, weeks: int
+) -> list[asyncpg.Record]:
+    """Items a dealer shipped per 7-day window ending at `until` (containers count contents)."""
+    return await conn.fetch(
+        """WITH w AS (
+               SELECT g AS week, $2::timestamptz - (g + 1) * interval '7 days' AS start,
+                      $2::timestamptz - g * interval '7 days' AS stop
+               FROM generate_series(0, $3 - 1) AS g
+           ), shipped AS (
+               SELECT e.scanned_at,
+                      CASE WHEN b.level = 'item' THEN 1 ELSE greatest(1, (
+                          SELECT count(*) FROM containment k
+                          WHERE k.parent_code = e.code AND k.packed_at <= e.scanned_at
+                            AND (k.unpacked_at IS NULL OR k.unpacked_at >= e.scanned_at)))
+                      END AS items
+               FROM scan_events e
+               JOIN codes c ON c.code = e.code JOIN code_batches b ON b.id = c.batch_id
+               WHERE e.party_id = $1 AND e.checkpoint = 'dealer_ship'
+                 AND e.verdict <> 'counterfeit'
+                 AND e.scanned_at > $2::timestamptz - $3 * interval '7 days'
+                 AND e.scanned_at <= $2::timestamptz
+           )
+           SELECT w.week, w.start, w.stop, coalesce(sum(s.items), 0)::bigint AS items
+           FROM w LEFT JOIN shipped s ON s.scanned_at > w.start AND s.scanned_at <= w.stop
+           GROUP BY w.week, w.start, w.stop ORDER BY w.start""",
+        dealer_id,
+        until,
+        weeks,
+    )
+
+
+# --- alerts ---------------------------------------------------------------------------------
+
+
+async def lock_incidents(conn: asyncpg.Connection, keys: Sequence[str]) -> None:
+    """Serialize find-or-create per incident across transactions (sorted: no deadlocks)."""
+    await conn.execute(
+        "SELECT pg_advisory_xact_lock(hashtextextended(k, 0)) FROM unnest($1::text[]) AS k",
+        sorted(set(keys)),
+    )
+
+
+async def open_incidents(conn: asyncpg.Connection, keys: Sequence[str]) -> list[asyncpg.Record]:
+    return await conn.fetch(
+        """SELECT id, type, severity, reason, summary, status, escalation_level, incident_key,
+                  source_party_id, observed_party_id, observed_lat, observed_lon,
+                  observed_accuracy_m, expected_territory_ids, codes, evidence_event_ids,
+                  witnesses, first_seen, last_seen, window_s, created_at, updated_at,
+                  investigation_started_at, evidence_due_at, penalty_amount, penalty_currency
+           FROM alerts
+           WHERE incident_key = ANY($1::text[]) AND status NOT IN ('confirmed', 'dismissed')
+           ORDER BY last_seen DESC""",
+        list(keys),
+    )
+
+
+async def save_alert(
+    conn: asyncpg.Connection, alert_id: uuid.UUID, values: dict[str, object]
+) -> None:
+    """Insert or update one alert from its merged draft."""
+    await conn.execute(
+        """INSERT INTO alerts (id, type, severity, reason, summary, incident_key,
+                               source_party_id, observed_party_id, observed_lat, observed_lon,
+                               observed_accuracy_m, expected_territory_ids, codes,
+                               evidence_event_ids, witnesses, first_seen, last_seen, window_s)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16,
+                   $17, $18)
+           ON CONFLICT (id) DO UPDATE SET
+               severity = EXCLUDED.severity, reason = EXCLUDED.reason,
+               summary = EXCLUDED.summary, observed_party_id = EXCLUDED.observed_party_id,
+               observed_lat = EXCLUDED.observed_lat, observed_lon = EXCLUDED.observed_lon,
+               observed_accuracy_m = EXCLUDED.observed_accuracy_m,
+               expected_territory_ids = EXCLUDED.expected_territory_ids,
+               codes = EXCLUDED.codes, evidence_event_ids = EXCLUDED.evidence_event_ids,
+               witnesses = EXCLUDED.witnesses, first_seen = EXCLUDED.first_seen,
+               last_seen = EXCLUDED.last_seen, window_s = EXCLUDED.window_s,
+               updated_at = clock_timestamp()""",
+        alert_id,
+        values["type"],
+        values["severity"],
+        values["reason"],
+        values["summary"],
+        values["incident_key"],
+        values["source_party_id"],
+        values["observed_party_id"],
+        values["observed_lat"],
+        values["observed_lon"],
+        values["observed_accuracy_m"],
+        values["expected_territory_ids"],
+        values["codes"],
+        values["evidence_event_ids"],
+        values["witnesses"],
+        values["first_seen"],
+        values["last_seen"],
+        values["window_s"],
+    )
+
+
+async def attach_alerts_to_responses(
+    conn: asyncpg.Connection, event_ids: Sequence[uuid.UUID], alert_ids: Sequence[list[str]]
+) -> None:
+    """Scan answers name the alerts they raised (retries replay the same answer)."""
+    await conn.executemany(
+        """UPDATE scan_events
+           SET response = jsonb_set(response, '{alert_ids}', to_jsonb($2::text[]))
+           WHERE event_id = $1""",
+        list(zip(event_ids, alert_ids, strict=True)),
+    )
+
+
+async def add_history(
+    conn: asyncpg.Connection,
+    alert_id: uuid.UUID,
+    actor: str,
+    action: str,
+    note: str,
+    from_status: str | None,
+    to_status: str | None,
+) -> None:
+    await conn.execute(
+        """INSERT INTO alert_history (alert_id, actor, action, note, from_status, to_status)
+           VALUES ($1, $2, $3, $4, $5, $6)""",
+        alert_id,
+        actor,
+        action,
+        note,
+        from_status,
+        to_status,
+    )
+
+
+ALERT_SELECT = """SELECT id, type, severity, reason, summary, status, escalation_level,
+       incident_key, source_party_id, observed_party_id, observed_lat, observed_lon,
+       observed_accuracy_m, expected_territory_ids, codes, evidence_event_ids, witnesses,
+       first_seen, last_seen, window_s, created_at, updated_at, investigation_started_at,
+       evidence_due_at, penalty_amount, penalty_currency
+FROM alerts"""
+
+
+async def list_alerts(
+    conn: asyncpg.Connection,
+    *,
+    type_: str | None,
+    status: str | None,
+    severity: str | None,
+    party_id: str | None,
+    code: str | None,
+    since: datetime | None,
+    overdue_at: datetime | None,
+    after: tuple[datetime, uuid.UUID] | None,
+    limit: int,
+) -> list[asyncpg.Record]:
+    """Newest first; every filter is optional (NULL parameters match everything)."""
+    return await conn.fetch(
+        ALERT_SELECT
+        + """
+        WHERE ($1::text IS NULL OR type = $1)
+          AND ($2::text IS NULL OR status = $2)
+          AND ($3::text IS NULL OR severity = $3)
+          AND ($4::text IS NULL OR source_party_id = $4 OR observed_party_id = $4)
+          AND ($5::text IS NULL OR codes @> ARRAY[$5::text])
+          AND ($6::timestamptz IS NULL OR created_at >= $6)
+          AND ($7::timestamptz IS NULL OR (status IN ('investigating', 'escalated')
+                                          AND evidence_due_at < $7))
+          AND ($8::timestamptz IS NULL OR (created_at, id) < ($8, $9::uuid))
+        ORDER BY created_at DESC, id DESC
+        LIMIT $10""",
+        type_,
+        status,
+        severity,
+        party_id,
+        code,
+        since,
+        overdue_at,
+        after[0] if after else None,
+        after[1] if after else None,
+        limit,
+    )
+
+
+async def alert_counts(conn: asyncpg.Connection, overdue_at: datetime) -> list[asyncpg.Record]:
+    return await conn.fetch(
+        """SELECT type, status, severity, count(*) AS n,
+                  count(*) FILTER (WHERE status IN ('investigating', 'escalated')
+                                   AND evidence_due_at < $1) AS overdue
+           FROM alerts GROUP BY type, status, severity""",
+        overdue_at,
+    )
+
+
+async def get_alert(
+    conn: asyncpg.Connection, alert_id: uuid.UUID, for_update: bool = False
+) -> asyncpg.Record | None:
+    if for_update:
+        return await conn.fetchrow(ALERT_SELECT + " WHERE id = $1 FOR UPDATE", alert_id)
+    return await conn.fetchrow(ALERT_SELECT + " WHERE id = $1", alert_id)
+
+
+async def history(conn: asyncpg.Connection, alert_id: uuid.UUID) -> list[asyncpg.Record]:
+    return await conn.fetch(
+        """SELECT at, actor, action, note, from_status, to_status FROM alert_history
+           WHERE alert_id = $1 ORDER BY id""",
+        alert_id,
+    )
+
+
+async def update_case(
+    conn: asyncpg.Connection,
+    alert_id: uuid.UUID,
+    status: str,
+    level: str | None,
+    investigation_started_at: datetime | None,
+    evidence_due_at: datetime | None,
+    penalty: tuple[object, str] | None,
+) -> None:
+    await conn.execute(
+        """UPDATE alerts SET status = $2, escalation_level = $3,
+               investigation_started_at = $4, evidence_due_at = $5,
+               penalty_amount = coalesce($6, penalty_amount),
+               penalty_currency = coalesce($7, penalty_currency),
+               updated_at = clock_timestamp()
+           WHERE id = $1""",
+        alert_id,
+        status,
+        level,
+        investigation_started_at,
+        evidence_due_at,
+        penalty[0] if penalty else None,
+        penalty[1] if penalty else None,
+    )
+
+
+async def item_values(conn: asyncpg.Connection, codes: Sequence[str]) -> list[asyncpg.Record]:
+    """Item counts per product among `codes`, with each product's unit value and currency."""
+    return await conn.fetch(
+        """SELECT p.gtin, p.unit_value, p.currency, count(*) AS items
+           FROM codes c JOIN code_batches b ON b.id = c.batch_id
+           JOIN products p ON p.gtin = b.gtin
+           WHERE c.code = ANY($1::text[]) AND b.level = 'item'
+           GROUP BY p.gtin, p.unit_value, p.currency""",
+        list(codes),
+    )

@@ -1,0 +1,78 @@
+"""API types of alerts."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from risk_engine.workflow import CaseAction
+
+
+class ActionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    action: CaseAction
+    note: Annotated[str, Field(min_length=1, max_length=4000)]
+
+
+class Location(BaseModel):
+    lat: float
+    lon: float
+    accuracy_m: float | None = None
+
+
+class Money(BaseModel):
+    amount: str
+    currency: str
+
+
+class HistoryLine(BaseModel):
+    at: str
+    actor: str
+    action: str
+    note: str
+    from_status: str | None = None
+    to_status: str | None = None
+
+
+class AlertOut(BaseModel):
+    id: str
+    type: Literal[
+        "diversion",
+        "counterfeit",
+        "clone",
+        "impossible_travel",
+        "leaked_code",
+        "sequence",
+        "turnover_spike",
+    ]
+    severity: Literal["low", "medium", "high"]
+    status: Literal["open", "investigating", "escalated", "confirmed", "dismissed"]
+    escalation_level: Literal["regional", "headquarters"] | None = None
+    reason: str
+    created_at: str
+    updated_at: str
+    first_seen: str
+    last_seen: str
+    summary: str
+    codes: list[str]
+    source_party_id: str | None = None
+    observed_party_id: str | None = None
+    observed_location: Location | None = None
+    expected_territory_ids: list[str]
+    evidence_event_ids: list[str]
+    evidence_due_at: str | None = None
+    penalty: Money | None = None
+    history: list[HistoryLine] = Field(default_factory=list)
+
+
+class AlertPage(BaseModel):
+    items: list[AlertOut]
+    next_cursor: str | None
+
+
+class Counts(BaseModel):
+    by_type: dict[str, int]
+    by_status: dict[str, int]
+    by_severity: dict[str, int]
+    overdue: int

@@ -1,0 +1,197 @@
+"""Evaluate stored scans with the pure rules and keep one alert per incident (in the scan's tx)."""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import asyncpg
+
+from risk_engine import repository
+from risk_engine.engine import evaluate_scan
+from risk_engine.facts import Loaded, judged_scans, party_refs
+from risk_engine.incidents import continues, dedupe, merge
+from risk_engine.models import AlertDraft, AlertType, GeoFix, IncidentKey, Severity
+from risk_engine.rules.turnover_spike import WeeklyVolume, turnover_spike
+from risk_engine.territories import TerritoryCache
+from risk_engine.thresholds import RiskThresholds
+
+# Checkpoints at the plant prove nothing about the market: not judged (bulk commissioning).
+UNJUDGED = frozenset({"commission", "pack", "warehouse_in"})
+ENGINE_ACTOR = "risk-engine"
+
+
+@dataclass
+class RiskEngine:
+    """Process-wide state of the engine: thresholds and the territory index."""
+
+    thresholds: RiskThresholds
+    territories: TerritoryCache
+    enabled: bool = True
+
+
+async def evaluate_events(
+    conn: asyncpg.Connection, engine: RiskEngine, event_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, list[str]]:
+    """Judge freshly stored events (any order; late ones too); returns event → alert ids."""
+    if not engine.enabled or not event_ids:
+        return {}
+    events = await repository.events_by_id(conn, event_ids)
+    events = [e for e in events if e["checkpoint"] not in UNJUDGED or e["verdict"] == "counterfeit"]
+    if not events:
+        return {}
+    events.sort(key=lambda e: (e["scanned_at"], e["recorded_at"]))
+    loaded, contents = await _load(conn, events)
+    index = await engine.territories.index(conn)
+    drafts: list[AlertDraft] = []
+    for event in events:
+        for judged in judged_scans(event, contents.get(event["event_id"], []), loaded):
+            drafts += evaluate_scan(judged.scan, judged.facts, index, engine.thresholds)
+    drafts += await _turnover(conn, events, engine.thresholds)
+    saved = await persist(conn, drafts, engine.thresholds)
+    wanted = {str(e["event_id"]): e["event_id"] for e in events}
+    raised: dict[uuid.UUID, list[str]] = defaultdict(list)
+    for alert_id, draft in saved:
+        for event_id in draft.evidence_event_ids:
+            if event_id in wanted and alert_id not in raised[wanted[event_id]]:
+                raised[wanted[event_id]].append(alert_id)
+    return dict(raised)
+
+
+async def _load(
+    conn: asyncpg.Connection, events: list[asyncpg.Record]
+) -> tuple[Loaded, dict[uuid.UUID, list[str]]]:
+    codes = sorted({e["code"] for e in events if e["code"]})
+    registry = {r["code"]: r for r in await repository.registry(conn, codes)}
+    containers = [
+        e for e in events if e["code"] in registry and registry[e["code"]]["level"] != "item"
+    ]
+    contents: dict[uuid.UUID, list[str]] = defaultdict(list)
+    if containers:
+        rows = await repository.contents_at(
+            conn, [e["code"] for e in containers], [e["scanned_at"] for e in containers]
+        )
+        by_container: dict[tuple[str, Any], list[str]] = defaultdict(list)
+        for row in rows:
+            by_container[(row["container"], row["at"])].append(row["code"])
+        for e in containers:
+            contents[e["event_id"]] = sorted(set(by_container[(e["code"], e["scanned_at"])]))
+    items = sorted({c for found in contents.values() for c in found} - set(registry))
+    if items:
+        registry.update({r["code"]: r for r in await repository.registry(conn, items)})
+    all_codes = sorted(set(registry))
+    members = await repository.memberships(conn, all_codes)
+    related = sorted(set(all_codes) | {m["parent_code"] for m in members})
+    rows = await repository.events(conn, related)
+    party_ids = sorted({p for r in rows for p in (r["party_id"], r["to_party_id"]) if p})
+    parties = party_refs(await repository.parties(conn, party_ids))
+    auths = await repository.authorizations(conn, sorted(parties))
+    return Loaded(registry, rows, members, parties, auths), contents
+
+
+async def _turnover(
+    conn: asyncpg.Connection, events: list[asyncpg.Record], thresholds: RiskThresholds
+) -> list[AlertDraft]:
+    """A dealer's weekly outbound volume, judged whenever it ships."""
+    drafts: list[AlertDraft] = []
+    shippers: dict[str, list[asyncpg.Record]] = defaultdict(list)
+    for e in events:
+        if e["checkpoint"] == "dealer_ship" and e["party_id"] and e["verdict"] != "counterfeit":
+            shippers[e["party_id"]].append(e)
+    for dealer, shipped in shippers.items():
+        until = max(e["scanned_at"] for e in shipped)
+        weeks = await repository.weekly_outbound(
+            conn, dealer, until, thresholds.spike_baseline_weeks + 1
+        )
+        volumes = [
+            WeeklyVolume(r["start"].date() + timedelta(days=1), int(r["items"])) for r in weeks
+        ]
+        drafts += turnover_spike(
+            dealer, volumes, thresholds, evidence_event_ids=[str(e["event_id"]) for e in shipped]
+        )
+    return drafts
+
+
+def draft_of(row: asyncpg.Record) -> AlertDraft:
+    """The stored incident as a draft, so new evidence can be merged into it."""
+    type_, source, subject = row["incident_key"].split("|", 2)
+    location = None
+    if row["observed_lat"] is not None:
+        location = GeoFix(row["observed_lat"], row["observed_lon"], row["observed_accuracy_m"] or 0)
+    return AlertDraft(
+        type=AlertType(row["type"]),
+        severity=Severity(row["severity"]),
+        reason=row["reason"],
+        summary=row["summary"],
+        key=IncidentKey(AlertType(type_), None if source == "-" else source, subject),
+        first_seen=row["first_seen"],
+        last_seen=row["last_seen"],
+        window=timedelta(seconds=row["window_s"]),
+        codes=tuple(row["codes"]),
+        evidence_event_ids=tuple(row["evidence_event_ids"]),
+        source_party_id=row["source_party_id"],
+        observed_party_id=row["observed_party_id"],
+        observed_location=location,
+        expected_territory_ids=tuple(row["expected_territory_ids"]),
+        witnesses=frozenset(row["witnesses"]),
+    )
+
+
+def _values(draft: AlertDraft) -> dict[str, object]:
+    loc = draft.observed_location
+    return {
+        "type": draft.type.value,
+        "severity": draft.severity.value,
+        "reason": draft.reason,
+        "summary": draft.summary,
+        "incident_key": draft.incident_key,
+        "source_party_id": draft.source_party_id,
+        "observed_party_id": draft.observed_party_id,
+        "observed_lat": loc.lat if loc else None,
+        "observed_lon": loc.lon if loc else None,
+        "observed_accuracy_m": loc.accuracy_m if loc else None,
+        "expected_territory_ids": list(draft.expected_territory_ids),
+        "codes": list(draft.codes),
+        "evidence_event_ids": list(draft.evidence_event_ids),
+        "witnesses": sorted(draft.witnesses),
+        "first_seen": draft.first_seen,
+        "last_seen": draft.last_seen,
+        "window_s": int(draft.window.total_seconds()),
+    }
+
+
+async def persist(
+    conn: asyncpg.Connection, drafts: list[AlertDraft], thresholds: RiskThresholds
+) -> list[tuple[str, AlertDraft]]:
+    """Merge each incident into its open alert, or open a new one; returns (id, draft) saved."""
+    incidents = dedupe(drafts, thresholds)
+    if not incidents:
+        return []
+    keys = [d.incident_key for d in incidents]
+    await repository.lock_incidents(conn, keys)
+    open_alerts: dict[str, list[tuple[uuid.UUID, AlertDraft]]] = defaultdict(list)
+    for row in await repository.open_incidents(conn, keys):
+        open_alerts[row["incident_key"]].append((row["id"], draft_of(row)))
+    saved: list[tuple[str, AlertDraft]] = []
+    for draft in incidents:
+        target = next(
+            ((i, d) for i, d in open_alerts[draft.incident_key] if continues(d, draft)), None
+        )
+        if target is None:
+            alert_id, merged = uuid.uuid4(), draft
+            await repository.save_alert(conn, alert_id, _values(merged))
+            await repository.add_history(
+                conn, alert_id, ENGINE_ACTOR, "raise", merged.summary, None, "open"
+            )
+            open_alerts[draft.incident_key].append((alert_id, merged))
+        else:
+            alert_id, merged = target[0], merge(target[1], draft, thresholds)
+            await repository.save_alert(conn, alert_id, _values(merged))
+            entries = open_alerts[draft.incident_key]
+            entries[:] = [(i, merged if i == alert_id else d) for i, d in entries]
+        saved.append((str(alert_id), merged))
+    return saved

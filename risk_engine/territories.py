@@ -1,0 +1,40 @@
+"""The territory index shared by all rules, rebuilt when territories change (checked every 2 s)."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import asyncpg
+from shapely.geometry import shape
+
+from geo.index import TerritoryIndex
+from risk_engine import repository
+
+CHECK_EVERY_S = 2.0
+
+
+class TerritoryCache:
+    def __init__(self) -> None:
+        self._index = TerritoryIndex({})
+        self._names: dict[str, str] = {}
+        self._fingerprint: tuple[int, str] | None = None
+        self._checked_at = float("-inf")
+
+    async def index(self, conn: asyncpg.Connection | asyncpg.Pool) -> TerritoryIndex:
+        if time.monotonic() - self._checked_at >= CHECK_EVERY_S:
+            fingerprint = await repository.territories_fingerprint(conn)
+            if fingerprint != self._fingerprint:
+                rows = await repository.all_territories(conn)
+                self._index = TerritoryIndex({r["id"]: _shape(r["geometry"]) for r in rows})
+                self._names = {r["id"]: r["name"] for r in rows}
+                self._fingerprint = fingerprint
+            self._checked_at = time.monotonic()
+        return self._index
+
+    def name(self, territory_id: str) -> str:
+        return self._names.get(territory_id, territory_id)
+
+
+def _shape(geometry: Any) -> Any:
+    return shape(geometry)

@@ -1,0 +1,208 @@
+"""Risk engine end to end: scans raise alerts that name the source; the case workflow."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from starlette.testclient import TestClient
+
+from tests.pg import SyncDb
+from tests.world import World, build_world, now, tamper
+
+
+@pytest.fixture(scope="module")
+def world(
+    client: TestClient, admin_headers: dict[str, str], make_token: Callable[..., dict[str, str]]
+) -> World:
+    w = build_world(client, admin_headers, make_token)
+    sub = {
+        "kind": "dealer",
+        "name": "SH sub-dealer",
+        "parent_id": "dealer-sh",
+        "location": {"lat": 31.10, "lon": 121.30},
+    }
+    assert client.put("/v1/parties/sub-sh", json=sub, headers=admin_headers).is_success
+    w.tokens["sub-sh"] = make_token("logistics", "sub-sh")
+    return w
+
+
+def alert(world: World, alert_id: str) -> dict[str, Any]:
+    response = world.client.get(f"/v1/alerts/{alert_id}", headers=world.tokens["compliance"])
+    assert response.status_code == 200
+    result: dict[str, Any] = response.json()
+    return result
+
+
+def into_dealer(world: World, payload: str, dealer: str = "dealer-sh") -> None:
+    t = now() - timedelta(hours=6)
+    world.ok("line", payload, "commission", t)
+    world.ok("plant", payload, "ship", t + timedelta(hours=1), to_party_id=dealer)
+    world.ok(dealer, payload, "dealer_receive", t + timedelta(hours=2))
+
+
+def medium_or_high(world: World) -> list[dict[str, Any]]:
+    items = world.client.get("/v1/alerts?limit=1000", headers=world.tokens["compliance"]).json()
+    return [a for a in items["items"] if a["severity"] in ("medium", "high")]
+
+
+def test_honest_traffic_raises_nothing_worth_reading(world: World) -> None:
+    for entry in world.issue(3):
+        world.deliver(entry["payload"])
+    assert medium_or_high(world) == []
+
+
+def test_dealer_shipping_out_of_territory_is_caught_and_named(world: World) -> None:
+    [item] = world.issue(1)
+    into_dealer(world, item["payload"])
+    shipped = world.ok(
+        "dealer-sh",
+        item["payload"],
+        "dealer_ship",
+        now() - timedelta(hours=3),
+        to_party_id="store-hz",
+    )
+    assert shipped["alert_ids"], "the scan's own answer names the alert"
+    found = alert(world, shipped["alert_ids"][0])
+    assert found["type"] == "diversion"
+    assert found["severity"] in ("medium", "high")
+    assert found["source_party_id"] == "dealer-sh"
+    assert found["observed_party_id"] == "store-hz"
+    assert found["expected_territory_ids"] == ["sh"]
+    assert item["code"] in found["codes"]
+    assert shipped["event_id"] in found["evidence_event_ids"]
+    # The store receiving it is more evidence for the same incident, not a second alert.
+    received = world.ok("store-hz", item["payload"], "retail_receive")
+    assert received["alert_ids"] == shipped["alert_ids"]
+    assert received["event_id"] in alert(world, shipped["alert_ids"][0])["evidence_event_ids"]
+
+
+def test_sub_dealer_diversion_names_the_sub_dealer(world: World) -> None:
+    [item] = world.issue(1)
+    into_dealer(world, item["payload"])
+    world.ok("dealer-sh", item["payload"], "dealer_ship", to_party_id="sub-sh")
+    world.ok("sub-sh", item["payload"], "dealer_receive")
+    shipped = world.ok("sub-sh", item["payload"], "dealer_ship", to_party_id="store-hz")
+    [alert_id] = shipped["alert_ids"]
+    assert alert(world, alert_id)["source_party_id"] == "sub-sh"
+
+
+def test_a_diverted_case_is_one_alert_listing_every_item(world: World) -> None:
+    items = world.issue(4)
+    [case] = world.issue(1, level="case")
+    for entry in [*items, case]:
+        world.ok("line", entry["payload"], "commission", now() - timedelta(hours=8))
+    world.ok(
+        "line",
+        case["payload"],
+        "pack",
+        now() - timedelta(hours=7),
+        children=[i["payload"] for i in items],
+    )
+    world.ok("plant", case["payload"], "ship", now() - timedelta(hours=6), to_party_id="dealer-sh")
+    world.ok("dealer-sh", case["payload"], "dealer_receive", now() - timedelta(hours=5))
+    shipped = world.ok("dealer-sh", case["payload"], "dealer_ship", to_party_id="store-hz")
+    [alert_id] = shipped["alert_ids"]
+    found = alert(world, alert_id)
+    assert {i["code"] for i in items} <= set(found["codes"])
+
+
+def test_counterfeit_and_leaked_codes_raise_their_alerts(world: World) -> None:
+    [item, leaked] = world.issue(2)
+    fake = world.ok("store-sh", tamper(item["payload"]), "retail_sell")
+    assert fake["verdict"] == "counterfeit"
+    [fake_alert] = fake["alert_ids"]
+    assert alert(world, fake_alert)["type"] == "counterfeit"
+    sold = world.ok("store-sh", leaked["payload"], "retail_sell")
+    types = {alert(world, a)["type"] for a in sold["alert_ids"]}
+    assert "leaked_code" in types
+    listed = world.client.get(
+        "/v1/alerts?type=counterfeit", headers=world.tokens["compliance"]
+    ).json()["items"]
+    assert fake_alert in [a["id"] for a in listed]
+    by_code = world.client.get(
+        f"/v1/alerts?code={leaked['code']}", headers=world.tokens["compliance"]
+    ).json()["items"]
+    assert {a["type"] for a in by_code} >= {"leaked_code"}
+
+
+def test_case_workflow_with_penalty_and_history(world: World, db: SyncDb) -> None:
+    items = world.issue(2)
+    alert_ids: set[str] = set()
+    for entry in items:
+        into_dealer(world, entry["payload"])
+        alert_ids |= set(
+            world.ok("dealer-sh", entry["payload"], "dealer_ship", to_party_id="store-hz")[
+                "alert_ids"
+            ]
+        )
+    [alert_id] = alert_ids  # both items: one incident
+    officer = world.tokens["compliance"]
+
+    def act(action: str, note: str = "checked") -> Any:
+        return world.client.post(
+            f"/v1/alerts/{alert_id}/actions",
+            json={"action": action, "note": note},
+            headers=officer,
+        )
+
+    assert act("confirm").status_code == 409  # must be investigated first
+    investigating = act("investigate", "opening secondary verification")
+    assert investigating.status_code == 200
+    body = investigating.json()
+    assert body["status"] == "investigating" and body["evidence_due_at"]
+    assert act("comment", "called the dealer").json()["status"] == "investigating"
+    assert act("escalate", "regional manager").json()["escalation_level"] == "regional"
+    assert act("escalate", "headquarters").json()["escalation_level"] == "headquarters"
+    confirmed = act("confirm", "shipment records match")
+    assert confirmed.status_code == 200
+    final = confirmed.json()
+    assert final["status"] == "confirmed"
+    diverted = len([c for c in final["codes"] if c.startswith("sgtin:")])
+    expected = Decimal("3") * Decimal("12.50") * diverted
+    assert final["penalty"] == {"amount": f"{expected:.2f}", "currency": "CNY"}
+    actions = [h["action"] for h in final["history"]]
+    assert actions == ["raise", "investigate", "comment", "escalate", "escalate", "confirm"]
+    assert all(h["actor"].startswith(("compliance:", "risk-engine")) for h in final["history"])
+    assert act("dismiss").status_code == 409  # closed
+    assert act("investigate", " ").status_code in (409, 422)
+    # The history is append-only, even for the database owner.
+    with pytest.raises(Exception, match="append-only"):
+        db.execute("UPDATE alert_history SET note = 'x'")
+    with pytest.raises(Exception, match="append-only"):
+        db.execute("DELETE FROM alert_history")
+
+
+def test_overdue_cases_are_listed(world: World, db: SyncDb) -> None:
+    [item] = world.issue(1)
+    into_dealer(world, item["payload"])
+    [alert_id] = world.ok("dealer-sh", item["payload"], "dealer_ship", to_party_id="store-hz")[
+        "alert_ids"
+    ]
+    world.client.post(
+        f"/v1/alerts/{alert_id}/actions",
+        json={"action": "investigate", "note": "go"},
+        headers=world.tokens["compliance"],
+    )
+    overdue = world.client.get("/v1/alerts?overdue=true", headers=world.tokens["compliance"])
+    assert alert_id not in [a["id"] for a in overdue.json()["items"]]
+    db.execute(
+        "UPDATE alerts SET evidence_due_at = now() - interval '1 day' WHERE id = $1::uuid",
+        alert_id,
+    )
+    overdue = world.client.get("/v1/alerts?overdue=true", headers=world.tokens["compliance"])
+    assert alert_id in [a["id"] for a in overdue.json()["items"]]
+    counts = world.client.get("/v1/alerts/counts", headers=world.tokens["compliance"]).json()
+    assert counts["overdue"] >= 1
+
+
+def test_alerts_are_for_compliance_and_admin_only(world: World) -> None:
+    for who in ("line", "plant", "store-sh"):
+        assert world.client.get("/v1/alerts", headers=world.tokens[who]).status_code == 403
+    assert world.client.get("/v1/alerts").status_code == 401
+    assert world.client.get("/v1/alerts", headers=world.admin).status_code == 200
+    missing = "00000000-0000-0000-0000-000000000000"
+    assert world.client.get(f"/v1/alerts/{missing}", headers=world.admin).status_code == 404
