@@ -25,12 +25,13 @@ verifying it. Offline verification with public keys therefore already rejects an
 from __future__ import annotations
 
 import base64
+import functools
 import re
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Final
 
-from codegen.identity import Sgtin, Sscc, normalize_gtin, validate_sscc
+from codegen.identity import Sgtin, Sscc, validate_sscc
 
 __all__ = [
     "BRAND_DOMAIN",
@@ -185,6 +186,12 @@ def parse_payload(payload: str) -> ParsedPayload:
     """
     if not isinstance(payload, str) or len(payload) > MAX_PAYLOAD_LENGTH:
         raise MalformedPayload("payload must be a string of at most 512 characters")
+    return _parse(payload)
+
+
+@functools.lru_cache(maxsize=8192)
+def _parse(payload: str) -> ParsedPayload:
+    """Memoized: a code is scanned at several checkpoints, and parsed twice per scan."""
     m = _PAYLOAD_RE.fullmatch(payload)
     if m is None:
         raise MalformedPayload("payload does not match the Sealtrace Digital Link grammar")
@@ -195,7 +202,7 @@ def parse_payload(payload: str) -> ParsedPayload:
         if m["sscc"] is not None:
             identity = Sscc(validate_sscc(m["sscc"]))
         else:
-            identity = Sgtin(normalize_gtin(m["gtin"]), m["lot"], m["serial"])
+            identity = Sgtin(m["gtin"], m["lot"], m["serial"])  # validates the check digit
     except ValueError as exc:
         raise MalformedPayload(str(exc)) from exc
     return ParsedPayload(

@@ -27,6 +27,9 @@ from traceability.custody import models as custody
 
 Row = Any  # an asyncpg.Record, or any mapping with the same keys (tests)
 
+# Plain dict lookups: Enum(value) is measurably slow on the per-scan hot path.
+_CHECKPOINT = {c.value: c for c in Checkpoint}
+
 _SIGNATURE = {
     "malformed": SignatureCheck.MALFORMED,
     "bad_signature": SignatureCheck.BAD_SIGNATURE,
@@ -61,7 +64,7 @@ def custody_event(row: Row) -> custody.Event:
     return custody.Event(
         event_id=str(row["event_id"]),
         code=row["code"],
-        checkpoint=Checkpoint(row["checkpoint"]),
+        checkpoint=_CHECKPOINT[row["checkpoint"]],
         party_id=row["party_id"],
         scanned_at=row["scanned_at"],
         recorded_at=row["recorded_at"],
@@ -98,7 +101,7 @@ def scan_fact(
     return ScanFact(
         event_id=str(row["event_id"]),
         code=code or row["code"] or f"unparsed:{row['event_id']}",
-        checkpoint=Checkpoint(row["checkpoint"]),
+        checkpoint=_CHECKPOINT[row["checkpoint"]],
         scanned_at=row["scanned_at"],
         party=parties.get(row["party_id"] or ""),
         to_party=parties.get(row["to_party_id"] or ""),
