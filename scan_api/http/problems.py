@@ -41,6 +41,10 @@ DATABASE_DOWN = (
     asyncpg.exceptions.CrashShutdownError,
     asyncpg.exceptions.TooManyConnectionsError,
     asyncpg.InterfaceError,
+    # The server dropped an idle pooled connection (e.g. fast shutdown): the connection is still
+    # consuming that error when it is handed out, and the next query fails client-side with
+    # "cannot switch to state ...; another operation (2) is in progress". Nothing was sent.
+    asyncpg.exceptions.InternalClientError,
     ConnectionError,
     OSError,
     TimeoutError,

