@@ -5,7 +5,9 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
+from scan_api.http.problems import problem_response
 from traceability.db.migrate import latest_version, schema_version
+from traceability.db.pool import connection
 
 router = APIRouter(tags=["health"])
 
@@ -17,20 +19,19 @@ async def healthz() -> dict[str, str]:
 
 @router.get("/readyz")
 async def readyz(request: Request) -> JSONResponse:
+    """200 when the database answers and its schema is current; else 503 with Retry-After."""
     expected = latest_version()
     try:
-        async with request.app.state.pool.acquire(timeout=2) as conn:
-            current = await conn.fetchval("SELECT 1") and await schema_version(conn)
+        async with connection(request.app.state.pool, wait_s=2) as conn:
+            current = await schema_version(conn)
     except Exception as exc:  # any failure here means "not ready", never a 500
-        return JSONResponse(
-            {"status": "unavailable", "database": f"unreachable: {exc.__class__.__name__}"},
-            status_code=503,
-            headers={"Retry-After": "2"},
-        )
+        return _not_ready(f"database unreachable ({exc.__class__.__name__})")
     if current != expected:
-        return JSONResponse(
-            {"status": "unavailable", "schema_version": current, "expected": expected},
-            status_code=503,
-            headers={"Retry-After": "2"},
-        )
+        return _not_ready(f"schema version {current}, expected {expected}")
     return JSONResponse({"status": "ready", "schema_version": current})
+
+
+def _not_ready(detail: str) -> JSONResponse:
+    return problem_response(
+        503, "unavailable", "Service unavailable", detail, headers={"Retry-After": "2"}
+    )
