@@ -91,8 +91,28 @@ end
 """
 
 
-def _one_server(seconds: int, codes: int, risk: bool) -> tuple[float, float, wrk.WrkResult]:
-    env = {"SEALTRACE_RISK_ENABLED": "true" if risk else "false"}
+def verify_lua(payloads: list[str]) -> str:
+    listed = ",".join(json.dumps(p) for p in payloads)
+    return f"""
+local payloads = {{{listed}}}
+request = function()
+  local body = string.format(
+    '{{"payload":"%s","consumer_id":"c-%d","location":{{"lat":31.2,"lon":121.4,"accuracy_m":30}}}}',
+    payloads[math.random(#payloads)], math.random(1, 100000))
+  return wrk.format("POST", "/v1/verify", {{["Content-Type"] = "application/json"}}, body)
+end
+"""
+
+
+def _one_server(
+    seconds: int, codes: int, risk: bool
+) -> tuple[float, float, wrk.WrkResult, wrk.WrkResult | None]:
+    env = {
+        "SEALTRACE_RISK_ENABLED": "true" if risk else "false",
+        # One load generator is one address: the per-address consumer limit would answer 429.
+        "SEALTRACE_VERIFY_RATE_PER_ADDRESS_PER_MIN": "0",
+        "SEALTRACE_VERIFY_RATE_PER_CONSUMER_PER_MIN": "0",
+    }
     with Server(env) as server, server.client() as api:
         world = setup(api, codes)
         healthz = wrk.run(server.base + "/healthz", "", seconds)
@@ -104,7 +124,10 @@ def _one_server(seconds: int, codes: int, risk: bool) -> tuple[float, float, wrk
             scan_lua(world["tokens"]["logistics"], world["payloads"]),
             seconds,
         )
-        return healthz.requests_per_s, rate, single
+        verify = None
+        if risk:
+            verify = wrk.run(server.base + "/v1/verify", verify_lua(world["payloads"]), seconds)
+        return healthz.requests_per_s, rate, single, verify
 
 
 def run(seconds: int, codes: int) -> None:
@@ -114,7 +137,7 @@ def run(seconds: int, codes: int) -> None:
     print(f"scan API ({seconds} s per run, 32 connections, dealer_receive scans)")
     with_risk = 0.0
     for risk in (True, False):
-        healthz, rate, single = _one_server(seconds, codes, risk)
+        healthz, rate, single, verify = _one_server(seconds, codes, risk)
         print(" risk engine on:" if risk else " risk engine off:")
         line("baseline: GET /healthz", healthz, "req/s")
         line("POST /v1/scans/batch (1,000 commissions/request)", rate, "scans/s")
@@ -123,6 +146,12 @@ def run(seconds: int, codes: int) -> None:
             f"  {'':<46} p50 {single.p50_ms:.1f} ms, p99 {single.p99_ms:.1f} ms, "
             f"non-2xx {single.non_2xx} of {single.requests}"
         )
+        if verify is not None:
+            line("POST /v1/verify", verify.requests_per_s, "req/s", healthz, "healthz")
+            print(
+                f"  {'':<46} p50 {verify.p50_ms:.1f} ms, p99 {verify.p99_ms:.1f} ms, "
+                f"non-2xx {verify.non_2xx} of {verify.requests}"
+            )
         if risk:
             with_risk = single.requests_per_s
         else:
