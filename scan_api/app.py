@@ -22,7 +22,7 @@ from scan_api import health
 from scan_api.http.limits import BodySizeLimitMiddleware
 from scan_api.http.logging import RequestIdMiddleware, configure_logging
 from scan_api.http.problems import install_problem_handlers
-from scan_api.scans.batcher import ScanBatcher
+from scan_api.scans.batcher import scan_batcher
 from scan_api.scans.router import router as scans_router
 from scan_api.trace.router import router as trace_router
 from scan_api.verify.router import router as verify_router
@@ -66,7 +66,7 @@ def create_app(settings: Settings | None = None, dsn: str | None = None) -> Fast
             app.state.risk = RiskEngine(
                 RiskThresholds(), TerritoryCache(), enabled=active.risk_enabled
             )
-            app.state.scan_batcher = ScanBatcher(pool, app.state.keystore, app.state.risk)
+            app.state.scan_batcher = scan_batcher(pool, app.state.keystore, app.state.risk)
             yield
         finally:
             if getattr(app.state, "scan_batcher", None) is not None:

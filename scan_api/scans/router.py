@@ -14,10 +14,11 @@ from codegen.router import Keys
 from scan_api.http.deps import CurrentPrincipal, Tx, bearer_token
 from scan_api.http.problems import PROBLEM_BASE
 from scan_api.scans import service
-from scan_api.scans.batcher import ScanBatcher
+from scan_api.scans.batcher import ScanJob
 from scan_api.scans.models import Outcome, ScanRequest
 from scan_api.scans.schemas import BatchIn, BatchOut, ScanIn, ScanOut
 from traceability.auth.models import Principal, Role
+from traceability.db.group_commit import GroupCommit
 from traceability.errors import DomainError, Forbidden
 
 router = APIRouter(prefix="/v1/scans", tags=["scans"])
@@ -45,8 +46,8 @@ Scanner = Annotated[Principal, Depends(scanner)]
 )
 async def post_scan(body: ScanIn, request: Request) -> Any:
     """Group-committed with concurrent scans (see batcher.py): answered after COMMIT."""
-    batcher: ScanBatcher = request.app.state.scan_batcher
-    outcome = await batcher.submit(body, bearer_token(request), check_scanner)
+    batcher: GroupCommit[ScanJob, Outcome] = request.app.state.scan_batcher
+    outcome = await batcher.submit(ScanJob(body, bearer_token(request), check_scanner))
     if outcome.error is not None:
         raise outcome.error
     status = 201 if outcome.status == "created" else 200
