@@ -25,6 +25,7 @@ from scan_api.http.problems import install_problem_handlers
 from scan_api.scans.batcher import scan_batcher
 from scan_api.scans.router import router as scans_router
 from scan_api.trace.router import router as trace_router
+from scan_api.verify.router import close as close_verify
 from scan_api.verify.router import router as verify_router
 from traceability.auth.router import router as tokens_router
 from traceability.config import Settings, load_settings
@@ -71,6 +72,7 @@ def create_app(settings: Settings | None = None, dsn: str | None = None) -> Fast
         finally:
             if getattr(app.state, "scan_batcher", None) is not None:
                 await app.state.scan_batcher.close()
+            await close_verify(app)
             if getattr(app.state, "signing_pool", None) is not None:
                 app.state.signing_pool.shutdown(cancel_futures=True)
             await pool.close()

@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any
 
+import asyncpg
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from codegen.router import Keys
 from risk_engine.models import GeoFix
-from scan_api.http.deps import Tx
+from risk_engine.service import evaluate_events
 from scan_api.verify import service
 from scan_api.verify.ratelimit import TokenBucket, retry_after_s
 from scan_api.verify.schemas import VerifyIn, VerifyOut
 from scan_api.verify.service import RegionCache, VerifyPolicy, VerifyRequest
 from traceability.config import Settings
+from traceability.db.group_commit import GroupCommit
 from traceability.errors import RateLimited
 
 router = APIRouter(prefix="/v1/verify", tags=["consumer"])
@@ -30,6 +33,7 @@ class VerifyState:
     per_consumer: TokenBucket | None
     regions: RegionCache
     policy: VerifyPolicy
+    batcher: GroupCommit[VerifyJob, dict[str, Any]] | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings) -> VerifyState:
@@ -75,10 +79,41 @@ async def limited_by_address(request: Request) -> VerifyState:
 State = Annotated[VerifyState, Depends(limited_by_address)]
 
 
+@dataclass(frozen=True, slots=True)
+class VerifyJob:
+    request: VerifyRequest
+    event_id: uuid.UUID
+
+
+def _batcher(app: Any, state: VerifyState) -> GroupCommit[VerifyJob, dict[str, Any]]:
+    """Verifications are group-committed like scans; their alerts are judged per group."""
+    if state.batcher is not None:
+        return state.batcher
+    store, risk = app.state.keystore, app.state.risk
+
+    async def work(conn: asyncpg.Connection, jobs: Sequence[VerifyJob]) -> list[dict[str, Any]]:
+        answers = [
+            await service.verify_code(
+                conn, store, state.regions, state.policy, job.request, event_id=job.event_id
+            )
+            for job in jobs  # in order: later checks of a code see the earlier ones
+        ]
+        if risk is not None:  # clone and consumer-cluster alerts; never shown to consumers
+            await evaluate_events(conn, risk, [job.event_id for job in jobs])
+        return answers
+
+    state.batcher = GroupCommit(app.state.pool, work)
+    return state.batcher
+
+
+async def close(app: Any) -> None:
+    state: VerifyState | None = getattr(app.state, STATE_ATTR, None)
+    if state is not None and state.batcher is not None:
+        await state.batcher.close()
+
+
 @router.post("", response_model=VerifyOut)
-async def post_verify(
-    state: State, body: VerifyIn, conn: Tx, store: Keys, http_request: Request
-) -> Any:
+async def post_verify(state: State, body: VerifyIn, http_request: Request) -> Any:
     """Is this product genuine? Records a `consumer_verify` event; may pay loyalty points."""
     if body.consumer_id is not None:
         _limit(state.per_consumer, body.consumer_id, "consumer")
@@ -89,7 +124,6 @@ async def post_verify(
         consumer_id=body.consumer_id,
         pin=body.pin,
     )
-    answer = await service.verify_code(
-        conn, store, state.regions, state.policy, request, risk=http_request.app.state.risk
-    )
+    job = VerifyJob(request, uuid.uuid4())
+    answer = await _batcher(http_request.app, state).submit(job)
     return JSONResponse(answer)  # byte for byte what is stored as the event's response

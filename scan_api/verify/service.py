@@ -29,7 +29,6 @@ from risk_engine.consumer import (
     verify,
 )
 from risk_engine.models import Checkpoint, CodeFacts, CodeStatus, GeoFix, ScanFact, SignatureCheck
-from risk_engine.service import RiskEngine, evaluate_events
 from risk_engine.thresholds import RiskThresholds
 from scan_api.verify import repository
 from scan_api.verify.models import (
@@ -166,11 +165,11 @@ async def verify_code(
     policy: VerifyPolicy,
     req: VerifyRequest,
     now: datetime | None = None,
-    risk: RiskEngine | None = None,
+    event_id: uuid.UUID | None = None,
 ) -> dict[str, Any]:
     """Verify `req.payload` for an anonymous consumer; returns the stored answer."""
     now = now or datetime.now(UTC)
-    event_id = uuid.uuid4()
+    event_id = event_id or uuid.uuid4()
     code = _code_or_none(req.payload)
     row = await repository.code_row(conn, code) if code else None  # locks the code's row
     await store.refresh(conn)
@@ -279,8 +278,6 @@ async def verify_code(
         req.consumer_id,
         answer,
     )
-    if risk is not None:  # clone and consumer-cluster diversion alerts; never shown to consumers
-        await evaluate_events(conn, risk, [event_id])
     return answer
 
 
