@@ -108,6 +108,16 @@ async def all_territories(conn: asyncpg.Connection | asyncpg.Pool) -> list[async
     return await conn.fetch("SELECT id, name, geometry FROM territories")
 
 
+async def first_outbound(conn: asyncpg.Connection, dealer_id: str) -> datetime | None:
+    """When the dealer shipped anything out for the first time (its history starts there)."""
+    first: datetime | None = await conn.fetchval(
+        """SELECT min(scanned_at) FROM scan_events
+           WHERE party_id = $1 AND checkpoint = 'dealer_ship' AND verdict <> 'counterfeit'""",
+        dealer_id,
+    )
+    return first
+
+
 async def weekly_outbound(
     conn: asyncpg.Connection, dealer_id: str, until: datetime, weeks: int
 ) -> list[asyncpg.Record]:

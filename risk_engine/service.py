@@ -16,7 +16,7 @@ from risk_engine.engine import evaluate_scan
 from risk_engine.facts import Loaded, judged_scans, party_refs
 from risk_engine.incidents import continues, dedupe, merge
 from risk_engine.models import AlertDraft, AlertType, GeoFix, IncidentKey, Severity
-from risk_engine.rules.turnover_spike import WeeklyVolume, turnover_spike
+from risk_engine.rules.turnover_spike import Window, known_weeks, turnover_spike
 from risk_engine.territories import TerritoryCache
 from risk_engine.thresholds import RiskThresholds
 
@@ -107,9 +107,8 @@ async def _turnover(
         weeks = await repository.weekly_outbound(
             conn, dealer, until, thresholds.spike_baseline_weeks + 1
         )
-        volumes = [
-            WeeklyVolume(r["start"].date() + timedelta(days=1), int(r["items"])) for r in weeks
-        ]
+        windows = [Window(r["start"], r["stop"], int(r["items"])) for r in weeks]
+        volumes = known_weeks(windows, await repository.first_outbound(conn, dealer))
         drafts += turnover_spike(
             dealer, volumes, thresholds, evidence_event_ids=[str(e["event_id"]) for e in shipped]
         )

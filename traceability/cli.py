@@ -11,6 +11,7 @@ import typer
 from rich.console import Console
 
 from codegen import cli as codegen_cli
+from risk_engine.simulator import cli as sim_cli
 from traceability.auth import service as auth_service
 from traceability.auth.bootstrap import first_admin_token
 from traceability.auth.models import Role
@@ -25,6 +26,8 @@ app.add_typer(codegen_cli.keys_app, name="keys")
 app.add_typer(codegen_cli.batches_app, name="batches")
 app.add_typer(codegen_cli.codes_app, name="codes")
 app.command()(codegen_cli.verify)
+app.command("simulate")(sim_cli.simulate_command)
+app.command("demo")(sim_cli.demo_command)
 err = Console(stderr=True)
 
 
@@ -76,6 +79,8 @@ def _print_welcome(base: str, token: str | None) -> None:
     out.print(f"[bold green]Sealtrace[/] is starting on {base}")
     out.print(f"  API docs:           {base}/docs")
     out.print(f"  Readiness:          {base}/readyz")
+    out.print(f"  Mini-app (phones):  {base}/app")
+    out.print(f"  Compliance console: {base}/console")
     if token:
         out.print("[bold yellow]New database: one-time admin token (shown once, keep it):[/]")
         out.print(token, soft_wrap=True, highlight=False)

@@ -28,7 +28,7 @@ from collections.abc import Sequence
 from datetime import timedelta
 
 from geo.index import Placement, PlacementStatus
-from risk_engine.evidence import area_cell, registered_fix, usable_fix
+from risk_engine.evidence import area_cell, registered_fix, usable_fix, witnesses
 from risk_engine.models import (
     RECEIVE_OR_SELL,
     AlertDraft,
@@ -43,6 +43,7 @@ from risk_engine.models import (
     Severity,
     TerritoryLookup,
 )
+from risk_engine.rules.clone import count_places
 from risk_engine.thresholds import RiskThresholds
 
 REASON_SHIP = "ship_outside_territory"
@@ -241,7 +242,7 @@ def _consumer(
     scan: ScanFact, facts: CodeFacts, territories: TerritoryLookup, thresholds: RiskThresholds
 ) -> list[AlertDraft]:
     fix = usable_fix(scan.location, thresholds)
-    if fix is None:
+    if fix is None or is_cloned(scan, facts, thresholds):
         return []
     dealers = upstream_dealers(facts, scan, exclude=None)
     found = expected_territories(facts, dealers)
@@ -279,6 +280,19 @@ def _consumer(
         witnesses=frozenset({witness}),
     )
     return [draft]
+
+
+def is_cloned(scan: ScanFact, facts: CodeFacts, thresholds: RiskThresholds) -> bool:
+    """The code's consumer checks are clone evidence (places far apart, or too many people).
+
+    Copies of one genuine code are not the dealer's goods: they say nothing about where its
+    stock went, and the clone rule reports them. Without this, a counterfeiter selling copies
+    of several of a dealer's codes in one city made a "consumer cluster" (found by the
+    simulator).
+    """
+    checks = [e for e in facts.history if e.checkpoint is Checkpoint.CONSUMER_VERIFY]
+    found = witnesses([*checks, scan], thresholds)
+    return len(found) >= thresholds.clone_max_witnesses or count_places(found, thresholds) >= 2
 
 
 def _custody_events(facts: CodeFacts, party_id: str) -> tuple[str, ...]:

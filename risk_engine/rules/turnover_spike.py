@@ -27,6 +27,31 @@ class WeeklyVolume:
     items: int
 
 
+@dataclass(frozen=True, slots=True)
+class Window:
+    """Items shipped out in the 7-day window (start, stop]."""
+
+    start: datetime
+    stop: datetime
+    items: int
+
+
+def known_weeks(windows: Sequence[Window], first_shipment: datetime | None) -> list[WeeklyVolume]:
+    """The windows as weeks, dropping those that ended before the dealer's first shipment ever.
+
+    The volume query fills empty windows with zero. Before the dealer shipped anything at
+    all those zeros are not a baseline but no history: a new dealer's second week would be
+    "4x its mean" of one real week and three empty ones (found by the simulator).
+    """
+    if first_shipment is None:
+        return []
+    return [
+        WeeklyVolume(w.start.date() + timedelta(days=1), w.items)
+        for w in windows
+        if w.stop > first_shipment
+    ]
+
+
 def turnover_spike(
     dealer_id: str,
     weeks: Sequence[WeeklyVolume],

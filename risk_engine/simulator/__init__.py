@@ -1,0 +1,1 @@
+"""Simulated brand world and traffic through the public API, scored against ground truth."""
