@@ -14,6 +14,8 @@ from codegen.issuing import make_signing_pool
 from codegen.keystore import KeyStore, ensure_base_keys
 from codegen.masterkey import load_master_key
 from codegen.router import router as codes_router
+from mini_app_stub.router import STATIC_PREFIX, static_files
+from mini_app_stub.router import router as ui_router
 from risk_engine.router import router as alerts_router
 from risk_engine.service import RiskEngine
 from risk_engine.territories import TerritoryCache
@@ -22,8 +24,10 @@ from scan_api import health
 from scan_api.http.limits import BodySizeLimitMiddleware
 from scan_api.http.logging import RequestIdMiddleware, configure_logging
 from scan_api.http.problems import install_problem_handlers
+from scan_api.me.router import router as me_router
 from scan_api.scans.batcher import scan_batcher
 from scan_api.scans.router import router as scans_router
+from scan_api.stats.router import router as stats_router
 from scan_api.trace.router import router as trace_router
 from scan_api.verify.router import close as close_verify
 from scan_api.verify.router import router as verify_router
@@ -97,6 +101,10 @@ def create_app(settings: Settings | None = None, dsn: str | None = None) -> Fast
     app.include_router(codes_router)
     app.include_router(trace_router)
     app.include_router(alerts_router)
+    app.include_router(me_router)
+    app.include_router(stats_router)
+    app.include_router(ui_router)
+    app.mount(STATIC_PREFIX, static_files(), name="ui")
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=MAX_BODY_BYTES)
     app.add_middleware(RequestIdMiddleware)
     return app

@@ -238,6 +238,18 @@ MATRIX: dict[tuple[str, str], tuple[Call, dict[str, object]]] = {
         ),
         READS,
     ),
+    ("GET", "/v1/me"): (
+        lambda c, h: c.client.get("/v1/me", headers=h),
+        {"admin": OK, "compliance": OK, "line": OK, "logistics": OK},
+    ),
+    ("GET", "/v1/me/ship-targets"): (
+        lambda c, h: c.client.get("/v1/me/ship-targets", headers=h),
+        {"admin": OK, "compliance": OK, "line": 403, "logistics": OK},
+    ),
+    ("GET", "/v1/stats/verifications"): (
+        lambda c, h: c.client.get("/v1/stats/verifications", headers=h),
+        READS,
+    ),
     ("GET", "/.well-known/sealtrace/keys.json"): (
         lambda c, h: c.client.get("/.well-known/sealtrace/keys.json", headers=h),
         PUBLIC,

@@ -1,0 +1,1 @@
+"""Statistics for the compliance console: consumer verifications per map cell."""
