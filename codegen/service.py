@@ -6,7 +6,7 @@ import asyncio
 import functools
 import uuid
 from collections import deque
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from concurrent.futures import Executor
 from dataclasses import dataclass
 from datetime import date
@@ -248,7 +248,27 @@ async def verify_online(
     except MalformedPayload:
         return verify_payload(payload, store.keyring), None
     row = await repository.code_with_batch(conn, code)
+    await know_keys_of(conn, store, [row])
     return verify_known(store, payload, row), row
+
+
+async def know_keys_of(
+    conn: asyncpg.Connection, store: KeyStore, rows: Iterable[asyncpg.Record | None]
+) -> None:
+    """Reload the keyring at once if a code *we issued* uses a key this process has not seen.
+
+    Another process (a worker, the CLI) may have created or rotated a key moments ago; waiting
+    for the periodic refresh would call that genuine code counterfeit. Only registry payloads
+    can trigger this, so a forged kid cannot make every request reload the keys.
+    """
+    for row in rows:
+        if row is None:
+            continue
+        parsed = parse_payload(row["payload"])
+        for layer in (Layer.BRAND, Layer.SERVICE, Layer.LINE):
+            if store.keyring.resolve(layer, parsed.kid(layer)) is None:
+                await store.refresh(conn, max_age_s=0)
+                return
 
 
 def verify_known(store: KeyStore, payload: str, row: asyncpg.Record | None) -> VerificationResult:

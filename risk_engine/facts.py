@@ -49,9 +49,24 @@ class Judged:
 
 
 def party_refs(rows: Iterable[Row]) -> dict[str, PartyRef]:
+    rows = list(rows)
+    parent = {r["id"]: r["parent_id"] for r in rows}
+
+    def ancestors(party_id: str) -> tuple[str, ...]:
+        chain: list[str] = []
+        current = parent.get(party_id)
+        while current and current not in chain and len(chain) < 5:
+            chain.append(current)
+            current = parent.get(current)
+        return tuple(chain)
+
     return {
         r["id"]: PartyRef(
-            r["id"], PartyKind(r["kind"]), r["parent_id"], GeoFix(r["lat"], r["lon"], 0.0)
+            r["id"],
+            PartyKind(r["kind"]),
+            r["parent_id"],
+            GeoFix(r["lat"], r["lon"], 0.0),
+            ancestors(r["id"]),
         )
         for r in rows
     }

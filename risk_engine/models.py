@@ -97,6 +97,8 @@ class PartyRef:
     kind: PartyKind
     parent_id: str | None = None
     location: GeoFix | None = None
+    ancestor_ids: tuple[str, ...] = ()
+    """Parent, grandparent, …: the store of a sub-dealer belongs to the dealer too."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -79,11 +79,17 @@ async def contents_at(
 
 
 async def parties(conn: asyncpg.Connection, ids: Sequence[str]) -> list[asyncpg.Record]:
-    """The parties and their parents (a sub-dealer's dealer)."""
+    """The parties and their ancestors (a store's sub-dealer, and that sub-dealer's dealer)."""
     return await conn.fetch(
-        """SELECT id, kind, parent_id, lat, lon FROM parties
-           WHERE id = ANY($1::text[])
-              OR id IN (SELECT parent_id FROM parties WHERE id = ANY($1::text[]))""",
+        """WITH RECURSIVE up AS (
+               SELECT id, kind, parent_id, lat, lon, 0 AS depth
+               FROM parties WHERE id = ANY($1::text[])
+               UNION
+               SELECT p.id, p.kind, p.parent_id, p.lat, p.lon, up.depth + 1
+               FROM parties p JOIN up ON p.id = up.parent_id
+               WHERE up.depth < 4
+           )
+           SELECT DISTINCT id, kind, parent_id, lat, lon FROM up""",
         list(ids),
     )
 

@@ -143,8 +143,9 @@ def _unshipped_receiver(scan: ScanFact, facts: CodeFacts, t: RiskThresholds) -> 
         return None  # no shipment recorded (yet): a skipped or late scan, not a break
     targets = {e.to_party.id for e in ships if e.to_party}
     senders = {e.party_id for e in ships}
-    if party.id in targets or party.id in senders or party.parent_id in targets:
-        return None
+    owners = {party.id, party.parent_id, *party.ancestor_ids}
+    if targets & owners or party.id in senders:
+        return None  # shipped to it, or to its (sub-)dealer: dealers skip their own dealer_ship
     severity = Severity.MEDIUM if party.kind is PartyKind.DEALER else Severity.LOW
     summary = (
         f"code {facts.code} received by {party.id}, but it was only shipped to "

@@ -12,7 +12,7 @@ import asyncpg
 
 from codegen.keystore import KeyStore
 from codegen.payload import MalformedPayload, parse_payload
-from codegen.service import verify_known
+from codegen.service import know_keys_of, verify_known
 from risk_engine.repository import attach_alerts_to_responses
 from risk_engine.service import RiskEngine, evaluate_events
 from scan_api.scans import repository
@@ -115,6 +115,7 @@ async def _verify_and_check(
             child_codes[p.index] = [_code_or_none(c) for c in p.request.scan.children]
             wanted.update(c for c in child_codes[p.index] if c)
     rows = await repository.code_rows(conn, sorted(wanted))
+    await know_keys_of(conn, store, rows.values())
     to_parties = sorted({p.request.scan.to_party_id for p in pending if p.request.scan.to_party_id})
     parties = await repository.party_rows(conn, to_parties)
     for p in pending:

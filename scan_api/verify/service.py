@@ -18,7 +18,7 @@ import asyncpg
 
 from codegen.keystore import KeyStore
 from codegen.payload import MalformedPayload, parse_payload
-from codegen.service import verify_known
+from codegen.service import know_keys_of, verify_known
 from geo.geometry import to_shape
 from risk_engine.consumer import (
     ClaimHistory,
@@ -173,6 +173,7 @@ async def verify_code(
     code = _code_or_none(req.payload)
     row = await repository.code_row(conn, code) if code else None  # locks the code's row
     await store.refresh(conn)
+    await know_keys_of(conn, store, [row])
     signature = signature_check(verify_known(store, req.payload, row))
     earlier = await repository.consumer_checks(conn, code) if code else []
     history = tuple(_earlier_check(r, code or "") for r in earlier)

@@ -10,7 +10,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from tests.pg import SyncDb
-from tests.world import World, build_world, now, tamper
+from tests.world import GTIN, World, build_world, now, tamper
 
 
 @pytest.fixture(scope="module")
@@ -307,3 +307,29 @@ def test_batch_limits(world: World) -> None:
     assert too_many.status_code == 422
     empty = world.client.post("/v1/scans/batch", json={"scans": []}, headers=world.tokens["line"])
     assert empty.status_code == 422
+
+
+def test_codes_signed_by_another_process_verify_at_once(
+    world: World, module_dsn: str, settings: object
+) -> None:
+    """A second API process creates a new plant's line key; this one must not call its codes
+    counterfeit while its periodic keyring refresh has not come round yet."""
+    from scan_api.app import create_app
+
+    body = {"kind": "plant", "name": "Second plant", "location": {"lat": 31.0, "lon": 121.0}}
+    assert world.client.put("/v1/parties/plant-2", json=body, headers=world.admin).is_success
+    line2 = world.client.post(
+        "/v1/tokens",
+        json={"role": "line", "name": "line-2", "party_id": "plant-2"},
+        headers=world.admin,
+    ).json()["token"]
+    headers = {"Authorization": f"Bearer {line2}"}
+    with TestClient(create_app(settings, dsn=module_dsn)) as other:  # type: ignore[arg-type]
+        batch = other.post(
+            "/v1/code-batches", json={"gtin": GTIN, "lot": "P2", "count": 1}, headers=headers
+        ).json()
+        payload = other.get(f"/v1/code-batches/{batch['batch_id']}/codes", headers=headers).json()[
+            "payload"
+        ]
+    world.tokens["line-2"] = headers
+    assert world.ok("line-2", payload, "commission")["verdict"] == "genuine"

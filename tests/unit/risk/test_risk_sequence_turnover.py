@@ -5,7 +5,7 @@ from datetime import date, timedelta
 import pytest
 from risk_factories import DEALER_A, DEALER_B, PLANT, STORE_A, STORE_B, SUB_A1, chain_a, facts, scan
 
-from risk_engine.models import AlertType, Checkpoint, PartyKind, PartyRef, Severity
+from risk_engine.models import AlertType, Checkpoint, GeoFix, PartyKind, PartyRef, Severity
 from risk_engine.rules.sequence import sequence
 from risk_engine.rules.turnover_spike import WeeklyVolume, turnover_spike
 from risk_engine.thresholds import RiskThresholds
@@ -105,6 +105,18 @@ def test_dealer_receiving_goods_shipped_to_another_dealer() -> None:
         scan(Checkpoint.RETAIL_RECEIVE, party=STORE_B), facts(history=(COMMISSION, SHIP_A)), T
     )
     assert low.severity is Severity.LOW
+
+
+def test_store_of_a_sub_dealer_receiving_the_dealers_goods_is_no_break() -> None:
+    """Dealer and sub-dealer both skipped dealer_ship: the plant's shipment went to the
+    store's grandparent. Skipped optional scans must not raise anything."""
+    store = PartyRef(
+        "store-a1", PartyKind.RETAILER, "sub-a1", GeoFix(31.8, 121.7), ("sub-a1", "dealer-a")
+    )
+    found = sequence(
+        scan(Checkpoint.RETAIL_RECEIVE, party=store), facts(history=(COMMISSION, SHIP_A)), T
+    )
+    assert found == []
 
 
 # -- turnover spike --------------------------------------------------------------------------
