@@ -13,7 +13,7 @@ be uploaded. The breaks:
   went to other parties, and it is none of their sub-parties (`parent_id`): medium for a
   dealer (plant shipments name the dealer and are mandatory), low for a store (dealers may
   skip `dealer_ship` and move stock between their stores).
-One incident per code.
+One incident per code, except unshipped receipts: one per receiving party (a case of 24).
 """
 
 from __future__ import annotations
@@ -45,6 +45,13 @@ def sequence(scan: ScanFact, facts: CodeFacts, thresholds: RiskThresholds) -> li
         found = check(scan, facts, thresholds)
         if found is not None:
             severity, reason, summary, events = found
+            # Goods arriving unshipped come by the case: one incident per receiving party,
+            # not one per item. The other breaks are about one code's own history.
+            subject = (
+                f"received:{scan.party_id}"
+                if reason == "received_by_unshipped_party"
+                else f"code:{facts.code}"
+            )
             drafts.append(
                 new_draft(
                     AlertType.SEQUENCE,
@@ -52,7 +59,7 @@ def sequence(scan: ScanFact, facts: CodeFacts, thresholds: RiskThresholds) -> li
                     reason,
                     summary,
                     at=scan.scanned_at,
-                    subject=f"code:{facts.code}",
+                    subject=subject,
                     window=thresholds.incident_window,
                     codes=(facts.code,),
                     event_ids=[*events, scan.event_id],

@@ -157,3 +157,19 @@ def test_missing_weeks_in_the_baseline_count_as_zero_and_order_does_not_matter()
     data = [WeeklyVolume(MON + timedelta(weeks=4), 400), WeeklyVolume(MON, 400)]
     [alert] = turnover_spike("dealer-a", data, T)  # baseline mean 100 (400 + 0 + 0 + 0) / 4
     assert alert.severity is Severity.MEDIUM
+
+
+def test_unshipped_receipts_of_one_case_are_one_incident() -> None:
+    drafts = [
+        *sequence(
+            scan(Checkpoint.DEALER_RECEIVE, party=DEALER_B, code="sgtin:1"),
+            facts(code="sgtin:1", history=(COMMISSION, SHIP_A)),
+            T,
+        ),
+        *sequence(
+            scan(Checkpoint.DEALER_RECEIVE, party=DEALER_B, code="sgtin:2"),
+            facts(code="sgtin:2", history=(COMMISSION, SHIP_A)),
+            T,
+        ),
+    ]
+    assert len({d.incident_key for d in drafts}) == 1
