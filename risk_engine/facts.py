@@ -72,35 +72,6 @@ def party_refs(rows: Iterable[Row]) -> dict[str, PartyRef]:
     }
 
 
-def custody_event(row: Row) -> custody.Event:
-    location = None
-    if row["lat"] is not None and row["lon"] is not None:
-        location = custody.Location(row["lat"], row["lon"], row["accuracy_m"])
-    return custody.Event(
-        event_id=str(row["event_id"]),
-        code=row["code"],
-        checkpoint=_CHECKPOINT[row["checkpoint"]],
-        party_id=row["party_id"],
-        scanned_at=row["scanned_at"],
-        recorded_at=row["recorded_at"],
-        to_party_id=row["to_party_id"],
-        location=location,
-        verdict=row["verdict"],
-        unpack=row["unpack"],
-    )
-
-
-def membership(row: Row) -> custody.Membership:
-    return custody.Membership(
-        row["child_code"],
-        row["parent_code"],
-        row["packed_at"],
-        row["unpacked_at"],
-        None if row["pack_event_id"] is None else str(row["pack_event_id"]),
-        None if row["unpack_event_id"] is None else str(row["unpack_event_id"]),
-    )
-
-
 def signature_of(row: Row) -> SignatureCheck:
     if row["verdict"] != "counterfeit":
         return SignatureCheck.VALID
@@ -143,10 +114,12 @@ class Loaded:
         self.rows_by_id = {str(r["event_id"]): r for r in events}
         self.events_by_code: dict[str, list[custody.Event]] = {}
         for row in events:
-            self.events_by_code.setdefault(row["code"], []).append(custody_event(row))
+            self.events_by_code.setdefault(row["code"], []).append(custody.Event.from_row(row))
         self.memberships_by_child: dict[str, list[custody.Membership]] = {}
         for row in memberships:
-            self.memberships_by_child.setdefault(row["child_code"], []).append(membership(row))
+            self.memberships_by_child.setdefault(row["child_code"], []).append(
+                custody.Membership.from_row(row)
+            )
         self.authorizations = tuple(
             Authorization(
                 r["party_id"],

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from traceability.events import RECEIVING, SHIPPING, Checkpoint
 
@@ -30,6 +31,10 @@ _HOLDING = frozenset(
         *RECEIVING,
     }
 )
+
+
+# Plain dict lookup: Enum(value) is measurably slow when thousands of rows are converted.
+_CHECKPOINTS = {c.value: c for c in Checkpoint}
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +63,28 @@ class Event:
     def counterfeit(self) -> bool:
         return self.verdict == "counterfeit"
 
+    @classmethod
+    def from_row(cls, row: Any) -> Event:
+        """From a `scan_events` row (or any mapping with its columns)."""
+        location = None
+        if row["lat"] is not None and row["lon"] is not None:
+            accuracy = row["accuracy_m"]
+            location = Location(
+                row["lat"], row["lon"], float(accuracy) if accuracy is not None else None
+            )
+        return cls(
+            event_id=str(row["event_id"]),
+            code=row["code"],
+            checkpoint=_CHECKPOINTS[row["checkpoint"]],
+            party_id=row["party_id"],
+            scanned_at=row["scanned_at"],
+            recorded_at=row["recorded_at"],
+            to_party_id=row["to_party_id"],
+            location=location,
+            verdict=row["verdict"],
+            unpack=row["unpack"],
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class Membership:
@@ -72,6 +99,19 @@ class Membership:
 
     def current(self) -> bool:
         return self.unpacked_at is None
+
+    @classmethod
+    def from_row(cls, row: Any) -> Membership:
+        """From a `containment` row (or any mapping with its columns)."""
+        unpack_event_id = row["unpack_event_id"]
+        return cls(
+            child=row["child_code"],
+            parent=row["parent_code"],
+            packed_at=row["packed_at"],
+            unpacked_at=row["unpacked_at"],
+            pack_event_id=str(row["pack_event_id"]),
+            unpack_event_id=str(unpack_event_id) if unpack_event_id is not None else None,
+        )
 
 
 @dataclass(frozen=True, slots=True)

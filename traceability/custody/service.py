@@ -14,14 +14,12 @@ from traceability.custody.models import (
     CodeInfo,
     Custody,
     Event,
-    Location,
     Membership,
     build_custody,
     code_status,
     involved,
 )
 from traceability.errors import NotFound
-from traceability.events import Checkpoint
 
 
 def _info(row: Any) -> CodeInfo:
@@ -37,49 +35,16 @@ def _info(row: Any) -> CodeInfo:
     )
 
 
-def _membership(row: Any) -> Membership:
-    unpack_event_id = row["unpack_event_id"]
-    return Membership(
-        child=row["child_code"],
-        parent=row["parent_code"],
-        packed_at=row["packed_at"],
-        unpacked_at=row["unpacked_at"],
-        pack_event_id=str(row["pack_event_id"]),
-        unpack_event_id=str(unpack_event_id) if unpack_event_id is not None else None,
-    )
-
-
-def _event(row: Any) -> Event:
-    location = None
-    if row["lat"] is not None and row["lon"] is not None:
-        accuracy = row["accuracy_m"]
-        location = Location(
-            row["lat"], row["lon"], float(accuracy) if accuracy is not None else None
-        )
-    return Event(
-        event_id=str(row["event_id"]),
-        code=row["code"],
-        checkpoint=Checkpoint(row["checkpoint"]),
-        party_id=row["party_id"],
-        scanned_at=row["scanned_at"],
-        recorded_at=row["recorded_at"],
-        to_party_id=row["to_party_id"],
-        location=location,
-        verdict=row["verdict"],
-        unpack=row["unpack"],
-    )
-
-
 async def custody_of(conn: asyncpg.Connection, code: str) -> Custody | None:
     """The custody of a canonical code; None when the code was never issued."""
     row = await repository.code_row(conn, code)
     if row is None:
         return None
     memberships = [
-        _membership(r) for r in await repository.containment_history(conn, code, MAX_DEPTH)
+        Membership.from_row(r) for r in await repository.containment_history(conn, code, MAX_DEPTH)
     ]
     codes = sorted({code, *(m.parent for m in memberships)})
-    events = [_event(r) for r in await repository.events_of(conn, codes)]
+    events = [Event.from_row(r) for r in await repository.events_of(conn, codes)]
     return build_custody(_info(row), events, memberships)
 
 
