@@ -7,6 +7,7 @@ import uuid
 from pathlib import Path
 from typing import Annotated
 
+import asyncpg
 import orjson
 import typer
 from rich.console import Console
@@ -45,17 +46,23 @@ def _master(settings: Settings) -> bytes:
     return load_master_key(settings.master_key, settings.data_dir)
 
 
-@keys_app.command("list")
-def keys_list() -> None:
-    """All keys with layer, kid, plant, status and validity."""
+def _loaded_store() -> KeyStore:
+    """The configured database's keys, unwrapped with the master key."""
     settings = load_settings()
     store = KeyStore(_master(settings))
 
-    async def load(conn: object) -> None:
-        await store.refresh(conn, force=True)  # type: ignore[arg-type]
+    async def load(conn: asyncpg.Connection) -> None:
+        await store.refresh(conn, force=True)
 
     with database_url(settings) as dsn:
         run_with_connection(dsn, load)
+    return store
+
+
+@keys_app.command("list")
+def keys_list() -> None:
+    """All keys with layer, kid, plant, status and validity."""
+    store = _loaded_store()
     table = Table("layer", "kid", "alg", "plant", "status", "not_before", "not_after")
     for key in store.keys:
         table.add_row(
@@ -195,12 +202,4 @@ def verify(
 
 
 def _database_public_keys() -> Keyring:
-    settings = load_settings()
-    store = KeyStore(_master(settings))
-
-    async def load(conn: object) -> None:
-        await store.refresh(conn, force=True)  # type: ignore[arg-type]
-
-    with database_url(settings) as dsn:
-        run_with_connection(dsn, load)
-    return Keyring.from_keys_json(service.keys_document(store))
+    return Keyring.from_keys_json(service.keys_document(_loaded_store()))
