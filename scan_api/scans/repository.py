@@ -20,14 +20,11 @@ async def stored_responses(
 
 
 async def code_rows(conn: asyncpg.Connection, codes: Sequence[str]) -> dict[str, asyncpg.Record]:
-    """Issued codes with their batch, lifecycle and current container."""
+    """Issued codes with their batch and lifecycle: what verification and the rules need."""
     rows = await conn.fetch(
         """SELECT c.code, c.payload, c.batch_id, c.commissioned_at,
-                  b.gtin, b.lot, b.level, b.expiry, b.plant_id, b.revoked_at AS batch_revoked_at,
-                  k.parent_code
-           FROM codes c
-           JOIN code_batches b ON b.id = c.batch_id
-           LEFT JOIN containment k ON k.child_code = c.code AND k.unpacked_at IS NULL
+                  b.level, b.plant_id, b.revoked_at AS batch_revoked_at
+           FROM codes c JOIN code_batches b ON b.id = c.batch_id
            WHERE c.code = ANY($1::text[])""",
         list(codes),
     )

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import orjson
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 
 from codegen.router import Keys
 from scan_api.http.deps import CurrentPrincipal, Tx, bearer_token
@@ -99,14 +99,20 @@ def _result(outcome: Outcome) -> dict[str, Any]:
     }
 
 
-@router.post("/batch", response_model=BatchOut)
-async def post_batch(
-    body: BatchIn, conn: Tx, principal: Scanner, store: Keys, request: Request
-) -> Response:
-    """Up to 1,000 scans; a bad scan is rejected alone with its reason, the rest are stored."""
-    results: list[dict[str, Any] | None] = [None] * len(body.scans)
+_SCAN_LIST = TypeAdapter(list[ScanIn])
+
+
+def _validated(
+    raws: list[dict[str, Any]], principal: Principal, results: list[dict[str, Any] | None]
+) -> list[tuple[int, ScanRequest]]:
+    """Validate every scan; a bad one gets its rejection in `results`, the rest go on."""
+    try:  # the usual case, a clean upload: one validator call for the whole list
+        scans = _SCAN_LIST.validate_python(raws)
+        return [(i, ScanRequest(scan, principal)) for i, scan in enumerate(scans)]
+    except ValidationError:
+        pass
     valid: list[tuple[int, ScanRequest]] = []
-    for index, raw in enumerate(body.scans):
+    for index, raw in enumerate(raws):
         try:
             valid.append((index, ScanRequest(ScanIn.model_validate(raw), principal)))
         except ValidationError as exc:
@@ -115,6 +121,16 @@ async def post_batch(
                 "status": "rejected",
                 "error": _validation_problem(exc),
             }
+    return valid
+
+
+@router.post("/batch", response_model=BatchOut)
+async def post_batch(
+    body: BatchIn, conn: Tx, principal: Scanner, store: Keys, request: Request
+) -> Response:
+    """Up to 1,000 scans; a bad scan is rejected alone with its reason, the rest are stored."""
+    results: list[dict[str, Any] | None] = [None] * len(body.scans)
+    valid = _validated(body.scans, principal, results)
     risk = request.app.state.risk
     outcomes = await service.record_scans(conn, store, [r for _, r in valid], risk)
     for (index, _), outcome in zip(valid, outcomes, strict=True):
