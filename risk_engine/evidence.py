@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from geo.distance import haversine_m, min_separation_m
+from geo.regions import area_cell as area_cell  # re-exported for the rules
 from risk_engine.models import AlertDraft, AlertType, GeoFix, IncidentKey, ScanFact, Severity
 from risk_engine.thresholds import RiskThresholds
 
@@ -40,11 +41,6 @@ def scan_fix(scan: ScanFact, thresholds: RiskThresholds) -> GeoFix | None:
 def separation_m(a: GeoFix, b: GeoFix) -> float:
     """Least distance between two fixes given their accuracy radii."""
     return min_separation_m(haversine_m(a.lat, a.lon, b.lat, b.lon), a.accuracy_m, b.accuracy_m)
-
-
-def area_cell(lat: float, lon: float, cell_deg: float) -> str:
-    """A stable grid-cell name for grouping sightings, e.g. `cell:0.5:62:241`."""
-    return f"cell:{cell_deg:g}:{math.floor(lat / cell_deg)}:{math.floor(lon / cell_deg)}"
 
 
 @dataclass(frozen=True, slots=True)

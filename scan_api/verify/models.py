@@ -8,16 +8,10 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass
-
-from shapely.geometry.base import BaseGeometry
 
 from codegen.verify import Reason as CodeReason
 from codegen.verify import VerificationResult
-from geo.index import TerritoryIndex
 from risk_engine.consumer import LoyaltyReason
-from risk_engine.evidence import area_cell
 from risk_engine.models import SignatureCheck
 
 NOT_AN_ITEM = "not_an_item"
@@ -60,47 +54,6 @@ def pin_matches(pin: str, stored: bytes | None) -> bool:
     if stored is None:
         return False
     return hmac.compare_digest(pin_hash(pin), bytes(stored))
-
-
-# -- regions ----------------------------------------------------------------------------------
-
-AREA_CELL_DEG = 0.5
-"""Cells (about 50 km) that stand for a region outside every known territory."""
-
-
-@dataclass(frozen=True, slots=True)
-class Region:
-    key: str  # stable id for loyalty region counting: `territory:<id>` or an area cell
-    label: str  # what a consumer may see: the territory's name or a rounded "lat, lon"
-
-
-class RegionMap:
-    """Territories (id -> name, geometry) answering "which region is this point in"."""
-
-    def __init__(self, territories: Mapping[str, tuple[str, BaseGeometry]]) -> None:
-        self._names = {tid: name for tid, (name, _) in territories.items()}
-        self._index = TerritoryIndex({tid: geom for tid, (_, geom) in territories.items()})
-
-    def __len__(self) -> int:
-        return len(self._names)
-
-    def region(self, lat: float, lon: float) -> Region:
-        """The smallest territory holding the point, else a coarse grid cell / rounded label."""
-        holding = [m.territory_id for m in self._index.locate(lat, lon) if m.contains_point]
-        if holding:
-            best = min(holding, key=lambda t: (self._index.geometry(t).area, t))
-            return Region(f"territory:{best}", self._names[best])
-        return Region(area_cell(lat, lon, AREA_CELL_DEG), coarse_label(lat, lon))
-
-
-def coarse_label(lat: float, lon: float) -> str:
-    """A place label of about 10 km: never a consumer's exact position."""
-    return f"{_round1(lat)}, {_round1(lon)}"
-
-
-def _round1(value: float) -> str:
-    text = f"{round(value, 1):.1f}"
-    return "0.0" if text == "-0.0" else text
 
 
 # -- texts ------------------------------------------------------------------------------------

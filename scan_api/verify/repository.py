@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -132,16 +131,3 @@ async def insert_event(
         consumer_id,
         response,
     )
-
-
-async def territories_fingerprint(conn: asyncpg.Connection) -> tuple[int, str]:
-    row = await conn.fetchrow(
-        "SELECT count(*) AS n, coalesce(max(updated_at)::text, '') AS at FROM territories"
-    )
-    assert row is not None
-    return int(row["n"]), str(row["at"])
-
-
-async def all_territories(conn: asyncpg.Connection) -> Sequence[asyncpg.Record]:
-    rows: list[asyncpg.Record] = await conn.fetch("SELECT id, name, geometry FROM territories")
-    return rows

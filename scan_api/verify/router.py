@@ -13,10 +13,11 @@ from fastapi.responses import JSONResponse
 
 from risk_engine.models import GeoFix
 from risk_engine.service import evaluate_events
+from risk_engine.territories import TerritoryCache
 from scan_api.verify import service
 from scan_api.verify.ratelimit import TokenBucket, retry_after_s
 from scan_api.verify.schemas import VerifyIn, VerifyOut
-from scan_api.verify.service import RegionCache, VerifyPolicy, VerifyRequest
+from scan_api.verify.service import VerifyPolicy, VerifyRequest
 from traceability.config import Settings
 from traceability.db.group_commit import GroupCommit
 from traceability.errors import RateLimited
@@ -31,23 +32,23 @@ class VerifyState:
 
     per_address: TokenBucket | None
     per_consumer: TokenBucket | None
-    regions: RegionCache
+    regions: TerritoryCache
     policy: VerifyPolicy
     batcher: GroupCommit[VerifyJob, dict[str, Any]] | None = None
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> VerifyState:
+    def from_settings(cls, settings: Settings, regions: TerritoryCache) -> VerifyState:
         return cls(
             per_address=TokenBucket.per_minute(settings.verify_rate_per_address_per_min),
             per_consumer=TokenBucket.per_minute(settings.verify_rate_per_consumer_per_min),
-            regions=RegionCache(),
+            regions=regions,
             policy=VerifyPolicy.from_settings(settings),
         )
 
 
 def install(app: FastAPI, settings: Settings) -> VerifyState:
     """Create (or replace) the endpoint's state; otherwise it is created on first use."""
-    state = VerifyState.from_settings(settings)
+    state = VerifyState.from_settings(settings, app.state.risk.territories)
     setattr(app.state, STATE_ATTR, state)
     return state
 

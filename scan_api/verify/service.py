@@ -8,7 +8,6 @@ decision come from `risk_engine.consumer.verify`; this module loads what it need
 from __future__ import annotations
 
 import dataclasses
-import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -19,7 +18,7 @@ import asyncpg
 from codegen.keystore import KeyStore
 from codegen.payload import MalformedPayload, parse_payload
 from codegen.service import know_keys_of, verify_known
-from geo.geometry import to_shape
+from geo.regions import Region
 from risk_engine.consumer import (
     ClaimHistory,
     LoyaltyPolicy,
@@ -29,20 +28,17 @@ from risk_engine.consumer import (
     verify,
 )
 from risk_engine.models import Checkpoint, CodeFacts, CodeStatus, GeoFix, ScanFact, SignatureCheck
+from risk_engine.territories import TerritoryCache
 from risk_engine.thresholds import RiskThresholds
 from scan_api.verify import repository
 from scan_api.verify.models import (
     NOT_AN_ITEM,
-    Region,
-    RegionMap,
     loyalty_text,
     pin_matches,
     signature_check,
 )
 from traceability.config import Settings
 
-REGIONS_TTL_S = 5.0
-"""The territories' change check (count + latest update) runs at most this often."""
 CLAIM_DAY = timedelta(hours=24)
 """The daily claim limit counts claims in the last 24 hours (no midnight reset to game)."""
 
@@ -65,27 +61,6 @@ class VerifyPolicy:
             thresholds=RiskThresholds(),
             max_pin_failures=settings.verify_max_pin_failures,
         )
-
-
-class RegionCache:
-    """The territories as a `RegionMap`, rebuilt when the table changes (checked every 5 s)."""
-
-    def __init__(self, ttl_s: float = REGIONS_TTL_S) -> None:
-        self.ttl_s = ttl_s
-        self._map: RegionMap | None = None
-        self._fingerprint: tuple[int, str] | None = None
-        self._checked_at = 0.0
-
-    async def get(self, conn: asyncpg.Connection) -> RegionMap:
-        if self._map is not None and time.monotonic() - self._checked_at < self.ttl_s:
-            return self._map
-        fingerprint = await repository.territories_fingerprint(conn)
-        if self._map is None or fingerprint != self._fingerprint:
-            rows = await repository.all_territories(conn)
-            self._map = RegionMap({r["id"]: (r["name"], to_shape(r["geometry"])) for r in rows})
-            self._fingerprint = fingerprint
-        self._checked_at = time.monotonic()
-        return self._map
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,7 +136,7 @@ def _pin_ok(
 async def verify_code(
     conn: asyncpg.Connection,
     store: KeyStore,
-    regions: RegionCache,
+    regions: TerritoryCache,
     policy: VerifyPolicy,
     req: VerifyRequest,
     now: datetime | None = None,
@@ -179,7 +154,7 @@ async def verify_code(
     history = tuple(_earlier_check(r, code or "") for r in earlier)
 
     wants_regions = req.location is not None or (earlier and _fix(earlier[0]) is not None)
-    region_map = await regions.get(conn) if wants_regions else None
+    region_map = await regions.regions(conn) if wants_regions else None
     here: Region | None = None
     if req.location is not None and region_map is not None:
         here = region_map.region(req.location.lat, req.location.lon)

@@ -268,7 +268,7 @@ def test_claims_from_too_many_regions_stop_earning(world: World) -> None:
 
 def test_new_territories_are_used_after_the_cache_check(world: World, state: VerifyState) -> None:
     [payload] = commissioned(world)
-    state.regions.ttl_s = 0.0
+    state.regions.check_every_s = 0.0
     verify(world.client, payload, loc=BEIJING)
     assert verify(world.client, payload)["first_verified_region"] == "39.9, 116.4"
     ring = [[116.0, 39.5], [117.0, 39.5], [117.0, 40.5], [116.0, 40.5], [116.0, 39.5]]

@@ -8,13 +8,12 @@ import pytest
 from shapely.geometry import box
 
 from codegen.verify import Keyring, verify_payload
+from geo.regions import RegionMap, coarse_label
 from risk_engine.consumer import LoyaltyReason
 from risk_engine.models import SignatureCheck
 from scan_api.verify.models import (
     NOT_AN_ITEM,
-    RegionMap,
     canonical_pin,
-    coarse_label,
     loyalty_text,
     pin_hash,
     pin_matches,
