@@ -27,6 +27,7 @@ from risk_engine.consumer import (
     VerificationInput,
     verify,
 )
+from risk_engine.consumer import VerificationResult as ConsumerResult
 from risk_engine.models import Checkpoint, CodeFacts, CodeStatus, GeoFix, ScanFact, SignatureCheck
 from risk_engine.territories import TerritoryCache
 from risk_engine.thresholds import RiskThresholds
@@ -133,6 +134,34 @@ def _pin_ok(
     return pin_matches(req.pin, row["inner_code_hash"])
 
 
+@dataclass(frozen=True, slots=True)
+class _Check:
+    """One consumer check with everything loaded for it."""
+
+    req: VerifyRequest
+    event_id: uuid.UUID
+    now: datetime
+    code: str | None
+    row: asyncpg.Record | None
+    signature: SignatureCheck
+    earlier: list[asyncpg.Record]
+    here: Region | None
+    first_region: Region | None
+
+    @property
+    def is_item(self) -> bool:
+        return self.row is not None and self.row["level"] == "item"
+
+    @property
+    def inner_required(self) -> bool:
+        return bool(self.row is not None and self.row["inner_code_required"])
+
+    @property
+    def first_at(self) -> datetime:
+        first: datetime = self.earlier[0]["scanned_at"] if self.earlier else self.now
+        return first
+
+
 async def verify_code(
     conn: asyncpg.Connection,
     store: KeyStore,
@@ -143,118 +172,128 @@ async def verify_code(
     event_id: uuid.UUID | None = None,
 ) -> dict[str, Any]:
     """Verify `req.payload` for an anonymous consumer; returns the stored answer."""
-    now = now or datetime.now(UTC)
-    event_id = event_id or uuid.uuid4()
+    check = await _load(conn, store, regions, req, now or datetime.now(UTC), event_id)
+    loyalty = policy.loyalty
+    if check.inner_required:  # the inner code proves possession: shelf checks do not matter
+        loyalty = dataclasses.replace(loyalty, first_verification_only=False)
+    claims = ClaimHistory()
+    if req.consumer_id and check.is_item and check.signature is SignatureCheck.VALID and check.code:
+        claims = await _claims(conn, check.code, req.consumer_id, check.now, loyalty)
+    result = verify(_input(check, claims, policy), policy.thresholds, loyalty)
+    points, loyalty_reason = await _pay(conn, check, result)
+    answer = _answer(check, result, points, loyalty_reason)
+    fix = req.location
+    await repository.insert_event(
+        conn,
+        check.event_id,
+        check.code,
+        req.payload,
+        check.now,
+        (fix.lat, fix.lon, fix.accuracy_m or None) if fix else None,
+        result.verdict.value,
+        answer["reason"],
+        req.consumer_id,
+        answer,
+    )
+    return answer
+
+
+async def _load(
+    conn: asyncpg.Connection,
+    store: KeyStore,
+    regions: TerritoryCache,
+    req: VerifyRequest,
+    now: datetime,
+    event_id: uuid.UUID | None,
+) -> _Check:
     code = _code_or_none(req.payload)
     row = await repository.code_row(conn, code) if code else None  # locks the code's row
     await store.refresh(conn)
     await know_keys_of(conn, store, [row])
     signature = signature_check(verify_known(store, req.payload, row))
     earlier = await repository.consumer_checks(conn, code) if code else []
-    history = tuple(_earlier_check(r, code or "") for r in earlier)
+    first_fix = _fix(earlier[0]) if earlier else req.location
+    here = first = None
+    if req.location is not None or first_fix is not None:
+        region_map = await regions.regions(conn)
+        if req.location is not None:
+            here = region_map.region(req.location.lat, req.location.lon)
+        if first_fix is not None:
+            first = region_map.region(first_fix.lat, first_fix.lon)
+    return _Check(
+        req, event_id or uuid.uuid4(), now, code, row, signature, list(earlier), here, first
+    )
 
-    wants_regions = req.location is not None or (earlier and _fix(earlier[0]) is not None)
-    region_map = await regions.regions(conn) if wants_regions else None
-    here: Region | None = None
-    if req.location is not None and region_map is not None:
-        here = region_map.region(req.location.lat, req.location.lon)
-    check = ScanFact(
-        event_id=str(event_id),
-        code=code or "",
+
+def _input(check: _Check, claims: ClaimHistory, policy: VerifyPolicy) -> VerificationInput:
+    row, req = check.row, check.req
+    scan = ScanFact(
+        event_id=str(check.event_id),
+        code=check.code or "",
         checkpoint=Checkpoint.CONSUMER_VERIFY,
-        scanned_at=now,
+        scanned_at=check.now,
         location=req.location,
-        signature=signature,
+        signature=check.signature,
         consumer_id=req.consumer_id,
     )
-    first_fix = _fix(earlier[0]) if earlier else req.location
-    first_region = (
-        region_map.region(first_fix.lat, first_fix.lon)
-        if first_fix is not None and region_map is not None
-        else None
-    )
-    first_id = str(earlier[0]["event_id"]) if earlier else check.event_id
-    first_at: datetime = earlier[0]["scanned_at"] if earlier else now
-
-    inner_required = bool(row is not None and row["inner_code_required"])
-    loyalty_policy = policy.loyalty
-    if inner_required:  # the inner code proves possession: earlier shelf checks do not matter
-        loyalty_policy = dataclasses.replace(loyalty_policy, first_verification_only=False)
-    is_item = row is not None and row["level"] == "item"
-    claims = ClaimHistory()
-    if req.consumer_id and is_item and signature is SignatureCheck.VALID and code:
-        claims = await _claims(conn, code, req.consumer_id, now, loyalty_policy)
-
-    result = verify(
-        VerificationInput(
-            check=check,
-            signature=signature,
-            facts=_facts(row, history) if row is not None else None,
-            expiry=row["expiry"] if row is not None else None,
-            region=here.key if here else None,
-            inner_code_required=inner_required,
-            inner_code_ok=(
-                _pin_ok(req, row, earlier, policy.max_pin_failures)
-                if row is not None and inner_required
-                else None
-            ),
-            claims=claims,
-            places={first_id: first_region.label} if first_region else {},
-        ),
-        policy.thresholds,
-        loyalty_policy,
+    history = tuple(_earlier_check(r, check.code or "") for r in check.earlier)
+    first_id = str(check.earlier[0]["event_id"]) if check.earlier else scan.event_id
+    pin_ok = None
+    if row is not None and check.inner_required:
+        pin_ok = _pin_ok(req, row, check.earlier, policy.max_pin_failures)
+    return VerificationInput(
+        check=scan,
+        signature=check.signature,
+        facts=_facts(row, history) if row is not None else None,
+        expiry=row["expiry"] if row is not None else None,
+        region=check.here.key if check.here else None,
+        inner_code_required=check.inner_required,
+        inner_code_ok=pin_ok,
+        claims=claims,
+        places={first_id: check.first_region.label} if check.first_region else {},
     )
 
-    points = 0
-    loyalty_reason: str | None = (
-        result.loyalty.reason.value if result.loyalty.reason is not None else None
-    )
-    if result.verdict is Verdict.GENUINE and not is_item:
-        loyalty_reason = NOT_AN_ITEM
-    elif result.loyalty.eligible and code and req.consumer_id:
-        won = await repository.insert_claim(
-            conn,
-            code,
-            req.consumer_id,
-            event_id,
-            result.loyalty.points,
-            here.key if here else None,
-            now,
-        )
-        points = result.loyalty.points if won else 0
-        loyalty_reason = None if won else LoyaltyReason.ALREADY_CLAIMED.value
 
+async def _pay(
+    conn: asyncpg.Connection, check: _Check, result: ConsumerResult
+) -> tuple[int, str | None]:
+    """Points actually paid (once per code: the claim row decides races), and why not."""
+    reason = result.loyalty.reason.value if result.loyalty.reason is not None else None
+    if result.verdict is Verdict.GENUINE and not check.is_item:
+        return 0, NOT_AN_ITEM
+    consumer = check.req.consumer_id
+    if not (result.loyalty.eligible and check.code and consumer):
+        return 0, reason
+    region = check.here.key if check.here else None
+    won = await repository.insert_claim(
+        conn, check.code, consumer, check.event_id, result.loyalty.points, region, check.now
+    )
+    if not won:
+        return 0, LoyaltyReason.ALREADY_CLAIMED.value
+    return result.loyalty.points, None
+
+
+def _answer(
+    check: _Check, result: ConsumerResult, points: int, loyalty_reason: str | None
+) -> dict[str, Any]:
     message = result.message
     if result.verdict is Verdict.GENUINE:
         extra = loyalty_text(points, loyalty_reason)
         message = f"{message} {extra}" if extra else message
-    reason = result.reasons[0].value if result.reasons else None
+    row = check.row
     show_product = row is not None and result.verdict is not Verdict.COUNTERFEIT
-    answer: dict[str, Any] = {
+    first_region = check.first_region
+    return {
         "verdict": result.verdict.value,
-        "reason": reason,
+        "reason": result.reasons[0].value if result.reasons else None,
         "product": _product(row) if row is not None and show_product else None,
-        "verification_count": len(earlier) + 1,
-        "first_verified_at": first_at.isoformat() if code else None,
-        "first_verified_region": first_region.label if first_region and code else None,
+        "verification_count": len(check.earlier) + 1,
+        "first_verified_at": check.first_at.isoformat() if check.code else None,
+        "first_verified_region": first_region.label if first_region and check.code else None,
         "points_awarded": points,
         "loyalty_reason": loyalty_reason,
         "message": message,
     }
-    fix = req.location
-    await repository.insert_event(
-        conn,
-        event_id,
-        code,
-        req.payload,
-        now,
-        (fix.lat, fix.lon, fix.accuracy_m or None) if fix else None,
-        result.verdict.value,
-        reason,
-        req.consumer_id,
-        answer,
-    )
-    return answer
 
 
 def _product(row: asyncpg.Record) -> dict[str, Any]:
