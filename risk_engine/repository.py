@@ -38,12 +38,23 @@ async def memberships(conn: asyncpg.Connection, codes: Sequence[str]) -> list[as
     )
 
 
+# A heavily cloned code can collect thousands of sightings; the rules need the custody
+# events and a recent window of sightings, not all of them (bounded work per scan).
+MAX_EVENTS_PER_CODE = 500
+
+
 async def events(conn: asyncpg.Connection, codes: Sequence[str]) -> list[asyncpg.Record]:
+    """Every custody event of these codes, plus their most recent consumer checks."""
     return await conn.fetch(
         """SELECT event_id, code, checkpoint, party_id, to_party_id, scanned_at, recorded_at,
                   lat, lon, accuracy_m, verdict, reason, unpack, consumer_id
-           FROM scan_events WHERE code = ANY($1::text[])""",
+           FROM (SELECT e.*, row_number() OVER (
+                            PARTITION BY e.code, e.checkpoint = 'consumer_verify'
+                            ORDER BY e.scanned_at DESC) AS recent
+                 FROM scan_events e WHERE e.code = ANY($1::text[])) ranked
+           WHERE checkpoint <> 'consumer_verify' OR recent <= $2""",
         list(codes),
+        MAX_EVENTS_PER_CODE,
     )
 
 
