@@ -21,7 +21,7 @@ from codegen.issuing import CHUNK, INLINE_LIMIT, RawKeys, sign_containers, sign_
 from codegen.keystore import KeyStore, ensure_key
 from codegen.models import MAX_BATCH, Batch, Level
 from codegen.payload import Layer, MalformedPayload, parse_payload
-from codegen.verify import VerificationResult, verify_issued, verify_payload
+from codegen.verify import VerificationResult, verify_issued
 from traceability.auth.models import Principal, Role
 from traceability.config import Settings
 from traceability.errors import Forbidden, InvalidInput, NotFound
@@ -236,20 +236,6 @@ async def payload_of(conn: asyncpg.Connection, principal: Principal, reference: 
     if row is None or (principal.role is Role.LINE and row["plant_id"] != principal.party_id):
         raise NotFound("no such code")
     return str(row["payload"])
-
-
-async def verify_online(
-    conn: asyncpg.Connection, store: KeyStore, payload: str
-) -> tuple[VerificationResult, asyncpg.Record | None]:
-    """All three layers, plus: is the code ours, and is its batch revoked?"""
-    await store.refresh(conn)
-    try:
-        code = parse_payload(payload).code
-    except MalformedPayload:
-        return verify_payload(payload, store.keyring), None
-    row = await repository.code_with_batch(conn, code)
-    await know_keys_of(conn, store, [row])
-    return verify_known(store, payload, row), row
 
 
 async def know_keys_of(

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import time
-from typing import Any
 
 import asyncpg
-from shapely.geometry import shape
 
+from geo.geometry import to_shape
 from geo.index import TerritoryIndex
 from geo.regions import RegionMap
 from risk_engine import repository
@@ -31,7 +30,7 @@ class TerritoryCache:
             fingerprint = await repository.territories_fingerprint(conn)
             if fingerprint != self._fingerprint:
                 rows = await repository.all_territories(conn)
-                self._index = TerritoryIndex({r["id"]: _shape(r["geometry"]) for r in rows})
+                self._index = TerritoryIndex({r["id"]: to_shape(r["geometry"]) for r in rows})
                 self._names = {r["id"]: r["name"] for r in rows}
                 self._regions = RegionMap.from_index(self._index, self._names)
                 self._fingerprint = fingerprint
@@ -44,7 +43,3 @@ class TerritoryCache:
 
     def name(self, territory_id: str) -> str:
         return self._names.get(territory_id, territory_id)
-
-
-def _shape(geometry: Any) -> Any:
-    return shape(geometry)

@@ -67,9 +67,6 @@ class Territory:
         s, w, n, e = self.south, self.west, self.north, self.east
         return [[w, s], [e, s], [e, n], [w, n], [w, s]]
 
-    def contains(self, lat: float, lon: float) -> bool:
-        return self.south < lat < self.north and self.west < lon < self.east
-
 
 @dataclass(frozen=True, slots=True)
 class Party:
@@ -130,12 +127,6 @@ class World:
         """The territory-holding dealer above a store or sub-dealer (or the dealer itself)."""
         assert party.territory_id is not None
         return self.dealers[party.territory_id]
-
-    def stores_of(self, territory_id: str) -> list[Party]:
-        return [s for s in self.stores.values() if s.territory_id == territory_id]
-
-    def territory_at(self, lat: float, lon: float) -> Territory | None:
-        return next((t for t in self.territories.values() if t.contains(lat, lon)), None)
 
 
 def gtin14(item_reference: int, company_prefix: str = "6901234") -> str:
