@@ -267,14 +267,6 @@ async def add_history(
     )
 
 
-ALERT_SELECT = """SELECT id, type, severity, reason, summary, status, escalation_level,
-       incident_key, source_party_id, observed_party_id, observed_lat, observed_lon,
-       observed_accuracy_m, expected_territory_ids, codes, evidence_event_ids, witnesses,
-       first_seen, last_seen, window_s, created_at, updated_at, investigation_started_at,
-       evidence_due_at, penalty_amount, penalty_currency
-FROM alerts"""
-
-
 async def list_alerts(
     conn: asyncpg.Connection,
     *,
@@ -290,8 +282,12 @@ async def list_alerts(
 ) -> list[asyncpg.Record]:
     """Newest first; every filter is optional (NULL parameters match everything)."""
     return await conn.fetch(
-        ALERT_SELECT
-        + """
+        """SELECT id, type, severity, reason, summary, status, escalation_level,
+       incident_key, source_party_id, observed_party_id, observed_lat, observed_lon,
+       observed_accuracy_m, expected_territory_ids, codes, evidence_event_ids, witnesses,
+       first_seen, last_seen, window_s, created_at, updated_at, investigation_started_at,
+       evidence_due_at, penalty_amount, penalty_currency
+FROM alerts
         WHERE ($1::text IS NULL OR type = $1)
           AND ($2::text IS NULL OR status = $2)
           AND ($3::text IS NULL OR severity = $3)
@@ -330,8 +326,24 @@ async def get_alert(
     conn: asyncpg.Connection, alert_id: uuid.UUID, for_update: bool = False
 ) -> asyncpg.Record | None:
     if for_update:
-        return await conn.fetchrow(ALERT_SELECT + " WHERE id = $1 FOR UPDATE", alert_id)
-    return await conn.fetchrow(ALERT_SELECT + " WHERE id = $1", alert_id)
+        return await conn.fetchrow(
+            """SELECT id, type, severity, reason, summary, status, escalation_level,
+       incident_key, source_party_id, observed_party_id, observed_lat, observed_lon,
+       observed_accuracy_m, expected_territory_ids, codes, evidence_event_ids, witnesses,
+       first_seen, last_seen, window_s, created_at, updated_at, investigation_started_at,
+       evidence_due_at, penalty_amount, penalty_currency
+FROM alerts WHERE id = $1 FOR UPDATE""",
+            alert_id,
+        )
+    return await conn.fetchrow(
+        """SELECT id, type, severity, reason, summary, status, escalation_level,
+       incident_key, source_party_id, observed_party_id, observed_lat, observed_lon,
+       observed_accuracy_m, expected_territory_ids, codes, evidence_event_ids, witnesses,
+       first_seen, last_seen, window_s, created_at, updated_at, investigation_started_at,
+       evidence_due_at, penalty_amount, penalty_currency
+FROM alerts WHERE id = $1""",
+        alert_id,
+    )
 
 
 async def history(conn: asyncpg.Connection, alert_id: uuid.UUID) -> list[asyncpg.Record]:

@@ -22,8 +22,6 @@ PARTY_TREE_LOCK_ID = 0x5EA1_7001
 
 # ---------------------------------------------------------------- products
 
-_PRODUCT_COLUMNS = "gtin, name, unit_value, currency, inner_code_required, created_at, updated_at"
-
 
 def _product(row: asyncpg.Record) -> Product:
     return Product(
@@ -46,7 +44,7 @@ async def upsert_product(
     inner_code_required: bool,
 ) -> Upserted[Product]:
     row = await conn.fetchrow(
-        f"""
+        """
         INSERT INTO products (gtin, name, unit_value, currency, inner_code_required)
         VALUES ($1, $2, $3, $4, $5)
         ON CONFLICT (gtin) DO UPDATE SET
@@ -55,8 +53,9 @@ async def upsert_product(
             currency = EXCLUDED.currency,
             inner_code_required = EXCLUDED.inner_code_required,
             updated_at = now()
-        RETURNING {_PRODUCT_COLUMNS}, (xmax = 0) AS inserted
-        """,  # noqa: S608 - constant column list, values are $n parameters
+        RETURNING gtin, name, unit_value, currency, inner_code_required, created_at, updated_at,
+            (xmax = 0) AS inserted
+        """,
         gtin,
         name,
         unit_value,
@@ -69,7 +68,8 @@ async def upsert_product(
 
 async def get_product(conn: asyncpg.Connection, gtin: str) -> Product | None:
     row = await conn.fetchrow(
-        f"SELECT {_PRODUCT_COLUMNS} FROM products WHERE gtin = $1",  # noqa: S608
+        """SELECT gtin, name, unit_value, currency, inner_code_required, created_at, updated_at
+        FROM products WHERE gtin = $1""",
         gtin,
     )
     return None if row is None else _product(row)
@@ -77,11 +77,12 @@ async def get_product(conn: asyncpg.Connection, gtin: str) -> Product | None:
 
 async def list_products(conn: asyncpg.Connection, after: str | None, limit: int) -> list[Product]:
     rows = await conn.fetch(
-        f"""
-        SELECT {_PRODUCT_COLUMNS} FROM products
+        """
+        SELECT gtin, name, unit_value, currency, inner_code_required, created_at,
+            updated_at FROM products
         WHERE $1::bpchar IS NULL OR gtin > $1::bpchar
         ORDER BY gtin LIMIT $2
-        """,  # noqa: S608
+        """,
         after,
         limit,
     )
@@ -102,11 +103,6 @@ async def missing_products(conn: asyncpg.Connection, gtins: Sequence[str]) -> li
 
 
 # ---------------------------------------------------------------- parties
-
-_PARTY_COLUMNS = (
-    "id, kind, name, parent_id, lat, lon, suspended_at, suspension_reason, "
-    "blacklisted_at, blacklist_reason, created_at, updated_at"
-)
 
 
 def _party(row: asyncpg.Record) -> Party:
@@ -157,7 +153,7 @@ async def upsert_party(
     lon: float,
 ) -> Upserted[Party]:
     row = await conn.fetchrow(
-        f"""
+        """
         INSERT INTO parties (id, kind, name, parent_id, lat, lon)
         VALUES ($1, $2, $3, $4, $5, $6)
         ON CONFLICT (id) DO UPDATE SET
@@ -167,8 +163,9 @@ async def upsert_party(
             lat = EXCLUDED.lat,
             lon = EXCLUDED.lon,
             updated_at = now()
-        RETURNING {_PARTY_COLUMNS}, (xmax = 0) AS inserted
-        """,  # noqa: S608
+        RETURNING id, kind, name, parent_id, lat, lon, suspended_at, suspension_reason,
+            blacklisted_at, blacklist_reason, created_at, updated_at, (xmax = 0) AS inserted
+        """,
         party_id,
         kind.value,
         name,
@@ -183,8 +180,20 @@ async def upsert_party(
 async def get_party(
     conn: asyncpg.Connection, party_id: str, *, for_update: bool = False
 ) -> Party | None:
-    sql = f"SELECT {_PARTY_COLUMNS} FROM parties WHERE id = $1"  # noqa: S608
-    row = await conn.fetchrow(sql + (" FOR UPDATE" if for_update else ""), party_id)
+    if for_update:
+        row = await conn.fetchrow(
+            """SELECT id, kind, name, parent_id, lat, lon, suspended_at, suspension_reason,
+                      blacklisted_at, blacklist_reason, created_at, updated_at
+               FROM parties WHERE id = $1 FOR UPDATE""",
+            party_id,
+        )
+    else:
+        row = await conn.fetchrow(
+            """SELECT id, kind, name, parent_id, lat, lon, suspended_at, suspension_reason,
+                      blacklisted_at, blacklist_reason, created_at, updated_at
+               FROM parties WHERE id = $1""",
+            party_id,
+        )
     return None if row is None else _party(row)
 
 
@@ -198,11 +207,12 @@ async def list_parties(
     conn: asyncpg.Connection, kind: PartyKind | None, after: str | None, limit: int
 ) -> list[Party]:
     rows = await conn.fetch(
-        f"""
-        SELECT {_PARTY_COLUMNS} FROM parties
+        """
+        SELECT id, kind, name, parent_id, lat, lon, suspended_at, suspension_reason,
+            blacklisted_at, blacklist_reason, created_at, updated_at FROM parties
         WHERE ($1::text IS NULL OR kind = $1::text) AND ($2::text IS NULL OR id > $2::text)
         ORDER BY id LIMIT $3
-        """,  # noqa: S608
+        """,
         None if kind is None else kind.value,
         after,
         limit,
@@ -214,14 +224,15 @@ async def set_suspension(
     conn: asyncpg.Connection, party_id: str, reason: str | None, suspended: bool
 ) -> Party:
     row = await conn.fetchrow(
-        f"""
+        """
         UPDATE parties SET
             suspended_at = CASE WHEN $3 THEN now() END,
             suspension_reason = CASE WHEN $3 THEN $2 END,
             updated_at = now()
         WHERE id = $1
-        RETURNING {_PARTY_COLUMNS}
-        """,  # noqa: S608
+        RETURNING id, kind, name, parent_id, lat, lon, suspended_at, suspension_reason,
+            blacklisted_at, blacklist_reason, created_at, updated_at
+        """,
         party_id,
         reason,
         suspended,
@@ -233,7 +244,7 @@ async def set_suspension(
 async def set_blacklisted(conn: asyncpg.Connection, party_id: str, reason: str) -> Party:
     """Blacklist and, unless already suspended, suspend (a blacklisted party gets no supply)."""
     row = await conn.fetchrow(
-        f"""
+        """
         UPDATE parties SET
             blacklisted_at = now(),
             blacklist_reason = $2,
@@ -242,8 +253,9 @@ async def set_blacklisted(conn: asyncpg.Connection, party_id: str, reason: str) 
             suspended_at = coalesce(suspended_at, now()),
             updated_at = now()
         WHERE id = $1
-        RETURNING {_PARTY_COLUMNS}
-        """,  # noqa: S608
+        RETURNING id, kind, name, parent_id, lat, lon, suspended_at, suspension_reason,
+            blacklisted_at, blacklist_reason, created_at, updated_at
+        """,
         party_id,
         reason,
     )
@@ -252,8 +264,6 @@ async def set_blacklisted(conn: asyncpg.Connection, party_id: str, reason: str) 
 
 
 # ---------------------------------------------------------------- sanctions
-
-_SANCTION_COLUMNS = "id, party_id, action, reason, actor, at"
 
 
 def _sanction(row: asyncpg.Record) -> Sanction:
@@ -275,11 +285,11 @@ async def insert_sanction(
     actor: str,
 ) -> Sanction:
     row = await conn.fetchrow(
-        f"""
+        """
         INSERT INTO party_sanctions (party_id, action, reason, actor)
         VALUES ($1, $2, $3, $4)
-        RETURNING {_SANCTION_COLUMNS}
-        """,  # noqa: S608
+        RETURNING id, party_id, action, reason, actor, at
+        """,
         party_id,
         action.value,
         reason,
@@ -293,11 +303,11 @@ async def list_sanctions(
     conn: asyncpg.Connection, party_id: str, after: int | None, limit: int
 ) -> list[Sanction]:
     rows = await conn.fetch(
-        f"""
-        SELECT {_SANCTION_COLUMNS} FROM party_sanctions
+        """
+        SELECT id, party_id, action, reason, actor, at FROM party_sanctions
         WHERE party_id = $1 AND ($2::bigint IS NULL OR id > $2::bigint)
         ORDER BY id LIMIT $3
-        """,  # noqa: S608
+        """,
         party_id,
         after,
         limit,

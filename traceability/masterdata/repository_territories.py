@@ -11,10 +11,6 @@ from traceability.masterdata.models import Authorization, Territory, Upserted
 
 # ---------------------------------------------------------------- territories
 
-_TERRITORY_COLUMNS = (
-    "id, name, geometry, min_lon, min_lat, max_lon, max_lat, created_at, updated_at"
-)
-
 
 def _territory(row: asyncpg.Record) -> Territory:
     return Territory(
@@ -38,7 +34,7 @@ async def upsert_territory(
     bbox: tuple[float, float, float, float],
 ) -> Upserted[Territory]:
     row = await conn.fetchrow(
-        f"""
+        """
         INSERT INTO territories (id, name, geometry, min_lon, min_lat, max_lon, max_lat)
         VALUES ($1, $2, $3, $4, $5, $6, $7)
         ON CONFLICT (id) DO UPDATE SET
@@ -49,8 +45,9 @@ async def upsert_territory(
             max_lon = EXCLUDED.max_lon,
             max_lat = EXCLUDED.max_lat,
             updated_at = now()
-        RETURNING {_TERRITORY_COLUMNS}, (xmax = 0) AS inserted
-        """,  # noqa: S608
+        RETURNING id, name, geometry, min_lon, min_lat, max_lon, max_lat, created_at, updated_at,
+            (xmax = 0) AS inserted
+        """,
         territory_id,
         name,
         geometry,
@@ -62,7 +59,8 @@ async def upsert_territory(
 
 async def get_territory(conn: asyncpg.Connection, territory_id: str) -> Territory | None:
     row = await conn.fetchrow(
-        f"SELECT {_TERRITORY_COLUMNS} FROM territories WHERE id = $1",  # noqa: S608
+        """SELECT id, name, geometry, min_lon, min_lat, max_lon, max_lat, created_at, updated_at
+        FROM territories WHERE id = $1""",
         territory_id,
     )
     return None if row is None else _territory(row)
@@ -78,11 +76,12 @@ async def list_territories(
     conn: asyncpg.Connection, after: str | None, limit: int
 ) -> list[Territory]:
     rows = await conn.fetch(
-        f"""
-        SELECT {_TERRITORY_COLUMNS} FROM territories
+        """
+        SELECT id, name, geometry, min_lon, min_lat, max_lon, max_lat, created_at,
+            updated_at FROM territories
         WHERE $1::text IS NULL OR id > $1::text
         ORDER BY id LIMIT $2
-        """,  # noqa: S608
+        """,
         after,
         limit,
     )
@@ -90,8 +89,6 @@ async def list_territories(
 
 
 # ---------------------------------------------------------------- authorizations
-
-_AUTH_COLUMNS = "party_id, territory_id, gtins, created_at, updated_at"
 
 
 def _authorization(row: asyncpg.Record) -> Authorization:
@@ -109,14 +106,14 @@ async def upsert_authorization(
     conn: asyncpg.Connection, party_id: str, territory_id: str, gtins: Sequence[str] | None
 ) -> Upserted[Authorization]:
     row = await conn.fetchrow(
-        f"""
+        """
         INSERT INTO party_territories (party_id, territory_id, gtins)
         VALUES ($1, $2, $3)
         ON CONFLICT (party_id, territory_id) DO UPDATE SET
             gtins = EXCLUDED.gtins,
             updated_at = now()
-        RETURNING {_AUTH_COLUMNS}, (xmax = 0) AS inserted
-        """,  # noqa: S608
+        RETURNING party_id, territory_id, gtins, created_at, updated_at, (xmax = 0) AS inserted
+        """,
         party_id,
         territory_id,
         None if gtins is None else list(gtins),
@@ -129,10 +126,10 @@ async def get_authorization(
     conn: asyncpg.Connection, party_id: str, territory_id: str
 ) -> Authorization | None:
     row = await conn.fetchrow(
-        f"""
-        SELECT {_AUTH_COLUMNS} FROM party_territories
+        """
+        SELECT party_id, territory_id, gtins, created_at, updated_at FROM party_territories
         WHERE party_id = $1 AND territory_id = $2
-        """,  # noqa: S608
+        """,
         party_id,
         territory_id,
     )
@@ -152,11 +149,11 @@ async def list_authorizations(
     conn: asyncpg.Connection, party_id: str, after: str | None, limit: int
 ) -> list[Authorization]:
     rows = await conn.fetch(
-        f"""
-        SELECT {_AUTH_COLUMNS} FROM party_territories
+        """
+        SELECT party_id, territory_id, gtins, created_at, updated_at FROM party_territories
         WHERE party_id = $1 AND ($2::text IS NULL OR territory_id > $2::text)
         ORDER BY territory_id LIMIT $3
-        """,  # noqa: S608
+        """,
         party_id,
         after,
         limit,
