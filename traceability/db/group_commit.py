@@ -17,6 +17,7 @@ from typing import Generic, TypeVar
 import asyncpg
 
 from traceability.db.pool import connection
+from traceability.errors import Unavailable
 
 log = logging.getLogger(__name__)
 
@@ -37,17 +38,27 @@ class _Pending(Generic[J, R]):
 
 class GroupCommit(Generic[J, R]):
     def __init__(
-        self, pool: asyncpg.Pool, work: GroupWork[J, R], workers: int = 2, max_group: int = 256
+        self,
+        pool: asyncpg.Pool,
+        work: GroupWork[J, R],
+        workers: int = 2,
+        max_group: int = 256,
+        max_waiting: int = 10_000,
     ) -> None:
         self.pool = pool
         self.work = work
         self.max_group = max_group
-        self.queue: asyncio.Queue[_Pending[J, R]] = asyncio.Queue()
+        # Backpressure: past this many waiting jobs, new ones are refused (503) at once
+        # instead of queueing without bound while every caller's latency grows.
+        self.queue: asyncio.Queue[_Pending[J, R]] = asyncio.Queue(max_waiting)
         self.tasks = [asyncio.create_task(self._run()) for _ in range(workers)]
 
     async def submit(self, job: J) -> R:
         pending: _Pending[J, R] = _Pending(job)
-        await self.queue.put(pending)
+        try:
+            self.queue.put_nowait(pending)
+        except asyncio.QueueFull:
+            raise Unavailable("too many writes are waiting; retry shortly", 1) from None
         return await pending.done
 
     async def close(self) -> None:
