@@ -68,7 +68,21 @@ async def record_scans(
         created = await _store(conn, pending, outcomes)
         if risk is not None and created:
             await _judge(conn, risk, created)
+    _answer_twins(requests, outcomes)
     return [o for o in outcomes if o is not None]
+
+
+def _answer_twins(requests: Sequence[ScanRequest], outcomes: list[Outcome | None]) -> None:
+    """An event sent twice in one upload: the second copy gets the first one's answer."""
+    first: dict[uuid.UUID, Outcome] = {}
+    for request, outcome in zip(requests, outcomes, strict=True):
+        if outcome is None:
+            continue
+        event_id = request.scan.event_id
+        if event_id not in first:
+            first[event_id] = outcome
+        elif outcome.status == "duplicate" and not outcome.response:
+            outcome.response = first[event_id].response
 
 
 def _after_static_checks(

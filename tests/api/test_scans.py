@@ -283,6 +283,9 @@ def test_batch_rejects_bad_scans_alone(world: World, db: SyncDb) -> None:
         "created",
         "duplicate",
     ]
+    results = response.json()["results"]
+    assert results[-1]["verdict"] == results[0]["verdict"] == "genuine"  # the twin's answer
+    assert results[-1]["code"] == results[0]["code"]
     errors = [r["error"] for r in response.json()["results"] if r["status"] == "rejected"]
     assert [e["status"] for e in errors] == [422, 422, 403]
     again = world.client.post("/v1/scans/batch", json={"scans": good}, headers=world.tokens["line"])
