@@ -27,7 +27,8 @@ class RiskThresholds:
     consumers live and shop near borders."""
     consumer_cluster_medium: int = 3
     """Distinct consumers AND distinct codes of one dealer's goods in one foreign area within
-    the cluster window for medium; one consumer alone is always low."""
+    the cluster window for medium; one consumer alone is always low. Goods a store inside the
+    territory received or sold do not count (`diversion.sold_at_home`): border shoppers."""
     consumer_cluster_high: int = 8
     """... and for high."""
     consumer_cluster_window: timedelta = timedelta(days=30)

@@ -254,6 +254,8 @@ def _consumer(
         return []
     if placement.distance_outside_m < thresholds.consumer_min_distance_m:
         return []
+    if sold_at_home(scan, facts, expected, territories, thresholds):
+        return []
     source = source_party(dealers, expected, owner, territories, thresholds)
     matches = territories.locate(fix.lat, fix.lon, fix.accuracy_m)
     subject = (
@@ -280,6 +282,33 @@ def _consumer(
         witnesses=frozenset({witness}),
     )
     return [draft]
+
+
+def sold_at_home(
+    scan: ScanFact,
+    facts: CodeFacts,
+    expected: tuple[str, ...],
+    territories: TerritoryLookup,
+    thresholds: RiskThresholds,
+) -> bool:
+    """A store inside the expected territories received or sold it before the check.
+
+    Then the goods reached their market; the consumer carried them away (a traveller, or
+    someone who shops across the border from home): no evidence of diversion. Found by the
+    simulator: border shoppers made false medium clusters. Without store scans (optional)
+    nothing can be told, and the consumer checks count as before.
+    """
+    for step in facts.custody:
+        party = step.party
+        if party.kind is not PartyKind.RETAILER or step.since > scan.scanned_at:
+            continue
+        fix = registered_fix(party.location, thresholds)
+        if fix is None:
+            continue
+        placed = territories.classify(fix.lat, fix.lon, fix.accuracy_m, expected)
+        if placed.status is PlacementStatus.INSIDE:
+            return True
+    return False
 
 
 def is_cloned(scan: ScanFact, facts: CodeFacts, thresholds: RiskThresholds) -> bool:

@@ -211,10 +211,13 @@ def test_the_same_consumer_scanning_many_codes_stays_low() -> None:
 
 
 def test_several_consumers_with_several_codes_are_medium_then_high() -> None:
-    drafts = [d for i in range(3) for d in _consumer(f"c{i}", f"code-{i}", i * DAY)]
+    medium = T.consumer_cluster_medium
+    below = [d for i in range(medium - 1) for d in _consumer(f"c{i}", f"code-{i}", i * DAY)]
+    assert dedupe(below, T)[0].severity is Severity.LOW
+    drafts = [d for i in range(medium) for d in _consumer(f"c{i}", f"code-{i}", i * DAY)]
     [incident] = dedupe(drafts, T)
     assert incident.severity is Severity.MEDIUM
-    more = [d for i in range(3, 8) for d in _consumer(f"c{i}", f"code-{i}", i * DAY)]
+    more = [d for i in range(medium, 8) for d in _consumer(f"c{i}", f"code-{i}", i * DAY)]
     merged = incident
     for d in more:
         merged = merge(merged, d, T)
@@ -240,5 +243,7 @@ def test_consumer_near_the_border_or_inside_raises_nothing() -> None:
 def test_cluster_severity_needs_consumers_and_codes() -> None:
     assert cluster_severity(1, 1, T) is Severity.LOW
     assert cluster_severity(10, 2, T) is Severity.LOW
-    assert cluster_severity(3, 3, T) is Severity.MEDIUM
+    medium = T.consumer_cluster_medium
+    assert cluster_severity(medium - 1, medium - 1, T) is Severity.LOW
+    assert cluster_severity(medium, medium, T) is Severity.MEDIUM
     assert cluster_severity(8, 9, T) is Severity.HIGH

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from risk_factories import INDEX, chain_a_a1, facts, scan
+from risk_factories import INDEX, STORE_A, chain_a, chain_a_a1, facts, scan, step
 
 from risk_engine.incidents import dedupe
 from risk_engine.models import Checkpoint, GeoFix, Severity
@@ -58,7 +58,7 @@ def test_copies_of_cloned_codes_are_no_diversion_cluster() -> None:
 
 def test_genuine_goods_checked_once_each_far_away_still_cluster() -> None:
     drafts = []
-    for i in range(3):
+    for i in range(T.consumer_cluster_medium):
         s = scan(Checkpoint.CONSUMER_VERIFY, i * DAY, fix=BEIJING, consumer=f"c{i}", code=f"c{i}")
         drafts += diversion(s, facts(*chain_a_a1(), code=f"c{i}"), INDEX, T)
     [incident] = dedupe(drafts, T)
@@ -67,3 +67,14 @@ def test_genuine_goods_checked_once_each_far_away_still_cluster() -> None:
     again = scan(Checkpoint.CONSUMER_VERIFY, 5 * DAY, fix=XIAN, consumer="c0", code="c0")
     first = scan(Checkpoint.CONSUMER_VERIFY, 0 * DAY, fix=BEIJING, consumer="c0", code="c0")
     assert diversion(again, facts(*chain_a_a1(), history=(first,), code="c0"), INDEX, T)
+
+
+def test_goods_sold_at_home_then_checked_far_away_are_no_cluster() -> None:
+    """Border shoppers: the item was sold by a store inside the dealer's territory, then
+    checked by consumers at home in the next territory. That is not diversion evidence."""
+    sold = (*chain_a(), step(STORE_A, -1 * DAY, Checkpoint.RETAIL_SELL))
+    drafts = []
+    for i in range(T.consumer_cluster_medium + 2):
+        s = scan(Checkpoint.CONSUMER_VERIFY, i * DAY, fix=BEIJING, consumer=f"c{i}", code=f"c{i}")
+        drafts += diversion(s, facts(*sold, code=f"c{i}"), INDEX, T)
+    assert drafts == []
