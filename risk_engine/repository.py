@@ -89,8 +89,10 @@ async def contents_at(
     )
 
 
-async def parties(conn: asyncpg.Connection, ids: Sequence[str]) -> list[asyncpg.Record]:
-    """The parties and their ancestors (a store's sub-dealer, and that sub-dealer's dealer)."""
+async def parties_with_authorizations(
+    conn: asyncpg.Connection, ids: Sequence[str]
+) -> list[asyncpg.Record]:
+    """The parties, their ancestors, and each one's territory authorizations, in one query."""
     return await conn.fetch(
         """WITH RECURSIVE up AS (
                SELECT id, kind, parent_id, lat, lon, 0 AS depth
@@ -99,16 +101,13 @@ async def parties(conn: asyncpg.Connection, ids: Sequence[str]) -> list[asyncpg.
                SELECT p.id, p.kind, p.parent_id, p.lat, p.lon, up.depth + 1
                FROM parties p JOIN up ON p.id = up.parent_id
                WHERE up.depth < 4
-           )
-           SELECT DISTINCT id, kind, parent_id, lat, lon FROM up""",
-        list(ids),
-    )
-
-
-async def authorizations(conn: asyncpg.Connection, ids: Sequence[str]) -> list[asyncpg.Record]:
-    return await conn.fetch(
-        """SELECT party_id, territory_id, gtins FROM party_territories
-           WHERE party_id = ANY($1::text[])""",
+           ), found AS (SELECT DISTINCT id, kind, parent_id, lat, lon FROM up)
+           SELECT f.id, f.kind, f.parent_id, f.lat, f.lon,
+                  coalesce(jsonb_agg(jsonb_build_object(
+                               'territory_id', a.territory_id, 'gtins', a.gtins))
+                           FILTER (WHERE a.territory_id IS NOT NULL), '[]') AS authorizations
+           FROM found f LEFT JOIN party_territories a ON a.party_id = f.id
+           GROUP BY f.id, f.kind, f.parent_id, f.lat, f.lon""",
         list(ids),
     )
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -13,7 +13,7 @@ import asyncpg
 
 from risk_engine import repository
 from risk_engine.engine import evaluate_scan
-from risk_engine.facts import Loaded, judged_scans, party_refs
+from risk_engine.facts import Loaded, Row, judged_scans, party_refs
 from risk_engine.incidents import continues, dedupe, merge
 from risk_engine.models import AlertDraft, AlertType, GeoFix, IncidentKey, Severity
 from risk_engine.rules.turnover_spike import Window, known_weeks, turnover_spike
@@ -35,17 +35,26 @@ class RiskEngine:
 
 
 async def evaluate_events(
-    conn: asyncpg.Connection, engine: RiskEngine, event_ids: Sequence[uuid.UUID]
+    conn: asyncpg.Connection,
+    engine: RiskEngine,
+    event_ids: Sequence[uuid.UUID],
+    *,
+    stored: Sequence[Row] | None = None,
+    registry: Mapping[str, Row] | None = None,
 ) -> dict[uuid.UUID, list[str]]:
-    """Judge freshly stored events (any order; late ones too); returns event → alert ids."""
+    """Judge freshly stored events (any order; late ones too); returns event → alert ids.
+
+    A caller that has just written the events may pass them (`stored`, scan_events columns)
+    and the registry rows it read (`registry`), which saves two queries per group.
+    """
     if not engine.enabled or not event_ids:
         return {}
-    events = await repository.events_by_id(conn, event_ids)
+    events = list(stored) if stored is not None else await repository.events_by_id(conn, event_ids)
     events = [e for e in events if e["checkpoint"] not in UNJUDGED or e["verdict"] == "counterfeit"]
     if not events:
         return {}
     events.sort(key=lambda e: (e["scanned_at"], e["recorded_at"]))
-    loaded, contents = await _load(conn, events)
+    loaded, contents = await _load(conn, events, registry or {})
     index = await engine.territories.index(conn)
     drafts: list[AlertDraft] = []
     for event in events:
@@ -63,10 +72,13 @@ async def evaluate_events(
 
 
 async def _load(
-    conn: asyncpg.Connection, events: list[asyncpg.Record]
+    conn: asyncpg.Connection, events: list[Row], known: Mapping[str, Row]
 ) -> tuple[Loaded, dict[uuid.UUID, list[str]]]:
     codes = sorted({e["code"] for e in events if e["code"]})
-    registry = {r["code"]: r for r in await repository.registry(conn, codes)}
+    registry = {c: known[c] for c in codes if c in known}
+    missing = [c for c in codes if c not in registry]
+    if missing:
+        registry.update({r["code"]: r for r in await repository.registry(conn, missing)})
     containers = [
         e for e in events if e["code"] in registry and registry[e["code"]]["level"] != "item"
     ]
@@ -88,9 +100,13 @@ async def _load(
     related = sorted(set(all_codes) | {m["parent_code"] for m in members})
     rows = await repository.events(conn, related)
     party_ids = sorted({p for r in rows for p in (r["party_id"], r["to_party_id"]) if p})
-    parties = party_refs(await repository.parties(conn, party_ids))
-    auths = await repository.authorizations(conn, sorted(parties))
-    return Loaded(registry, rows, members, parties, auths), contents
+    party_rows = await repository.parties_with_authorizations(conn, party_ids)
+    auths = [
+        {"party_id": p["id"], "territory_id": a["territory_id"], "gtins": a["gtins"]}
+        for p in party_rows
+        for a in p["authorizations"]
+    ]
+    return Loaded(registry, rows, members, party_refs(party_rows), auths), contents
 
 
 async def _turnover(

@@ -26,6 +26,7 @@ from scan_api.http.logging import RequestIdMiddleware, configure_logging
 from scan_api.http.problems import install_problem_handlers
 from scan_api.me.router import router as me_router
 from scan_api.scans.batcher import scan_batcher
+from scan_api.scans.router import hot as scans_hot_router
 from scan_api.scans.router import router as scans_router
 from scan_api.stats.router import router as stats_router
 from scan_api.trace.router import router as trace_router
@@ -94,6 +95,7 @@ def create_app(settings: Settings | None = None, dsn: str | None = None) -> Fast
     install_problem_handlers(app)
     # Hot paths first: FastAPI matches included routers in order.
     app.include_router(health.router)
+    app.include_router(scans_hot_router)
     app.include_router(scans_router)
     app.include_router(verify_router)
     app.include_router(tokens_router)

@@ -7,11 +7,12 @@ from typing import Annotated, Any
 
 import orjson
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 from pydantic import TypeAdapter, ValidationError
 
 from codegen.router import Keys
 from scan_api.http.deps import CurrentPrincipal, Tx, bearer_token
+from scan_api.http.lean import LeanRoute
 from scan_api.http.problems import PROBLEM_BASE
 from scan_api.scans import service
 from scan_api.scans.batcher import ScanJob
@@ -22,6 +23,8 @@ from traceability.db.group_commit import GroupCommit
 from traceability.errors import DomainError, Forbidden
 
 router = APIRouter(prefix="/v1/scans", tags=["scans"])
+# The hot path: served by a lean handler (scan_api/http/lean.py), documented like the rest.
+hot = APIRouter(prefix="/v1/scans", tags=["scans"], route_class=LeanRoute)
 
 
 def check_scanner(principal: Principal) -> None:
@@ -38,20 +41,20 @@ async def scanner(principal: CurrentPrincipal) -> Principal:
 Scanner = Annotated[Principal, Depends(scanner)]
 
 
-@router.post(
+@hot.post(
     "",
     status_code=201,
     response_model=ScanOut,
     responses={200: {"model": ScanOut, "description": "A retry of a stored event_id"}},
 )
-async def post_scan(body: ScanIn, request: Request) -> Any:
+async def post_scan(body: ScanIn, request: Request) -> Response:
     """Group-committed with concurrent scans (see batcher.py): answered after COMMIT."""
     batcher: GroupCommit[ScanJob, Outcome] = request.app.state.scan_batcher
     outcome = await batcher.submit(ScanJob(body, bearer_token(request), check_scanner))
     if outcome.error is not None:
         raise outcome.error
     status = 201 if outcome.status == "created" else 200
-    return JSONResponse(outcome.response, status_code=status)
+    return Response(orjson.dumps(outcome.response), status, media_type="application/json")
 
 
 def _problem(error: DomainError) -> dict[str, Any]:

@@ -24,6 +24,7 @@ from scan_api.scans.models import (
     static_problem,
     verdict_of,
 )
+from scan_api.scans.repository import EVENT_COLUMNS
 from traceability.errors import Forbidden
 from traceability.events import Checkpoint
 
@@ -67,7 +68,8 @@ async def record_scans(
         pending = [p for p in pending if outcomes[p.index] is None]
         created = await _store(conn, pending, outcomes)
         if risk is not None and created:
-            await _judge(conn, risk, created)
+            won = [p for p in pending if (o := outcomes[p.index]) and o.status == "created"]
+            await _judge(conn, risk, created, won)
     _answer_twins(requests, outcomes)
     return [o for o in outcomes if o is not None]
 
@@ -208,9 +210,18 @@ def _event_row(p: _Pending, response: dict[str, Any]) -> tuple[object, ...]:
     )
 
 
-async def _judge(conn: asyncpg.Connection, risk: RiskEngine, created: list[Outcome]) -> None:
+async def _judge(
+    conn: asyncpg.Connection, risk: RiskEngine, created: list[Outcome], stored: list[_Pending]
+) -> None:
     """Run the risk engine in the same transaction: the answer names the alerts it raised."""
-    raised = await evaluate_events(conn, risk, [o.event_id for o in created if o.event_id])
+    now = datetime.now(UTC)
+    rows = [dict(zip(EVENT_COLUMNS, _event_row(p, {}), strict=True)) for p in stored]
+    for row in rows:
+        row["recorded_at"] = now
+    registry = {p.code: p.row for p in stored if p.code and p.row is not None}
+    raised = await evaluate_events(
+        conn, risk, [o.event_id for o in created if o.event_id], stored=rows, registry=registry
+    )
     if raised:
         for outcome in created:
             if outcome.event_id in raised:

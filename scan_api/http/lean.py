@@ -1,0 +1,46 @@
+"""A lean route for the hot path: FastAPI documents it, a direct handler serves it.
+
+FastAPI's generic request handler (dependency solving, body embedding, response-model
+serialization) costs about as much as a whole health check. For `POST /v1/scans` (and
+`POST /v1/verify`) the endpoint takes exactly `(body: Model, request: Request)`; this route
+class parses the body with pydantic's JSON parser and calls the same endpoint function
+directly. Validation errors are raised as FastAPI's own `RequestValidationError`, so they are
+rendered by the same problem+json handler as everywhere else. Measured in
+docs/performance.md.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from fastapi.exceptions import RequestValidationError
+from fastapi.routing import APIRoute
+from pydantic import BaseModel, ValidationError
+from starlette.requests import Request
+from starlette.responses import Response
+
+
+class LeanRoute(APIRoute):
+    """For endpoints `async def f(body: SomeModel, request: Request) -> Response`."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        params = inspect.signature(self.endpoint).parameters
+        model = params["body"].annotation
+        if isinstance(model, str):  # postponed annotations: resolve against the module
+            model = self.endpoint.__globals__[model]
+        if not (isinstance(model, type) and issubclass(model, BaseModel)):
+            raise TypeError(f"{self.path}: LeanRoute needs `body: <pydantic model>`")
+        endpoint = self.endpoint
+
+        async def handle(request: Request) -> Response:
+            try:
+                body = model.model_validate_json(await request.body())
+            except ValidationError as exc:
+                errors = [{**e, "loc": ("body", *e["loc"])} for e in exc.errors()]
+                raise RequestValidationError(errors) from exc
+            response: Response = await endpoint(body=body, request=request)
+            return response
+
+        return handle
