@@ -49,9 +49,12 @@ def test_png_decodes_byte_for_byte_with_zxing() -> None:
 def test_png_decodes_with_opencv_independent_decoder() -> None:
     cv2 = pytest.importorskip("cv2")
     np = pytest.importorskip("numpy")
-    for payload in (PAYLOAD, KIT.signer.issue(container())):
+    # OpenCV's classic QRCodeDetector misreads ~3 % of valid symbols (measured: 8 of 300
+    # random SSCC payloads at scale 4, at every scale); its Aruco-based detector read all 300.
+    detector = cv2.QRCodeDetectorAruco()
+    for payload in (PAYLOAD, *(KIT.signer.issue(container()) for _ in range(20))):
         img = Image.open(io.BytesIO(render_png(payload))).convert("L")
-        text, _points, _ = cv2.QRCodeDetector().detectAndDecode(np.asarray(img))
+        text, _points, _ = detector.detectAndDecode(np.asarray(img))
         assert text == payload
 
 
