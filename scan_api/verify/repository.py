@@ -1,133 +1,138 @@
-"""All SQL of consumer verification and loyalty."""
+"""All SQL of consumer verification and loyalty; set-based, one query per step of a group."""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 import asyncpg
 
 
-async def code_row(conn: asyncpg.Connection, code: str) -> asyncpg.Record | None:
-    """The code with its batch and product, row-locked until the transaction ends.
+async def code_rows(conn: asyncpg.Connection, codes: Sequence[str]) -> dict[str, asyncpg.Record]:
+    """The codes with their batch and product, row-locked until the transaction ends.
 
-    The lock serialises verifications of one code (a handful at most), so every check sees
-    the checks before it and the loyalty decision is made once; it does not block foreign
-    keys (NO KEY UPDATE) and no other code.
+    The locks serialise verifications of one code (a handful at most), so every check sees
+    the checks before it and the loyalty decision is made once; they do not block foreign
+    keys (NO KEY UPDATE) and no other code. Rows are locked in code order (the locking step
+    runs after the sort), so two groups wanting overlapping codes cannot deadlock.
     """
-    row: asyncpg.Record | None = await conn.fetchrow(
+    if not codes:
+        return {}
+    rows = await conn.fetch(
         """SELECT c.code, c.payload, c.batch_id, c.commissioned_at, c.inner_code_hash,
                   b.gtin, b.lot, b.level, b.expiry, b.revoked_at AS batch_revoked_at,
                   p.name AS product_name, p.inner_code_required
            FROM codes c
            JOIN code_batches b ON b.id = c.batch_id
            JOIN products p ON p.gtin = b.gtin
-           WHERE c.code = $1
+           WHERE c.code = ANY($1::text[])
+           ORDER BY c.code
            FOR NO KEY UPDATE OF c""",
-        code,
+        sorted(codes),
     )
-    return row
+    return {r["code"]: r for r in rows}
 
 
-async def consumer_checks(conn: asyncpg.Connection, code: str) -> list[asyncpg.Record]:
-    """Every earlier consumer verification of the code, oldest first."""
-    rows: list[asyncpg.Record] = await conn.fetch(
-        """SELECT event_id, scanned_at, lat, lon, accuracy_m, consumer_id,
+async def consumer_checks(
+    conn: asyncpg.Connection, codes: Sequence[str]
+) -> dict[str, list[asyncpg.Record]]:
+    """Every earlier consumer verification of each code, oldest first."""
+    found: dict[str, list[asyncpg.Record]] = {}
+    if not codes:
+        return found
+    rows = await conn.fetch(
+        """SELECT code, event_id, scanned_at, lat, lon, accuracy_m, consumer_id,
                   response->>'loyalty_reason' AS loyalty_reason
            FROM scan_events
-           WHERE code = $1 AND checkpoint = 'consumer_verify'
-           ORDER BY scanned_at, event_id""",
-        code,
+           WHERE code = ANY($1::text[]) AND checkpoint = 'consumer_verify'
+           ORDER BY code, scanned_at, event_id""",
+        list(codes),
     )
-    return rows
+    for row in rows:
+        found.setdefault(row["code"], []).append(row)
+    return found
 
 
-async def lock_consumer(conn: asyncpg.Connection, consumer_id: str) -> None:
-    """Serialise one consumer's point claims (the daily and region limits stay exact).
+async def lock_consumers(conn: asyncpg.Connection, consumer_ids: Sequence[str]) -> None:
+    """Serialise consumers' point claims (the daily and region limits stay exact).
 
-    Taken after the code's row lock, never before, so two requests cannot deadlock.
+    Taken after the codes' row locks, never before, and in key order, so two groups cannot
+    deadlock.
     """
+    if not consumer_ids:
+        return
     await conn.execute(
-        "SELECT pg_advisory_xact_lock(hashtextextended('sealtrace.loyalty:' || $1, 0))",
-        consumer_id,
+        """SELECT count(pg_advisory_xact_lock(k))
+           FROM (SELECT DISTINCT hashtextextended('sealtrace.loyalty:' || c, 0) AS k
+                 FROM unnest($1::text[]) AS c
+                 ORDER BY k) AS keys""",
+        list(consumer_ids),
     )
 
 
 async def claim_history(
     conn: asyncpg.Connection,
-    code: str,
-    consumer_id: str,
-    day_since: datetime,
-    regions_since: datetime,
-) -> asyncpg.Record:
-    row: asyncpg.Record | None = await conn.fetchrow(
-        """SELECT EXISTS (SELECT 1 FROM loyalty_claims WHERE code = $1) AS code_claimed,
-                  (SELECT count(*) FROM loyalty_claims
-                    WHERE consumer_id = $2 AND claimed_at >= $3) AS claims_today,
-                  (SELECT coalesce(array_agg(DISTINCT region), '{}') FROM loyalty_claims
-                    WHERE consumer_id = $2 AND claimed_at >= $4
-                      AND region IS NOT NULL) AS regions""",
-        code,
-        consumer_id,
-        day_since,
-        regions_since,
+    codes: Sequence[str],
+    consumer_ids: Sequence[str],
+    since: datetime,
+) -> tuple[set[str], dict[str, list[tuple[datetime, str | None]]]]:
+    """Which of `codes` were claimed already, and each consumer's claims since `since`."""
+    rows = await conn.fetch(
+        """SELECT code, NULL::text AS consumer_id, NULL::timestamptz AS claimed_at,
+                  NULL::text AS region
+           FROM loyalty_claims WHERE code = ANY($1::text[])
+           UNION ALL
+           SELECT NULL, consumer_id, claimed_at, region
+           FROM loyalty_claims
+           WHERE consumer_id = ANY($2::text[]) AND claimed_at >= $3""",
+        list(codes),
+        list(consumer_ids),
+        since,
     )
-    assert row is not None  # an aggregate-only SELECT always returns one row
-    return row
+    claimed: set[str] = set()
+    claims: dict[str, list[tuple[datetime, str | None]]] = {}
+    for row in rows:
+        if row["consumer_id"] is None:
+            claimed.add(row["code"])
+        else:
+            claims.setdefault(row["consumer_id"], []).append((row["claimed_at"], row["region"]))
+    return claimed, claims
 
 
-async def insert_claim(
+async def insert_claims(
     conn: asyncpg.Connection,
-    code: str,
-    consumer_id: str,
-    event_id: uuid.UUID,
-    points: int,
-    region: str | None,
-    at: datetime,
-) -> bool:
-    """Points for the code, once: False when somebody's claim for it exists already."""
-    inserted = await conn.fetchval(
+    claims: Sequence[tuple[str, str, uuid.UUID, int, str | None, datetime]],
+) -> set[str]:
+    """Points per code, once: returns the codes whose claim won (nobody had claimed them)."""
+    if not claims:
+        return set()
+    ordered = sorted(claims, key=lambda c: c[0])
+    columns: list[list[Any]] = [[claim[i] for claim in ordered] for i in range(6)]
+    rows = await conn.fetch(
         """INSERT INTO loyalty_claims (code, consumer_id, event_id, points, region, claimed_at)
-           VALUES ($1, $2, $3, $4, $5, $6)
+           SELECT * FROM unnest($1::text[], $2::text[], $3::uuid[], $4::int4[], $5::text[],
+                                $6::timestamptz[])
            ON CONFLICT (code) DO NOTHING
-           RETURNING true""",
-        code,
-        consumer_id,
-        event_id,
-        points,
-        region,
-        at,
+           RETURNING code""",
+        *columns,
     )
-    return bool(inserted)
+    return {r["code"] for r in rows}
 
 
-async def insert_event(
-    conn: asyncpg.Connection,
-    event_id: uuid.UUID,
-    code: str | None,
-    payload: str,
-    at: datetime,
-    location: tuple[float, float, float | None] | None,
-    verdict: str,
-    reason: str | None,
-    consumer_id: str | None,
-    response: dict[str, Any],
-) -> None:
-    lat, lon, accuracy = location if location is not None else (None, None, None)
+async def insert_events(conn: asyncpg.Connection, events: Sequence[tuple[Any, ...]]) -> None:
+    """Consumer checks: (event_id, code, payload, scanned_at, lat, lon, accuracy_m, verdict,
+    reason, consumer_id, response) each."""
+    if not events:
+        return
+    columns: list[list[Any]] = [[event[i] for event in events] for i in range(11)]
     await conn.execute(
         """INSERT INTO scan_events (event_id, code, payload, checkpoint, party_id, scanned_at,
                                     lat, lon, accuracy_m, verdict, reason, consumer_id, response)
-           VALUES ($1, $2, $3, 'consumer_verify', NULL, $4, $5, $6, $7, $8, $9, $10, $11)""",
-        event_id,
-        code,
-        payload,
-        at,
-        lat,
-        lon,
-        accuracy,
-        verdict,
-        reason,
-        consumer_id,
-        response,
+           SELECT e, c, p, 'consumer_verify', NULL, s, la, lo, ac, v, r, ci, re
+           FROM unnest($1::uuid[], $2::text[], $3::text[], $4::timestamptz[], $5::float8[],
+                       $6::float8[], $7::float4[], $8::text[], $9::text[], $10::text[],
+                       $11::jsonb[]) AS x(e, c, p, s, la, lo, ac, v, r, ci, re)""",
+        *columns,
     )

@@ -93,12 +93,9 @@ def _batcher(app: Any, state: VerifyState) -> GroupCommit[VerifyJob, dict[str, A
     store, risk = app.state.keystore, app.state.risk
 
     async def work(conn: asyncpg.Connection, jobs: Sequence[VerifyJob]) -> list[dict[str, Any]]:
-        answers = [
-            await service.verify_code(
-                conn, store, state.regions, state.policy, job.request, event_id=job.event_id
-            )
-            for job in jobs  # in order: later checks of a code see the earlier ones
-        ]
+        answers = await service.verify_codes(  # later checks see the group's earlier ones
+            conn, store, state.regions, state.policy, [(j.request, j.event_id) for j in jobs]
+        )
         if risk is not None:  # clone and consumer-cluster alerts; never shown to consumers
             await evaluate_events(conn, risk, [job.event_id for job in jobs])
         return answers

@@ -8,7 +8,9 @@ decision come from `risk_engine.consumer.verify`; this module loads what it need
 from __future__ import annotations
 
 import dataclasses
+import struct
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -18,7 +20,7 @@ import asyncpg
 from codegen.keystore import KeyStore
 from codegen.payload import MalformedPayload, parse_payload
 from codegen.service import know_keys_of, verify_known
-from geo.regions import Region
+from geo.regions import Region, RegionMap
 from risk_engine.consumer import (
     ClaimHistory,
     LoyaltyPolicy,
@@ -39,6 +41,9 @@ from scan_api.verify.models import (
     signature_check,
 )
 from traceability.config import Settings
+
+Check = dict[str, Any]
+"""An earlier consumer check of a code (as read back from scan_events)."""
 
 CLAIM_DAY = timedelta(hours=24)
 """The daily claim limit counts claims in the last 24 hours (no midnight reset to game)."""
@@ -79,13 +84,13 @@ def _code_or_none(payload: str) -> str | None:
         return None
 
 
-def _fix(row: asyncpg.Record) -> GeoFix | None:
+def _fix(row: Check) -> GeoFix | None:
     if row["lat"] is None or row["lon"] is None:
         return None
     return GeoFix(row["lat"], row["lon"], float(row["accuracy_m"] or 0.0))
 
 
-def _earlier_check(row: asyncpg.Record, code: str) -> ScanFact:
+def _earlier_check(row: Check, code: str) -> ScanFact:
     return ScanFact(
         event_id=str(row["event_id"]),
         code=code,
@@ -108,22 +113,8 @@ def _facts(row: asyncpg.Record, history: tuple[ScanFact, ...]) -> CodeFacts:
     )
 
 
-async def _claims(
-    conn: asyncpg.Connection, code: str, consumer_id: str, now: datetime, policy: LoyaltyPolicy
-) -> ClaimHistory:
-    await repository.lock_consumer(conn, consumer_id)
-    row = await repository.claim_history(
-        conn, code, consumer_id, now - CLAIM_DAY, now - policy.region_window
-    )
-    return ClaimHistory(
-        code_already_claimed=bool(row["code_claimed"]),
-        consumer_claims_today=int(row["claims_today"]),
-        consumer_regions=frozenset(row["regions"]),
-    )
-
-
 def _pin_ok(
-    req: VerifyRequest, row: asyncpg.Record, earlier: list[asyncpg.Record], max_failures: int
+    req: VerifyRequest, row: asyncpg.Record, earlier: Sequence[Check], max_failures: int
 ) -> bool | None:
     """None: no pin sent. After `max_failures` wrong pins for the code, no pin is right."""
     if req.pin is None:
@@ -144,7 +135,7 @@ class _Check:
     code: str | None
     row: asyncpg.Record | None
     signature: SignatureCheck
-    earlier: list[asyncpg.Record]
+    earlier: list[Check]
     here: Region | None
     first_region: Region | None
 
@@ -172,57 +163,181 @@ async def verify_code(
     event_id: uuid.UUID | None = None,
 ) -> dict[str, Any]:
     """Verify `req.payload` for an anonymous consumer; returns the stored answer."""
-    check = await _load(conn, store, regions, req, now or datetime.now(UTC), event_id)
-    loyalty = policy.loyalty
-    if check.inner_required:  # the inner code proves possession: shelf checks do not matter
-        loyalty = dataclasses.replace(loyalty, first_verification_only=False)
-    claims = ClaimHistory()
-    if req.consumer_id and check.is_item and check.signature is SignatureCheck.VALID and check.code:
-        claims = await _claims(conn, check.code, req.consumer_id, check.now, loyalty)
-    result = verify(_input(check, claims, policy), policy.thresholds, loyalty)
-    points, loyalty_reason = await _pay(conn, check, result)
-    answer = _answer(check, result, points, loyalty_reason)
-    fix = req.location
-    await repository.insert_event(
+    [answer] = await verify_codes(conn, store, regions, policy, [(req, event_id)], now)
+    return answer
+
+
+@dataclass(slots=True)
+class _Group:
+    """What a group's checks know, kept up to date as each check is decided in order."""
+
+    earlier: dict[str, list[Check]]  # consumer checks per code, oldest first
+    claimed: set[str]  # codes somebody has points for (or a check of this group takes them)
+    claims: dict[str, list[tuple[datetime, str | None]]]  # per consumer: (claimed_at, region)
+    region_map: RegionMap | None = None
+
+
+async def verify_codes(
+    conn: asyncpg.Connection,
+    store: KeyStore,
+    regions: TerritoryCache,
+    policy: VerifyPolicy,
+    jobs: Sequence[tuple[VerifyRequest, uuid.UUID | None]],
+    now: datetime | None = None,
+) -> list[dict[str, Any]]:
+    """Verify a group of checks in one go; the answers (as stored) are exactly those of
+    verifying each in order: a check sees the group's checks before it, and their claims."""
+    start = now or datetime.now(UTC)
+    # Distinct, increasing times keep the group's order when the checks are read back.
+    times = [start + timedelta(microseconds=i) for i in range(len(jobs))]
+    codes = [_code_or_none(req.payload) for req, _ in jobs]
+    wanted = sorted({code for code in codes if code})
+    rows = await repository.code_rows(conn, wanted)  # locks the codes' rows, in code order
+    await store.refresh(conn)
+    await know_keys_of(conn, store, rows.values())
+    found = await repository.consumer_checks(conn, wanted)
+    group = _Group({code: [dict(r) for r in found.get(code, [])] for code in wanted}, set(), {})
+    signatures = [
+        signature_check(verify_known(store, req.payload, rows.get(code) if code else None))
+        for (req, _), code in zip(jobs, codes, strict=True)
+    ]
+    claimers = [
+        req.consumer_id
+        for (req, _), code, sig in zip(jobs, codes, signatures, strict=True)
+        if req.consumer_id and code and sig is SignatureCheck.VALID and _is_item(rows.get(code))
+    ]
+    if claimers:
+        consumers = sorted(set(claimers))
+        await repository.lock_consumers(conn, consumers)
+        group.claimed, group.claims = await repository.claim_history(
+            conn, wanted, consumers, start - max(CLAIM_DAY, policy.loyalty.region_window)
+        )
+    decided = []
+    for (req, event_id), code, sig, at in zip(jobs, codes, signatures, times, strict=True):
+        check = await _load(conn, regions, group, req, code, rows, sig, at, event_id)
+        decided.append((check, *_decide(check, group, policy)))
+    won = await repository.insert_claims(
         conn,
+        [
+            (c.code, c.req.consumer_id, c.event_id, points, _region(c), c.now)
+            for c, _, points, _ in decided
+            if points and c.code and c.req.consumer_id
+        ],
+    )
+    answers = [
+        _answer(check, result, *_paid(check, points, reason, won))
+        for check, result, points, reason in decided
+    ]
+    pairs = zip(decided, answers, strict=True)
+    await repository.insert_events(conn, [_event(c, r, a) for (c, r, _, _), a in pairs])
+    return answers
+
+
+def _paid(check: _Check, points: int, reason: str | None, won: set[str]) -> tuple[int, str | None]:
+    """A claim that lost the insert race: a concurrent check of the code paid first."""
+    if points and check.code not in won:
+        return 0, LoyaltyReason.ALREADY_CLAIMED.value
+    return points, reason
+
+
+def _event(check: _Check, result: ConsumerResult, answer: dict[str, Any]) -> tuple[object, ...]:
+    fix = check.req.location
+    return (
         check.event_id,
         check.code,
-        req.payload,
+        check.req.payload,
         check.now,
-        (fix.lat, fix.lon, fix.accuracy_m or None) if fix else None,
+        fix.lat if fix else None,
+        fix.lon if fix else None,
+        (fix.accuracy_m or None) if fix else None,
         result.verdict.value,
         answer["reason"],
-        req.consumer_id,
+        check.req.consumer_id,
         answer,
     )
-    return answer
+
+
+def _is_item(row: asyncpg.Record | None) -> bool:
+    return row is not None and row["level"] == "item"
+
+
+def _region(check: _Check) -> str | None:
+    return check.here.key if check.here else None
+
+
+def _float4(value: float | None) -> float | None:
+    """What a `real` column gives back for `value`."""
+    return None if value is None else float(struct.unpack("f", struct.pack("f", value))[0])
 
 
 async def _load(
     conn: asyncpg.Connection,
-    store: KeyStore,
     regions: TerritoryCache,
+    group: _Group,
     req: VerifyRequest,
+    code: str | None,
+    rows: dict[str, asyncpg.Record],
+    signature: SignatureCheck,
     now: datetime,
     event_id: uuid.UUID | None,
 ) -> _Check:
-    code = _code_or_none(req.payload)
-    row = await repository.code_row(conn, code) if code else None  # locks the code's row
-    await store.refresh(conn)
-    await know_keys_of(conn, store, [row])
-    signature = signature_check(verify_known(store, req.payload, row))
-    earlier = await repository.consumer_checks(conn, code) if code else []
+    row = rows.get(code) if code else None
+    earlier = list(group.earlier.get(code, [])) if code else []
     first_fix = _fix(earlier[0]) if earlier else req.location
     here = first = None
     if req.location is not None or first_fix is not None:
-        region_map = await regions.regions(conn)
+        if group.region_map is None:
+            group.region_map = await regions.regions(conn)
         if req.location is not None:
-            here = region_map.region(req.location.lat, req.location.lon)
+            here = group.region_map.region(req.location.lat, req.location.lon)
         if first_fix is not None:
-            first = region_map.region(first_fix.lat, first_fix.lon)
-    return _Check(
-        req, event_id or uuid.uuid4(), now, code, row, signature, list(earlier), here, first
-    )
+            first = group.region_map.region(first_fix.lat, first_fix.lon)
+    return _Check(req, event_id or uuid.uuid4(), now, code, row, signature, earlier, here, first)
+
+
+def _decide(
+    check: _Check, group: _Group, policy: VerifyPolicy
+) -> tuple[ConsumerResult, int, str | None]:
+    """The decision for one check, given the group's checks before it; then it joins them."""
+    loyalty = policy.loyalty
+    if check.inner_required:  # the inner code proves possession: shelf checks do not matter
+        loyalty = dataclasses.replace(loyalty, first_verification_only=False)
+    consumer, code = check.req.consumer_id, check.code
+    claims = ClaimHistory()
+    if consumer and check.is_item and check.signature is SignatureCheck.VALID and code:
+        day_since, regions_since = check.now - CLAIM_DAY, check.now - loyalty.region_window
+        mine = group.claims.get(consumer, [])
+        claims = ClaimHistory(
+            code_already_claimed=code in group.claimed,
+            consumer_claims_today=sum(1 for at, _ in mine if at >= day_since),
+            consumer_regions=frozenset(
+                region for at, region in mine if at >= regions_since and region is not None
+            ),
+        )
+    result = verify(_input(check, claims, policy), policy.thresholds, loyalty)
+    points, loyalty_reason = _pay(check, result)
+    if points and code and consumer:
+        if code in group.claimed:  # the claim would lose on the code's key
+            points, loyalty_reason = 0, LoyaltyReason.ALREADY_CLAIMED.value
+        else:
+            group.claimed.add(code)
+            group.claims.setdefault(consumer, []).append((check.now, _region(check)))
+    if code:
+        fix = check.req.location
+        earlier = group.earlier.setdefault(code, [])
+        earlier.append(
+            {
+                "event_id": check.event_id,
+                "scanned_at": check.now,
+                "lat": fix.lat if fix else None,
+                "lon": fix.lon if fix else None,
+                "accuracy_m": _float4(fix.accuracy_m or None) if fix else None,
+                "consumer_id": consumer,
+                "loyalty_reason": loyalty_reason,
+            }
+        )
+        earlier.sort(key=lambda r: (r["scanned_at"], str(r["event_id"])))
+    return result, points, loyalty_reason
 
 
 def _input(check: _Check, claims: ClaimHistory, policy: VerifyPolicy) -> VerificationInput:
@@ -254,22 +369,13 @@ def _input(check: _Check, claims: ClaimHistory, policy: VerifyPolicy) -> Verific
     )
 
 
-async def _pay(
-    conn: asyncpg.Connection, check: _Check, result: ConsumerResult
-) -> tuple[int, str | None]:
-    """Points actually paid (once per code: the claim row decides races), and why not."""
+def _pay(check: _Check, result: ConsumerResult) -> tuple[int, str | None]:
+    """Points to pay if the code's claim wins (once per code: the claim row decides races)."""
     reason = result.loyalty.reason.value if result.loyalty.reason is not None else None
     if result.verdict is Verdict.GENUINE and not check.is_item:
         return 0, NOT_AN_ITEM
-    consumer = check.req.consumer_id
-    if not (result.loyalty.eligible and check.code and consumer):
+    if not (result.loyalty.eligible and check.code and check.req.consumer_id):
         return 0, reason
-    region = check.here.key if check.here else None
-    won = await repository.insert_claim(
-        conn, check.code, consumer, check.event_id, result.loyalty.points, region, check.now
-    )
-    if not won:
-        return 0, LoyaltyReason.ALREADY_CLAIMED.value
     return result.loyalty.points, None
 
 

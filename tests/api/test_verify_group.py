@@ -1,0 +1,102 @@
+"""The group path answers exactly like checking one request after another."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import asyncpg
+import orjson
+from starlette.testclient import TestClient
+
+from risk_engine.models import GeoFix
+from risk_engine.territories import TerritoryCache
+from scan_api.verify.service import VerifyPolicy, VerifyRequest, verify_code, verify_codes
+from tests.api import test_verify
+from tests.api.test_verify import BEIJING, IN_HZ, IN_SH, commissioned, inner_item
+from tests.pg import SyncDb, run
+from tests.world import World, tamper
+from traceability.config import Settings
+from traceability.db.pool import _init_connection
+
+# The endpoint tests' module fixtures: the same settings (3 claims a day, 2 regions, 3 pins).
+settings, world, inner_world = test_verify.settings, test_verify.world, test_verify.inner_world
+
+
+def _req(payload: str, consumer: str | None, loc: Any = IN_SH, pin: str | None = None) -> Any:
+    fix = GeoFix(loc[0], loc[1], 15.3) if loc is not None else None
+    return VerifyRequest(payload=payload, location=fix, consumer_id=consumer, pin=pin)
+
+
+def _scenario(world: World, db: SyncDb, who: str) -> list[VerifyRequest]:
+    """Fresh codes and consumers; repeats, caps, regions, pins, cases and junk in one group."""
+    a, b, c, d, e = commissioned(world, 5)
+    [case] = commissioned(world, 1, level="case")
+    pinned = inner_item(world, db)
+    one, two, far = f"{who}-1", f"{who}-2", f"{who}-3"
+    return [
+        _req(a, one),
+        _req(a, two, IN_HZ),  # second check: counted, no points
+        _req(b, one, IN_HZ),
+        _req(c, one, None),
+        _req(d, one),  # daily limit (3 in this module)
+        _req(b, None, None),
+        _req(e, far, IN_SH),
+        _req(tamper(e), far, BEIJING),
+        _req(case, two),
+        _req("junk", two),
+        *[_req(pinned, far, pin=guess) for guess in ("0000", "1111", "2222")],
+        _req(pinned, two, IN_HZ, pin="AB12-CD34"),  # locked by the guesses
+        _req(a, one, BEIJING),
+    ]
+
+
+def _without_times(answers: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [{k: v for k, v in a.items() if k != "first_verified_at"} for a in answers]
+
+
+def test_a_group_answers_like_checks_one_by_one(
+    inner_world: World, db: SyncDb, settings: Settings, module_dsn: str
+) -> None:
+    app: Any = inner_world.client.app
+    store, policy = app.state.keystore, VerifyPolicy.from_settings(settings)
+    one_by_one = _scenario(inner_world, db, "seq")
+    grouped = _scenario(inner_world, db, "grp")
+    ids = [uuid.uuid4() for _ in grouped]
+
+    async def check() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        conn = await asyncpg.connect(module_dsn)
+        try:
+            await _init_connection(conn)
+            regions = TerritoryCache()
+            seq = []
+            for req in one_by_one:
+                async with conn.transaction():
+                    seq.append(await verify_code(conn, store, regions, policy, req))
+            async with conn.transaction():
+                jobs = [(req, ids[i]) for i, req in enumerate(grouped)]
+                group = await verify_codes(conn, store, regions, policy, jobs)
+            return seq, group
+        finally:
+            await conn.close()
+
+    seq, group = run(check)
+    assert _without_times(group) == _without_times(seq)
+    assert [a["points_awarded"] for a in group] == [10, 0, 10, 10, 0, 0, 10, 0, 0, 0, 0, 0, 0, 0, 0]
+    stored = db.fetch(
+        "SELECT response FROM scan_events WHERE event_id = ANY($1::uuid[]) ORDER BY scanned_at",
+        ids,
+    )
+    assert [orjson.loads(r["response"]) for r in stored] == group  # stored as answered
+    assert [a["verification_count"] for a in group][::14] == [1, 3]
+    claims = db.fetchval("SELECT count(*) FROM loyalty_claims WHERE consumer_id LIKE 'grp-%'")
+    assert claims == sum(1 for a in group if a["points_awarded"])
+
+
+def test_a_group_of_one_through_the_endpoint(inner_world: World, client: TestClient) -> None:
+    [payload] = commissioned(inner_world)
+    body = {"payload": payload, "consumer_id": "solo", "location": {"lat": 31.2, "lon": 121.4}}
+    first = client.post("/v1/verify", json=body).json()
+    again = client.post("/v1/verify", json=body).json()
+    assert (first["points_awarded"], again["points_awarded"]) == (10, 0)
+    assert again["verification_count"] == 2
