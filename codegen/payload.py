@@ -47,6 +47,7 @@ __all__ = [
     "b64url_decode",
     "b64url_encode",
     "brand_message",
+    "code_or_none",
     "identity_uri",
     "mac_message",
     "parse_payload",
@@ -218,3 +219,11 @@ def _parse(payload: str) -> ParsedPayload:
         uri=m["uri"],
         body=m["body"],
     )
+
+
+def code_or_none(payload: str) -> str | None:
+    """The canonical code a payload names, or None when it is not one of ours at all."""
+    try:
+        return parse_payload(payload).code
+    except MalformedPayload:
+        return None

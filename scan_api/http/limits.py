@@ -5,7 +5,7 @@ from __future__ import annotations
 import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from scan_api.http.problems import PROBLEM_BASE, PROBLEM_MEDIA_TYPE
+from scan_api.http.problems import PROBLEM_MEDIA_TYPE, problem_body
 
 
 class BodyTooLarge(Exception):
@@ -52,12 +52,12 @@ class BodySizeLimitMiddleware:
 
     async def _reject(self, send: Send) -> None:
         body = orjson.dumps(
-            {
-                "type": PROBLEM_BASE + "payload-too-large",
-                "title": "Payload too large",
-                "status": 413,
-                "detail": f"The request body exceeds {self.max_bytes} bytes.",
-            }
+            problem_body(
+                413,
+                "payload-too-large",
+                "Payload too large",
+                f"The request body exceeds {self.max_bytes} bytes.",
+            )
         )
         await send(
             {

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 import asyncpg
@@ -51,15 +52,15 @@ DATABASE_DOWN = (
 )
 
 
-def problem_response(
+def problem_body(
     status: int,
     type_slug: str,
     title: str,
     detail: str,
     errors: list[dict[str, Any]] | None = None,
-    headers: dict[str, str] | None = None,
     extra: dict[str, Any] | None = None,
-) -> JSONResponse:
+) -> dict[str, Any]:
+    """The RFC 9457 document; also embedded per item in batch answers."""
     body: dict[str, Any] = {
         "type": PROBLEM_BASE + type_slug,
         "title": title,
@@ -70,7 +71,42 @@ def problem_response(
         body["errors"] = errors
     if extra:
         body.update(extra)
-    return JSONResponse(body, status_code=status, headers=headers, media_type=PROBLEM_MEDIA_TYPE)
+    return body
+
+
+def domain_problem(exc: DomainError) -> dict[str, Any]:
+    return problem_body(exc.status, exc.type_slug, exc.title, exc.detail, exc.errors, exc.extra)
+
+
+def validation_problem(raw_errors: Sequence[Any], prefix: tuple[str, ...] = ()) -> dict[str, Any]:
+    """422 for pydantic errors; `prefix` is put before each loc but not in the detail."""
+    errors = [
+        {"loc": [*prefix, *_clean_loc(e.get("loc", ()))], "msg": str(e.get("msg", ""))}
+        for e in raw_errors
+    ]
+    first = errors[0] if errors else {"loc": list(prefix), "msg": "invalid request"}
+    where = ".".join(str(p) for p in first["loc"][len(prefix) :])
+    detail = f"{where}: {first['msg']}" if where else str(first["msg"])
+    return problem_body(422, "invalid-input", "Invalid input", detail, errors)
+
+
+def problem_response(
+    status: int,
+    type_slug: str,
+    title: str,
+    detail: str,
+    errors: list[dict[str, Any]] | None = None,
+    headers: dict[str, str] | None = None,
+    extra: dict[str, Any] | None = None,
+) -> JSONResponse:
+    body = problem_body(status, type_slug, title, detail, errors, extra)
+    return _as_response(body, headers)
+
+
+def _as_response(body: dict[str, Any], headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse(
+        body, status_code=body["status"], headers=headers, media_type=PROBLEM_MEDIA_TYPE
+    )
 
 
 def _clean_loc(loc: Any) -> list[str | int]:
@@ -79,20 +115,12 @@ def _clean_loc(loc: Any) -> list[str | int]:
 
 async def _domain_error(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, DomainError)
-    return problem_response(
-        exc.status, exc.type_slug, exc.title, exc.detail, exc.errors, exc.headers, exc.extra
-    )
+    return _as_response(domain_problem(exc), exc.headers)
 
 
 async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    errors = [
-        {"loc": _clean_loc(e.get("loc", ())), "msg": str(e.get("msg", ""))} for e in exc.errors()
-    ]
-    first = errors[0] if errors else {"loc": [], "msg": "invalid request"}
-    where = ".".join(str(p) for p in first["loc"])
-    detail = f"{where}: {first['msg']}" if where else str(first["msg"])
-    return problem_response(422, "invalid-input", "Invalid input", detail, errors)
+    return _as_response(validation_problem(exc.errors()))
 
 
 async def _http_error(_: Request, exc: Exception) -> JSONResponse:

@@ -13,14 +13,14 @@ from pydantic import TypeAdapter, ValidationError
 from codegen.router import Keys
 from scan_api.http.deps import CurrentPrincipal, Tx, bearer_token
 from scan_api.http.lean import LeanRoute
-from scan_api.http.problems import PROBLEM_BASE
+from scan_api.http.problems import domain_problem, validation_problem
 from scan_api.scans import service
 from scan_api.scans.batcher import ScanJob
 from scan_api.scans.models import Outcome, ScanRequest
 from scan_api.scans.schemas import BatchIn, BatchOut, ScanIn, ScanOut
 from traceability.auth.models import Principal, Role
 from traceability.db.group_commit import GroupCommit
-from traceability.errors import DomainError, Forbidden
+from traceability.errors import Forbidden
 
 router = APIRouter(prefix="/v1/scans", tags=["scans"])
 # The hot path: served by a lean handler (scan_api/http/lean.py), documented like the rest.
@@ -57,30 +57,6 @@ async def post_scan(body: ScanIn, request: Request) -> Response:
     return Response(orjson.dumps(outcome.response), status, media_type="application/json")
 
 
-def _problem(error: DomainError) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "type": PROBLEM_BASE + error.type_slug,
-        "title": error.title,
-        "status": error.status,
-        "detail": error.detail,
-    }
-    if error.errors:
-        body["errors"] = error.errors
-    return body
-
-
-def _validation_problem(exc: ValidationError) -> dict[str, Any]:
-    errors = [{"loc": ["body", *[str(p) for p in e["loc"]]], "msg": e["msg"]} for e in exc.errors()]
-    where = ".".join(str(p) for p in errors[0]["loc"][1:]) if errors else ""
-    return {
-        "type": PROBLEM_BASE + "invalid-input",
-        "title": "Invalid input",
-        "status": 422,
-        "detail": f"{where}: {errors[0]['msg']}" if errors else "invalid scan",
-        "errors": errors,
-    }
-
-
 def _raw_event_id(raw: dict[str, Any]) -> str | None:
     try:
         return str(uuid.UUID(str(raw.get("event_id"))))
@@ -91,7 +67,7 @@ def _raw_event_id(raw: dict[str, Any]) -> str | None:
 def _result(outcome: Outcome) -> dict[str, Any]:
     event_id = str(outcome.event_id) if outcome.event_id else None
     if outcome.error is not None:
-        return {"event_id": event_id, "status": "rejected", "error": _problem(outcome.error)}
+        return {"event_id": event_id, "status": "rejected", "error": domain_problem(outcome.error)}
     r = outcome.response
     return {
         "event_id": event_id,
@@ -122,7 +98,7 @@ def _validated(
             results[index] = {
                 "event_id": _raw_event_id(raw),
                 "status": "rejected",
-                "error": _validation_problem(exc),
+                "error": validation_problem(exc.errors(), prefix=("body",)),
             }
     return valid
 

@@ -11,7 +11,7 @@ from typing import Any
 import asyncpg
 
 from codegen.keystore import KeyStore
-from codegen.payload import MalformedPayload, parse_payload
+from codegen.payload import code_or_none
 from codegen.service import know_keys_of, verify_known
 from risk_engine.repository import attach_alerts_to_responses
 from risk_engine.service import RiskEngine, evaluate_events
@@ -40,13 +40,6 @@ class _Pending:
     verdict: str = "counterfeit"
     reason: str | None = None
     children: list[str] | None = None
-
-
-def _code_or_none(payload: str) -> str | None:
-    try:
-        return parse_payload(payload).code
-    except MalformedPayload:
-        return None
 
 
 async def record_scans(
@@ -124,11 +117,11 @@ async def _verify_and_check(
     child_codes: dict[int, list[str | None]] = {}
     wanted: set[str] = set()
     for p in pending:
-        p.code = _code_or_none(p.request.scan.payload)
+        p.code = code_or_none(p.request.scan.payload)
         if p.code:
             wanted.add(p.code)
         if p.request.scan.children:
-            child_codes[p.index] = [_code_or_none(c) for c in p.request.scan.children]
+            child_codes[p.index] = [code_or_none(c) for c in p.request.scan.children]
             wanted.update(c for c in child_codes[p.index] if c)
     rows = await repository.code_rows(conn, sorted(wanted))
     await know_keys_of(conn, store, rows.values())

@@ -18,7 +18,7 @@ from typing import Any
 import asyncpg
 
 from codegen.keystore import KeyStore
-from codegen.payload import MalformedPayload, parse_payload
+from codegen.payload import code_or_none
 from codegen.service import know_keys_of, verify_known
 from geo.regions import Region, RegionMap
 from risk_engine.consumer import (
@@ -75,13 +75,6 @@ class VerifyRequest:
     location: GeoFix | None = None
     consumer_id: str | None = None
     pin: str | None = None
-
-
-def _code_or_none(payload: str) -> str | None:
-    try:
-        return parse_payload(payload).code
-    except MalformedPayload:
-        return None
 
 
 def _fix(row: Check) -> GeoFix | None:
@@ -190,7 +183,7 @@ async def verify_codes(
     start = now or datetime.now(UTC)
     # Distinct, increasing times keep the group's order when the checks are read back.
     times = [start + timedelta(microseconds=i) for i in range(len(jobs))]
-    codes = [_code_or_none(req.payload) for req, _ in jobs]
+    codes = [code_or_none(req.payload) for req, _ in jobs]
     wanted = sorted({code for code in codes if code})
     rows = await repository.code_rows(conn, wanted)  # locks the codes' rows, in code order
     await store.refresh(conn)

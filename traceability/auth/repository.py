@@ -31,17 +31,6 @@ async def insert_token(
     return row
 
 
-async def get_active_token(conn: asyncpg.Connection, token_id: uuid.UUID) -> asyncpg.Record | None:
-    return await conn.fetchrow(
-        """
-        SELECT t.id, t.name, t.role, t.party_id, t.secret_hash, p.kind AS party_kind
-        FROM tokens t LEFT JOIN parties p ON p.id = t.party_id
-        WHERE t.id = $1 AND t.revoked_at IS NULL
-        """,
-        token_id,
-    )
-
-
 async def revoke_token(conn: asyncpg.Connection, token_id: uuid.UUID) -> bool:
     status = await conn.execute(
         "UPDATE tokens SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL", token_id

@@ -54,7 +54,8 @@ async def authenticate(conn: asyncpg.Connection, bearer: str) -> Principal:
     if parts is None:
         raise NotAuthenticated("The bearer token is malformed.")
     token_id, secret = parts
-    return _principal(await repository.get_active_token(conn, token_id), secret)
+    rows = await repository.get_active_tokens(conn, [token_id])
+    return _principal(rows.get(token_id), secret)
 
 
 async def authenticate_many(
