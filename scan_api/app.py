@@ -25,6 +25,7 @@ from scan_api.http.limits import BodySizeLimitMiddleware
 from scan_api.http.logging import RequestIdMiddleware, configure_logging
 from scan_api.http.problems import install_problem_handlers
 from scan_api.me.router import router as me_router
+from scan_api.runtime import tune_garbage_collector
 from scan_api.scans.batcher import scan_batcher
 from scan_api.scans.router import hot as scans_hot_router
 from scan_api.scans.router import router as scans_router
@@ -73,6 +74,7 @@ def create_app(settings: Settings | None = None, dsn: str | None = None) -> Fast
                 RiskThresholds(), TerritoryCache(), enabled=active.risk_enabled
             )
             app.state.scan_batcher = scan_batcher(pool, app.state.keystore, app.state.risk)
+            tune_garbage_collector(active.gc_gen0_threshold)
             yield
         finally:
             if getattr(app.state, "scan_batcher", None) is not None:

@@ -25,6 +25,9 @@ class Settings(BaseSettings):
     db_pool_max: int = Field(default=20, ge=1)
     # API worker processes (uvicorn); each has its own pool and group-commit batcher.
     workers: int = Field(default=1, ge=1, le=64)
+    # Garbage collector: first-generation threshold once the app has started (0 leaves
+    # Python's default). Startup objects are frozen out of collection; see scan_api/runtime.py.
+    gc_gen0_threshold: int = Field(default=50_000, ge=0)
     log_level: str = "INFO"
     log_json: bool = True
     # Public base URL printed at start and used in links.
