@@ -5,21 +5,31 @@ one transaction, COMMITs, and only then resolves each job's future: nothing is a
 before its commit. If the group's transaction fails, each job is retried alone in a
 transaction of its own, so one job can never sink the others. Durable commits (fsync) are the
 scarce resource under load; sharing them is what makes small writes fast.
+
+Most of a group's cost is per group (round trips, BEGIN/COMMIT), so bigger groups are cheaper
+per job: while one worker's group is being worked on, the next worker lets its group fill
+(up to `fill_wait_s`) instead of starting at once with the two or three jobs that are there.
+With nothing in progress a job starts at once, so a lone request never waits.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Generic, TypeVar
+from typing import Generic, TypeVar, cast
 
 import asyncpg
+from asyncpg import Connection
+from asyncpg.pool import PoolConnectionProxy
 
-from traceability.db.pool import connection
 from traceability.errors import Unavailable
 
 log = logging.getLogger(__name__)
+
+# A worker that had nothing to do for this long hands its connection back to the pool.
+IDLE_RELEASE_S = 1.0
 
 J = TypeVar("J")
 R = TypeVar("R")
@@ -36,6 +46,29 @@ class _Pending(Generic[J, R]):
         self.done: asyncio.Future[R] = asyncio.get_running_loop().create_future()
 
 
+class _Held:
+    """A worker's connection, taken when needed, kept until a group fails or it is idle.
+
+    Acquiring and releasing per group cost as much as a query (asyncpg resets a connection
+    with a round trip on every release).
+    """
+
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self.pool = pool
+        self.proxy: PoolConnectionProxy | None = None
+
+    async def get(self) -> Connection:
+        if self.proxy is None:
+            self.proxy = await self.pool.acquire()
+        return cast(Connection, self.proxy)
+
+    async def release(self) -> None:
+        proxy, self.proxy = self.proxy, None
+        if proxy is not None:
+            with contextlib.suppress(Exception):
+                await self.pool.release(proxy, timeout=5)
+
+
 class GroupCommit(Generic[J, R]):
     def __init__(
         self,
@@ -44,13 +77,18 @@ class GroupCommit(Generic[J, R]):
         workers: int = 2,
         max_group: int = 256,
         max_waiting: int = 10_000,
+        fill_wait_s: float = 0.002,
     ) -> None:
         self.pool = pool
         self.work = work
         self.max_group = max_group
+        self.fill_wait_s = fill_wait_s
         # Backpressure: past this many waiting jobs, new ones are refused (503) at once
         # instead of queueing without bound while every caller's latency grows.
         self.queue: asyncio.Queue[_Pending[J, R]] = asyncio.Queue(max_waiting)
+        self.working = 0
+        self.idle = asyncio.Event()
+        self.idle.set()
         self.tasks = [asyncio.create_task(self._run()) for _ in range(workers)]
 
     async def submit(self, job: J) -> R:
@@ -68,34 +106,64 @@ class GroupCommit(Generic[J, R]):
         while not self.queue.empty():
             self._fail([self.queue.get_nowait()], ConnectionError("server shutting down"))
 
-    async def _run(self) -> None:
-        while True:
-            group = [await self.queue.get()]
-            while len(group) < self.max_group and not self.queue.empty():
-                group.append(self.queue.get_nowait())
+    async def _next_group(self, held: _Held) -> list[_Pending[J, R]]:
+        try:
+            first = self.queue.get_nowait()
+        except asyncio.QueueEmpty:
             try:
-                await self._commit(group)
-            except asyncio.CancelledError:
-                self._fail(group, ConnectionError("server shutting down"))
-                raise
-            except Exception as exc:
-                await self._one_by_one(group, exc)
+                first = await asyncio.wait_for(self.queue.get(), IDLE_RELEASE_S)
+            except TimeoutError:
+                await held.release()  # idle: the pool (and its close) gets it back
+                first = await self.queue.get()
+        group = [first]
+        if self.working and self.queue.qsize() < self.max_group:
+            # Another group is being worked on: this one fills meanwhile (bounded wait).
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.idle.wait(), self.fill_wait_s)
+        while len(group) < self.max_group and not self.queue.empty():
+            group.append(self.queue.get_nowait())
+        return group
 
-    async def _one_by_one(self, group: list[_Pending[J, R]], exc: Exception) -> None:
+    async def _run(self) -> None:
+        held = _Held(self.pool)
+        try:
+            while True:
+                group = await self._next_group(held)
+                try:
+                    await self._commit(held, group)
+                except asyncio.CancelledError:
+                    self._fail(group, ConnectionError("server shutting down"))
+                    raise
+                except Exception as exc:
+                    await held.release()  # it may be broken (server restart): start afresh
+                    await self._one_by_one(held, group, exc)
+        finally:
+            await held.release()
+
+    async def _one_by_one(self, held: _Held, group: list[_Pending[J, R]], exc: Exception) -> None:
         if len(group) == 1:
             self._fail(group, exc)
             return
         log.warning("group of %d failed (%s); retrying alone", len(group), type(exc).__name__)
         for pending in group:
             try:
-                await self._commit([pending])
+                await self._commit(held, [pending])
             except Exception as single:
+                await held.release()
                 self._fail([pending], single)
 
-    async def _commit(self, group: list[_Pending[J, R]]) -> None:
-        async with connection(self.pool) as conn, conn.transaction():
-            results = await self.work(conn, [p.job for p in group])
-            # Committed: now, and only now, the callers get their answers.
+    async def _commit(self, held: _Held, group: list[_Pending[J, R]]) -> None:
+        conn = await held.get()
+        self.working += 1
+        self.idle.clear()
+        try:
+            async with conn.transaction():
+                results = await self.work(conn, [p.job for p in group])
+                # Committed: now, and only now, the callers get their answers.
+        finally:
+            self.working -= 1
+            if not self.working:
+                self.idle.set()
         for pending, result in zip(group, results, strict=True):
             if not pending.done.done():
                 pending.done.set_result(result)
