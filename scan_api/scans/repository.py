@@ -32,6 +32,8 @@ async def code_rows(conn: asyncpg.Connection, codes: Sequence[str]) -> dict[str,
 
 
 async def party_rows(conn: asyncpg.Connection, ids: Sequence[str]) -> dict[str, asyncpg.Record]:
+    if not ids:  # most scans ship nothing: no round trip for them
+        return {}
     rows = await conn.fetch(
         """SELECT id, kind, lat, lon, suspended_at, suspension_reason, blacklisted_at
            FROM parties WHERE id = ANY($1::text[])""",

@@ -61,20 +61,29 @@ async def authenticate(conn: asyncpg.Connection, bearer: str) -> Principal:
 async def authenticate_many(
     conn: asyncpg.Connection, bearers: list[str]
 ) -> list[Principal | NotAuthenticated]:
-    """Many tokens in one query (group commit); each answer is a principal or its error."""
-    parts = [split_token(b) for b in bearers]
-    ids = sorted({p[0] for p in parts if p is not None})
+    """Many tokens in one query (group commit); each answer is a principal or its error.
+
+    A group usually carries a few tokens many times over: each distinct one is checked once.
+    """
+    distinct = dict.fromkeys(bearers)
+    parts = {bearer: split_token(bearer) for bearer in distinct}
+    ids = sorted({p[0] for p in parts.values() if p is not None})
     rows = await repository.get_active_tokens(conn, ids) if ids else {}
-    answers: list[Principal | NotAuthenticated] = []
-    for part in parts:
+    answers: dict[str, Principal | str] = {}  # a principal, or why the token is refused
+    for bearer, part in parts.items():
         if part is None:
-            answers.append(NotAuthenticated("The bearer token is malformed."))
+            answers[bearer] = "The bearer token is malformed."
             continue
         try:
-            answers.append(_principal(rows.get(part[0]), part[1]))
+            answers[bearer] = _principal(rows.get(part[0]), part[1])
         except NotAuthenticated as exc:
-            answers.append(exc)
-    return answers
+            answers[bearer] = exc.detail
+    # Each refused job gets an error of its own: one exception raised in many tasks would
+    # collect all their tracebacks.
+    return [
+        NotAuthenticated(a) if isinstance(a, str) else a
+        for a in (answers[bearer] for bearer in bearers)
+    ]
 
 
 def _principal(row: asyncpg.Record | None, secret: str) -> Principal:
