@@ -25,6 +25,9 @@ from starlette.responses import Response
 class LeanRoute(APIRoute):
     """For endpoints `async def f(body: SomeModel, request: Request) -> Response`."""
 
+    def guard(self, request: Request) -> None:
+        """Runs before the body is read (e.g. a rate limit); raise a DomainError to refuse."""
+
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         params = inspect.signature(self.endpoint).parameters
         model = params["body"].annotation
@@ -32,9 +35,10 @@ class LeanRoute(APIRoute):
             model = self.endpoint.__globals__[model]
         if not (isinstance(model, type) and issubclass(model, BaseModel)):
             raise TypeError(f"{self.path}: LeanRoute needs `body: <pydantic model>`")
-        endpoint = self.endpoint
+        endpoint, guard = self.endpoint, self.guard
 
         async def handle(request: Request) -> Response:
+            guard(request)
             try:
                 body = model.model_validate_json(await request.body())
             except ValidationError as exc:

@@ -5,15 +5,17 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Any
 
 import asyncpg
-from fastapi import APIRouter, Depends, FastAPI, Request
-from fastapi.responses import JSONResponse
+import orjson
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import Response
 
 from risk_engine.models import GeoFix
 from risk_engine.service import evaluate_events
 from risk_engine.territories import TerritoryCache
+from scan_api.http.lean import LeanRoute
 from scan_api.verify import service
 from scan_api.verify.ratelimit import TokenBucket, retry_after_s
 from scan_api.verify.schemas import VerifyIn, VerifyOut
@@ -22,7 +24,6 @@ from traceability.config import Settings
 from traceability.db.group_commit import GroupCommit
 from traceability.errors import RateLimited
 
-router = APIRouter(prefix="/v1/verify", tags=["consumer"])
 STATE_ATTR = "consumer_verify"
 
 
@@ -70,14 +71,16 @@ def _limit(bucket: TokenBucket | None, key: str, what: str) -> None:
         )
 
 
-async def limited_by_address(request: Request) -> VerifyState:
-    """Runs before the body is read or a connection taken: floods cost next to nothing."""
-    state = verify_state(request)
-    _limit(state.per_address, request.client.host if request.client else "-", "address")
-    return state
+class VerifyRoute(LeanRoute):
+    """The lean hot path (scan_api/http/lean.py), limited per address before the body is read:
+    floods cost next to nothing."""
+
+    def guard(self, request: Request) -> None:
+        state = verify_state(request)
+        _limit(state.per_address, request.client.host if request.client else "-", "address")
 
 
-State = Annotated[VerifyState, Depends(limited_by_address)]
+router = APIRouter(prefix="/v1/verify", tags=["consumer"], route_class=VerifyRoute)
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,17 +114,18 @@ async def close(app: Any) -> None:
 
 
 @router.post("", response_model=VerifyOut)
-async def post_verify(state: State, body: VerifyIn, http_request: Request) -> Any:
+async def post_verify(body: VerifyIn, request: Request) -> Response:
     """Is this product genuine? Records a `consumer_verify` event; may pay loyalty points."""
+    state = verify_state(request)
     if body.consumer_id is not None:
         _limit(state.per_consumer, body.consumer_id, "consumer")
     loc = body.location
-    request = VerifyRequest(
+    check = VerifyRequest(
         payload=body.payload,
         location=GeoFix(loc.lat, loc.lon, loc.accuracy_m or 0.0) if loc else None,
         consumer_id=body.consumer_id,
         pin=body.pin,
     )
-    job = VerifyJob(request, uuid.uuid4())
-    answer = await _batcher(http_request.app, state).submit(job)
-    return JSONResponse(answer)  # byte for byte what is stored as the event's response
+    job = VerifyJob(check, uuid.uuid4())
+    answer = await _batcher(request.app, state).submit(job)
+    return Response(orjson.dumps(answer), media_type="application/json")  # as stored
