@@ -18,7 +18,7 @@ import httpx2 as httpx
 import orjson
 
 from benchmarks import wrk
-from benchmarks.harness import Server, line
+from benchmarks.harness import CpuMeter, Server, line
 
 GTIN = "05901234123457"
 
@@ -104,9 +104,18 @@ end
 """
 
 
+Measured = tuple[wrk.WrkResult, CpuMeter]
+
+
+def _measured(server: Server, path: str, lua: str, seconds: int) -> Measured:
+    with CpuMeter(server) as cpu:
+        result = wrk.run(server.base + path, lua, seconds)
+    return result, cpu
+
+
 def _one_server(
     seconds: int, codes: int, risk: bool
-) -> tuple[float, float, wrk.WrkResult, wrk.WrkResult | None]:
+) -> tuple[Measured, float, Measured, Measured | None]:
     env = {
         "SEALTRACE_RISK_ENABLED": "true" if risk else "false",
         # One load generator is one address: the per-address consumer limit would answer 429.
@@ -115,19 +124,17 @@ def _one_server(
     }
     with Server(env) as server, server.client() as api:
         world = setup(api, codes)
-        healthz = wrk.run(server.base + "/healthz", "", seconds)
+        healthz = _measured(server, "/healthz", "", seconds)
         rate = asyncio.run(batch_rate(server.base, world["tokens"]["line"], world["payloads"]))
         # Each request receives a random code of the batch: codes are scanned about once each,
         # as at a dealer's dock, not the same few codes thousands of times.
-        single = wrk.run(
-            server.base + "/v1/scans",
-            scan_lua(world["tokens"]["logistics"], world["payloads"]),
-            seconds,
+        single = _measured(
+            server, "/v1/scans", scan_lua(world["tokens"]["logistics"], world["payloads"]), seconds
         )
         verify = None
         if risk:
-            verify = wrk.run(server.base + "/v1/verify", verify_lua(world["payloads"]), seconds)
-        return healthz.requests_per_s, rate, single, verify
+            verify = _measured(server, "/v1/verify", verify_lua(world["payloads"]), seconds)
+        return healthz, rate, single, verify
 
 
 def run(seconds: int, codes: int) -> None:
@@ -137,26 +144,30 @@ def run(seconds: int, codes: int) -> None:
     print(f"scan API ({seconds} s per run, 32 connections, dealer_receive scans)")
     with_risk = 0.0
     for risk in (True, False):
-        healthz, rate, single, verify = _one_server(seconds, codes, risk)
+        (healthz, health_cpu), rate, single, verify = _one_server(seconds, codes, risk)
         print(" risk engine on:" if risk else " risk engine off:")
-        line("baseline: GET /healthz", healthz, "req/s")
+        base = healthz.requests_per_s
+        line("baseline: GET /healthz", base, "req/s")
+        print(f"  {'':<46} {health_cpu.per_request_us(healthz.requests)}")
         line("POST /v1/scans/batch (1,000 commissions/request)", rate, "scans/s")
-        line("POST /v1/scans", single.requests_per_s, "scans/s", healthz, "healthz")
-        print(
-            f"  {'':<46} p50 {single.p50_ms:.1f} ms, p99 {single.p99_ms:.1f} ms, "
-            f"non-2xx {single.non_2xx} of {single.requests}"
-        )
+        _report("POST /v1/scans", "scans/s", single, base)
         if verify is not None:
-            line("POST /v1/verify", verify.requests_per_s, "req/s", healthz, "healthz")
-            print(
-                f"  {'':<46} p50 {verify.p50_ms:.1f} ms, p99 {verify.p99_ms:.1f} ms, "
-                f"non-2xx {verify.non_2xx} of {verify.requests}"
-            )
+            _report("POST /v1/verify", "req/s", verify, base)
         if risk:
-            with_risk = single.requests_per_s
+            with_risk = single[0].requests_per_s
         else:
-            ratio = with_risk / single.requests_per_s
+            ratio = with_risk / single[0].requests_per_s
             print(f"  {'scans/s with the risk engine on / off':<46} {ratio:>12.2f}  (goal >= 0.7)")
+
+
+def _report(name: str, unit: str, measured: Measured, healthz: float) -> None:
+    result, cpu = measured
+    line(name, result.requests_per_s, unit, healthz, "healthz")
+    print(
+        f"  {'':<46} p50 {result.p50_ms:.1f} ms, p99 {result.p99_ms:.1f} ms, "
+        f"non-2xx {result.non_2xx} of {result.requests}"
+    )
+    print(f"  {'':<46} {cpu.per_request_us(result.requests)}")
 
 
 def main() -> None:

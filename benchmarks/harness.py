@@ -235,3 +235,52 @@ def line(
     if baseline:
         text += f"   ({value / baseline:.2f} x {base_name} {baseline:,.0f})"
     print(text, flush=True)
+
+
+class CpuMeter:
+    """CPU seconds the API process (and its children) and PostgreSQL spent over a `with`.
+
+    Per-request CPU by process says which side to work on: wall-clock rates alone do not
+    (both share two cores with the load generator).
+    """
+
+    def __init__(self, server: Server) -> None:
+        self.server = server
+        self.api_s = 0.0
+        self.pg_s = 0.0
+
+    def _processes(self) -> tuple[list[psutil.Process], list[psutil.Process]]:
+        root = psutil.Process(self.server.pid)
+        api = [root, *root.children(recursive=True)]
+        pg: list[psutil.Process] = []
+        found = postmaster(self.server.pg_data)
+        if found is not None:
+            pg = [found[0], *found[0].children(recursive=True)]
+        pids = {p.pid for p in pg}
+        return [p for p in api if p.pid not in pids], pg
+
+    @staticmethod
+    def _seconds(processes: list[psutil.Process]) -> dict[int, float]:
+        spent = {}
+        for process in processes:
+            with contextlib.suppress(psutil.Error):
+                times = process.cpu_times()
+                spent[process.pid] = times.user + times.system
+        return spent
+
+    def __enter__(self) -> CpuMeter:
+        api, pg = self._processes()
+        self._start = self._seconds(api), self._seconds(pg)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        api, pg = self._processes()
+        for before, now, attr in zip(
+            self._start, (self._seconds(api), self._seconds(pg)), ("api_s", "pg_s"), strict=True
+        ):
+            # A process started meanwhile (a new PostgreSQL backend) counts from zero.
+            setattr(self, attr, sum(t - before.get(pid, 0.0) for pid, t in now.items()))
+
+    def per_request_us(self, requests: int) -> str:
+        api, pg = (1e6 * s / max(1, requests) for s in (self.api_s, self.pg_s))
+        return f"CPU per request: API {api:.0f} us, PostgreSQL {pg:.0f} us"
