@@ -65,8 +65,7 @@ async def authenticate_many(
 
     A group usually carries a few tokens many times over: each distinct one is checked once.
     """
-    distinct = dict.fromkeys(bearers)
-    parts = {bearer: split_token(bearer) for bearer in distinct}
+    parts = {bearer: split_token(bearer) for bearer in set(bearers)}
     ids = sorted({p[0] for p in parts.values() if p is not None})
     rows = await repository.get_active_tokens(conn, ids) if ids else {}
     answers: dict[str, Principal | str] = {}  # a principal, or why the token is refused
