@@ -33,6 +33,7 @@ IDLE_RELEASE_S = 1.0
 
 J = TypeVar("J")
 R = TypeVar("R")
+T = TypeVar("T")
 
 # The group's work: one result per job, in order, inside the transaction it is given.
 GroupWork = Callable[[asyncpg.Connection, Sequence[J]], Awaitable[Sequence[R]]]
@@ -69,6 +70,15 @@ class _Held:
                 await self.pool.release(proxy, timeout=5)
 
 
+async def _waiting(held: _Held, wait: Callable[[], Awaitable[T]]) -> T:
+    """Wait for `wait()`; a worker idle for IDLE_RELEASE_S hands its connection back meanwhile."""
+    try:
+        return await asyncio.wait_for(wait(), IDLE_RELEASE_S)
+    except TimeoutError:
+        await held.release()  # idle: the pool (and its close) gets it back
+        return await wait()
+
+
 class GroupCommit(Generic[J, R]):
     def __init__(
         self,
@@ -89,6 +99,7 @@ class GroupCommit(Generic[J, R]):
         self.working = 0
         self.idle = asyncio.Event()
         self.idle.set()
+        self.collecting = asyncio.Lock()
         self.tasks = [asyncio.create_task(self._run()) for _ in range(workers)]
 
     async def submit(self, job: J) -> R:
@@ -106,32 +117,39 @@ class GroupCommit(Generic[J, R]):
         while not self.queue.empty():
             self._fail([self.queue.get_nowait()], ConnectionError("server shutting down"))
 
-    async def _next_group(self, held: _Held) -> list[_Pending[J, R]]:
+    async def _collect(self, held: _Held, group: list[_Pending[J, R]]) -> None:
+        """Take the next group. One worker collects at a time: a worker that just finished
+        must not take the jobs another one has been letting fill."""
+        if self.collecting.locked():
+            await _waiting(held, self.collecting.acquire)
+        else:
+            await self.collecting.acquire()
         try:
-            first = self.queue.get_nowait()
-        except asyncio.QueueEmpty:
-            try:
-                first = await asyncio.wait_for(self.queue.get(), IDLE_RELEASE_S)
-            except TimeoutError:
-                await held.release()  # idle: the pool (and its close) gets it back
-                first = await self.queue.get()
-        group = [first]
+            if self.queue.empty():
+                group.append(await _waiting(held, self.queue.get))
+            else:
+                group.append(self.queue.get_nowait())
+            await self._fill(group)
+        finally:
+            self.collecting.release()
+
+    async def _fill(self, group: list[_Pending[J, R]]) -> None:
         if self.working and self.queue.qsize() < self.max_group:
             # Another group is being worked on: this one fills meanwhile (bounded wait).
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.idle.wait(), self.fill_wait_s)
         while len(group) < self.max_group and not self.queue.empty():
             group.append(self.queue.get_nowait())
-        return group
 
     async def _run(self) -> None:
         held = _Held(self.pool)
         try:
             while True:
-                group = await self._next_group(held)
+                group: list[_Pending[J, R]] = []
                 try:
+                    await self._collect(held, group)
                     await self._commit(held, group)
-                except asyncio.CancelledError:
+                except asyncio.CancelledError:  # shutdown: no job taken is left unanswered
                     self._fail(group, ConnectionError("server shutting down"))
                     raise
                 except Exception as exc:
