@@ -89,27 +89,28 @@ async def contents_at(
     )
 
 
-async def parties_with_authorizations(
-    conn: asyncpg.Connection, ids: Sequence[str]
-) -> list[asyncpg.Record]:
-    """The parties, their ancestors, and each one's territory authorizations, in one query."""
-    return await conn.fetch(
-        """WITH RECURSIVE up AS (
-               SELECT id, kind, parent_id, lat, lon, 0 AS depth
-               FROM parties WHERE id = ANY($1::text[])
-               UNION
-               SELECT p.id, p.kind, p.parent_id, p.lat, p.lon, up.depth + 1
-               FROM parties p JOIN up ON p.id = up.parent_id
-               WHERE up.depth < 4
-           ), found AS (SELECT DISTINCT id, kind, parent_id, lat, lon FROM up)
-           SELECT f.id, f.kind, f.parent_id, f.lat, f.lon,
-                  coalesce(jsonb_agg(jsonb_build_object(
-                               'territory_id', a.territory_id, 'gtins', a.gtins))
-                           FILTER (WHERE a.territory_id IS NOT NULL), '[]') AS authorizations
-           FROM found f LEFT JOIN party_territories a ON a.party_id = f.id
-           GROUP BY f.id, f.kind, f.parent_id, f.lat, f.lon""",
-        list(ids),
+async def all_parties(
+    conn: asyncpg.Connection,
+) -> tuple[list[asyncpg.Record], list[asyncpg.Record]]:
+    """Every party as the rules see it, and every territory authorization."""
+    parties = await conn.fetch("SELECT id, kind, parent_id, lat, lon FROM parties")
+    authorizations = await conn.fetch(
+        """SELECT party_id, territory_id, gtins FROM party_territories
+           ORDER BY party_id, territory_id"""
     )
+    return parties, authorizations
+
+
+async def parties_fingerprint(conn: asyncpg.Connection) -> tuple[str, str]:
+    """Changes whenever any party or authorization row changes (a hash over every row)."""
+    row = await conn.fetchrow(
+        """SELECT (SELECT count(*) || ':' || coalesce(sum(hashtextextended(p::text, 0)), 0)
+                   FROM parties p) AS parties,
+                  (SELECT count(*) || ':' || coalesce(sum(hashtextextended(a::text, 0)), 0)
+                   FROM party_territories a) AS authorizations"""
+    )
+    assert row is not None
+    return str(row["parties"]), str(row["authorizations"])
 
 
 async def territories_fingerprint(conn: asyncpg.Connection | asyncpg.Pool) -> tuple[int, str]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
@@ -16,6 +16,7 @@ from risk_engine.engine import evaluate_scan
 from risk_engine.facts import Loaded, Row, judged_scans, party_refs
 from risk_engine.incidents import continues, dedupe, merge
 from risk_engine.models import AlertDraft, AlertType, GeoFix, IncidentKey, Severity
+from risk_engine.parties import PartyCache
 from risk_engine.rules.turnover_spike import Window, known_weeks, turnover_spike
 from risk_engine.territories import TerritoryCache
 from risk_engine.thresholds import RiskThresholds
@@ -27,11 +28,12 @@ ENGINE_ACTOR = "risk-engine"
 
 @dataclass
 class RiskEngine:
-    """Process-wide state of the engine: thresholds and the territory index."""
+    """Process-wide state of the engine: thresholds, the territory index, the parties."""
 
     thresholds: RiskThresholds
     territories: TerritoryCache
     enabled: bool = True
+    parties: PartyCache = field(default_factory=PartyCache)
 
 
 async def evaluate_events(
@@ -54,7 +56,7 @@ async def evaluate_events(
     if not events:
         return {}
     events.sort(key=lambda e: (e["scanned_at"], e["recorded_at"]))
-    loaded, contents = await _load(conn, events, registry or {})
+    loaded, contents = await _load(conn, engine.parties, events, registry or {})
     index = await engine.territories.index(conn)
     drafts: list[AlertDraft] = []
     for event in events:
@@ -72,7 +74,7 @@ async def evaluate_events(
 
 
 async def _load(
-    conn: asyncpg.Connection, events: list[Row], known: Mapping[str, Row]
+    conn: asyncpg.Connection, parties: PartyCache, events: list[Row], known: Mapping[str, Row]
 ) -> tuple[Loaded, dict[uuid.UUID, list[str]]]:
     codes = sorted({e["code"] for e in events if e["code"]})
     registry = {c: known[c] for c in codes if c in known}
@@ -100,7 +102,7 @@ async def _load(
     related = sorted(set(all_codes) | {m["parent_code"] for m in members})
     rows = await repository.events(conn, related)
     party_ids = sorted({p for r in rows for p in (r["party_id"], r["to_party_id"]) if p})
-    party_rows = await repository.parties_with_authorizations(conn, party_ids)
+    party_rows = await parties.rows(conn, party_ids)
     auths = [
         {"party_id": p["id"], "territory_id": a["territory_id"], "gtins": a["gtins"]}
         for p in party_rows
