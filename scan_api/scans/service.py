@@ -53,11 +53,13 @@ async def record_scans(
     now = now or datetime.now(UTC)
     outcomes: list[Outcome | None] = [None] * len(requests)
     pending = _after_static_checks(requests, now, outcomes)
-    await _replay_duplicates(conn, pending, outcomes)
-    pending = [p for p in pending if outcomes[p.index] is None]
     if pending:
+        # Retries are found by the insert's ON CONFLICT (`_store`), not by a query up front
+        # for every group: only a retry refused now (its consignee suspended since) is looked
+        # up here, so that it still gets its first answer.
         await store.refresh(conn)
         await _verify_and_check(conn, store, pending, outcomes)
+        await _replay_duplicates(conn, [p for p in pending if outcomes[p.index]], outcomes)
         pending = [p for p in pending if outcomes[p.index] is None]
         created = await _store(conn, pending, outcomes)
         if risk is not None and created:
@@ -101,6 +103,8 @@ def _after_static_checks(
 async def _replay_duplicates(
     conn: asyncpg.Connection, pending: list[_Pending], outcomes: list[Outcome | None]
 ) -> None:
+    if not pending:
+        return
     stored = await repository.stored_responses(conn, [p.request.scan.event_id for p in pending])
     for p in pending:
         response = stored.get(p.request.scan.event_id)

@@ -192,6 +192,46 @@ def test_shipping_to_a_suspended_party_is_refused(world: World, db: SyncDb) -> N
     assert db.counts() == before
 
 
+def test_a_retry_after_the_consignee_was_suspended_gets_its_first_answer(
+    world: World, db: SyncDb
+) -> None:
+    """Refusals are for new shipments: a retry of one already stored is the same event."""
+    [item] = world.issue(1)
+    world.ok("line", item["payload"], "commission")
+    world.client.put(
+        "/v1/parties/dealer-later-bad",
+        json={"kind": "dealer", "name": "Later bad", "location": {"lat": 31, "lon": 121}},
+        headers=world.admin,
+    )
+    body = {
+        "event_id": str(uuid.uuid4()),
+        "payload": item["payload"],
+        "checkpoint": "ship",
+        "scanned_at": now().isoformat(),
+        "to_party_id": "dealer-later-bad",
+    }
+    first = world.client.post("/v1/scans", json=body, headers=world.tokens["plant"])
+    assert first.status_code == 201
+    suspended = world.client.post(
+        "/v1/parties/dealer-later-bad/suspension",
+        json={"reason": "diversion case 13"},
+        headers=world.tokens["compliance"],
+    )
+    assert suspended.status_code == 200
+    before = db.counts()
+    for path, wrap in (("/v1/scans", False), ("/v1/scans/batch", True)):
+        again = world.client.post(
+            path, json={"scans": [body]} if wrap else body, headers=world.tokens["plant"]
+        )
+        assert again.status_code == 200, again.text
+        if wrap:
+            [result] = again.json()["results"]
+            assert (result["status"], result["verdict"]) == ("duplicate", "genuine")
+        else:
+            assert again.json() == first.json()
+    assert db.counts() == before
+
+
 def test_pack_moves_children_and_unpack_releases_them(world: World, db: SyncDb) -> None:
     items = world.issue(3)
     [case_a, case_b] = world.issue(2, level="case")
