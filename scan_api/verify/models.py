@@ -8,6 +8,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
+import struct
+from dataclasses import dataclass
+from typing import Any
 
 from codegen.verify import Reason as CodeReason
 from codegen.verify import VerificationResult
@@ -77,3 +80,37 @@ def loyalty_text(points: int, reason: str | None) -> str:
     if points > 0:
         return f"You earned {points} points."
     return _LOYALTY_TEXT.get(reason or "", "")
+
+
+def float4(value: float | None) -> float | None:
+    """What a `real` column gives back for `value`."""
+    return None if value is None else float(struct.unpack("f", struct.pack("f", value))[0])
+
+
+def risk_row(event: tuple[Any, ...]) -> dict[str, Any]:
+    """A stored consumer check (the insert's tuple) as the risk engine reads scan_events rows,
+    so a group is judged without reading back what it has just written."""
+    event_id, code, _, at, lat, lon, accuracy_m, verdict, reason, consumer_id, _ = event
+    return {
+        "event_id": event_id,
+        "code": code,
+        "checkpoint": "consumer_verify",
+        "party_id": None,
+        "to_party_id": None,
+        "scanned_at": at,
+        "recorded_at": at,
+        "lat": lat,
+        "lon": lon,
+        "accuracy_m": float4(accuracy_m),
+        "verdict": verdict,
+        "reason": reason,
+        "unpack": False,
+        "consumer_id": consumer_id,
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class VerifiedGroup:
+    answers: list[dict[str, Any]]
+    events: list[dict[str, Any]]  # as risk_row gives them
+    registry: dict[str, Any]  # code -> its registry row (codes, batch, product)

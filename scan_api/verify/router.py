@@ -96,12 +96,18 @@ def _batcher(app: Any, state: VerifyState) -> GroupCommit[VerifyJob, dict[str, A
     store, risk = app.state.keystore, app.state.risk
 
     async def work(conn: asyncpg.Connection, jobs: Sequence[VerifyJob]) -> list[dict[str, Any]]:
-        answers = await service.verify_codes(  # later checks see the group's earlier ones
+        group = await service.verify_group(  # later checks see the group's earlier ones
             conn, store, state.regions, state.policy, [(j.request, j.event_id) for j in jobs]
         )
         if risk is not None:  # clone and consumer-cluster alerts; never shown to consumers
-            await evaluate_events(conn, risk, [job.event_id for job in jobs])
-        return answers
+            await evaluate_events(
+                conn,
+                risk,
+                [job.event_id for job in jobs],
+                stored=group.events,
+                registry=group.registry,
+            )
+        return group.answers
 
     state.batcher = GroupCommit(app.state.pool, work)
     return state.batcher

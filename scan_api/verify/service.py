@@ -8,7 +8,6 @@ decision come from `risk_engine.consumer.verify`; this module loads what it need
 from __future__ import annotations
 
 import dataclasses
-import struct
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -36,8 +35,11 @@ from risk_engine.thresholds import RiskThresholds
 from scan_api.verify import repository
 from scan_api.verify.models import (
     NOT_AN_ITEM,
+    VerifiedGroup,
+    float4,
     loyalty_text,
     pin_matches,
+    risk_row,
     signature_check,
 )
 from traceability.config import Settings
@@ -156,8 +158,8 @@ async def verify_code(
     event_id: uuid.UUID | None = None,
 ) -> dict[str, Any]:
     """Verify `req.payload` for an anonymous consumer; returns the stored answer."""
-    [answer] = await verify_codes(conn, store, regions, policy, [(req, event_id)], now)
-    return answer
+    group = await verify_group(conn, store, regions, policy, [(req, event_id)], now)
+    return group.answers[0]
 
 
 @dataclass(slots=True)
@@ -170,16 +172,17 @@ class _Group:
     region_map: RegionMap | None = None
 
 
-async def verify_codes(
+async def verify_group(
     conn: asyncpg.Connection,
     store: KeyStore,
     regions: TerritoryCache,
     policy: VerifyPolicy,
     jobs: Sequence[tuple[VerifyRequest, uuid.UUID | None]],
     now: datetime | None = None,
-) -> list[dict[str, Any]]:
+) -> VerifiedGroup:
     """Verify a group of checks in one go; the answers (as stored) are exactly those of
-    verifying each in order: a check sees the group's checks before it, and their claims."""
+    verifying each in order: a check sees the group's checks before it, and their claims.
+    Also returns the stored events and code rows, which the risk engine judges next."""
     start = now or datetime.now(UTC)
     # Distinct, increasing times keep the group's order when the checks are read back.
     times = [start + timedelta(microseconds=i) for i in range(len(jobs))]
@@ -222,8 +225,9 @@ async def verify_codes(
         for check, result, points, reason in decided
     ]
     pairs = zip(decided, answers, strict=True)
-    await repository.insert_events(conn, [_event(c, r, a) for (c, r, _, _), a in pairs])
-    return answers
+    events = [_event(c, r, a) for (c, r, _, _), a in pairs]
+    await repository.insert_events(conn, events)
+    return VerifiedGroup(answers, [risk_row(e) for e in events], rows)
 
 
 def _paid(check: _Check, points: int, reason: str | None, won: set[str]) -> tuple[int, str | None]:
@@ -256,11 +260,6 @@ def _is_item(row: asyncpg.Record | None) -> bool:
 
 def _region(check: _Check) -> str | None:
     return check.here.key if check.here else None
-
-
-def _float4(value: float | None) -> float | None:
-    """What a `real` column gives back for `value`."""
-    return None if value is None else float(struct.unpack("f", struct.pack("f", value))[0])
 
 
 async def _load(
@@ -324,7 +323,7 @@ def _decide(
                 "scanned_at": check.now,
                 "lat": fix.lat if fix else None,
                 "lon": fix.lon if fix else None,
-                "accuracy_m": _float4(fix.accuracy_m or None) if fix else None,
+                "accuracy_m": float4(fix.accuracy_m or None) if fix else None,
                 "consumer_id": consumer,
                 "loyalty_reason": loyalty_reason,
             }
