@@ -282,7 +282,9 @@ async def _load(
             group.region_map = await regions.regions(conn)
         if req.location is not None:
             here = group.region_map.region(req.location.lat, req.location.lon)
-        if first_fix is not None:
+        if first_fix is req.location:  # the first check of the code: it is this one
+            first = here
+        elif first_fix is not None:
             first = group.region_map.region(first_fix.lat, first_fix.lon)
     return _Check(req, event_id or uuid.uuid4(), now, code, row, signature, earlier, here, first)
 
