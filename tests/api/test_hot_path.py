@@ -1,0 +1,124 @@
+"""The hot-path dispatch (scan_api/http/hot.py) answers exactly as the ordinary route would."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+
+import pytest
+from starlette.testclient import TestClient
+
+from scan_api.http.hot import lean_handlers
+from scan_api.scans.router import hot as scans_hot_router
+from scan_api.verify.router import router as verify_router
+from tests.pg import SyncDb
+from tests.world import World, build_world, now
+
+PROBLEM = "application/problem+json"
+
+
+@pytest.fixture(scope="module")
+def world(
+    client: TestClient, admin_headers: dict[str, str], make_token: Callable[..., dict[str, str]]
+) -> World:
+    return build_world(client, admin_headers, make_token)
+
+
+def test_the_table_holds_the_two_lean_routes() -> None:
+    table = lean_handlers([scans_hot_router, verify_router])
+    assert set(table) == {("POST", "/v1/scans"), ("POST", "/v1/verify")}
+
+
+def test_hot_requests_never_reach_the_router(
+    client: TestClient, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """If the dispatch did not serve them, a broken router would fail these requests."""
+
+    [item] = world.issue(1)
+
+    async def broken(*args: object) -> None:
+        raise AssertionError("the router was asked for a hot path")
+
+    monkeypatch.setattr(type(client.app.router), "__call__", broken)  # type: ignore[attr-defined]
+    assert world.ok("line", item["payload"], "commission")["verdict"] == "genuine"
+    answer = client.post("/v1/verify", json={"payload": item["payload"]})
+    assert answer.status_code == 200 and answer.json()["verdict"] == "genuine"
+    assert client.get("/healthz").status_code == 500  # the ordinary path did use the router
+
+
+def test_hot_answers_carry_the_request_id(client: TestClient, world: World) -> None:
+    [item] = world.issue(1)
+    body = {
+        "event_id": str(uuid.uuid4()),
+        "payload": item["payload"],
+        "checkpoint": "commission",
+        "scanned_at": now().isoformat(),
+    }
+    response = client.post(
+        "/v1/scans", json=body, headers={**world.tokens["line"], "X-Request-ID": "r-1"}
+    )
+    assert response.status_code == 201
+    assert response.headers["x-request-id"] == "r-1"
+
+
+def test_bad_json_is_a_422_problem_and_stores_nothing(
+    client: TestClient, world: World, db: SyncDb
+) -> None:
+    before = db.fetchval("SELECT count(*) FROM scan_events")
+    for body in (b"{not json", b'{"payload": 5}', b"[]"):
+        response = client.post(
+            "/v1/scans",
+            content=body,
+            headers={**world.tokens["plant"], "content-type": "application/json"},
+        )
+        assert response.status_code == 422, response.text
+        assert response.headers["content-type"] == PROBLEM
+        assert response.json()["errors"][0]["loc"][0] == "body"
+        assert response.headers["x-request-id"]
+    assert db.fetchval("SELECT count(*) FROM scan_events") == before
+
+
+def test_domain_errors_are_problems(client: TestClient, world: World) -> None:
+    scan = {
+        "event_id": str(uuid.uuid4()),
+        "payload": "x",
+        "checkpoint": "ship",
+        "scanned_at": now().isoformat(),
+    }
+    unauthenticated = client.post("/v1/scans", json=scan)
+    assert unauthenticated.status_code == 401
+    assert unauthenticated.headers["content-type"] == PROBLEM
+    missing_consignee = client.post("/v1/scans", json=scan, headers=world.tokens["plant"])
+    assert missing_consignee.status_code == 422
+    assert missing_consignee.headers["content-type"] == PROBLEM
+
+
+def test_a_body_over_one_megabyte_is_413_before_dispatch(client: TestClient, world: World) -> None:
+    response = client.post(
+        "/v1/scans",
+        content=b"{" + b" " * (1024 * 1024 + 10) + b"}",
+        headers={**world.tokens["plant"], "content-type": "application/json"},
+    )
+    assert response.status_code == 413
+    assert response.headers["content-type"] == PROBLEM
+
+
+def test_an_unexpected_error_is_a_500_problem(
+    client: TestClient, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    batcher = client.app.state.scan_batcher  # type: ignore[attr-defined]
+
+    async def explode(job: object) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(batcher, "submit", explode)
+    [item] = world.issue(1)
+    response = world.scan("line", item["payload"], "commission")
+    assert response.status_code == 500
+    assert response.headers["content-type"] == PROBLEM
+    assert "boom" not in response.text
+
+
+def test_other_methods_and_paths_take_the_ordinary_route(client: TestClient) -> None:
+    assert client.get("/v1/scans").status_code == 405
+    assert client.post("/v1/scans/", json={}).status_code in {307, 401, 404, 422}
