@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping, Sequence, Set
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -15,7 +15,7 @@ from risk_engine import repository
 from risk_engine.engine import evaluate_scan
 from risk_engine.facts import Loaded, Row, judged_scans, party_refs
 from risk_engine.incidents import continues, dedupe, merge
-from risk_engine.models import AlertDraft, AlertType, GeoFix, IncidentKey, Severity
+from risk_engine.models import AlertDraft, AlertType, GeoFix, IncidentKey, Severity, TerritoryLookup
 from risk_engine.parties import PartyCache
 from risk_engine.rules.turnover_spike import Window, known_weeks, turnover_spike
 from risk_engine.territories import TerritoryCache
@@ -52,17 +52,66 @@ async def evaluate_events(
     if not engine.enabled or not event_ids:
         return {}
     events = list(stored) if stored is not None else await repository.events_by_id(conn, event_ids)
-    events = [e for e in events if e["checkpoint"] not in UNJUDGED or e["verdict"] == "counterfeit"]
-    if not events:
+    loaded = await load_round(conn, engine, events, registry or {})
+    if loaded is None:
         return {}
-    events.sort(key=lambda e: (e["scanned_at"], e["recorded_at"]))
-    loaded, contents = await _load(conn, engine.parties, events, registry or {})
-    index = await engine.territories.index(conn)
+    return await conclude_round(conn, engine, loaded, judge_round(loaded, engine))
+
+
+@dataclass(frozen=True, slots=True)
+class Round:
+    """The facts for judging a group of events: loaded (I/O), then judged (pure CPU)."""
+
+    events: list[Row]
+    loaded: Loaded
+    contents: dict[uuid.UUID, list[str]]
+    index: TerritoryLookup
+
+
+async def load_round(
+    conn: asyncpg.Connection,
+    engine: RiskEngine,
+    events: Sequence[Row],
+    registry: Mapping[str, Row],
+    unwritten: Sequence[Row] = (),
+) -> Round | None:
+    """Load what judging `events` needs; None when none of them is judged.
+
+    `unwritten`: the group's events when they are not in the database yet (a caller that
+    judges while its insert is under way); they join the codes' histories as if stored.
+    """
+    judged = [e for e in events if e["checkpoint"] not in UNJUDGED or e["verdict"] == "counterfeit"]
+    if not engine.enabled or not judged:
+        return None
+    judged.sort(key=lambda e: (e["scanned_at"], e["recorded_at"]))
+    loaded, contents = await _load(conn, engine.parties, judged, registry, unwritten)
+    return Round(judged, loaded, contents, await engine.territories.index(conn))
+
+
+def judge_round(
+    round_: Round, engine: RiskEngine, only: Set[uuid.UUID] | None = None
+) -> list[AlertDraft]:
+    """Every per-scan rule over the round's events (or over `only` those): pure, no I/O."""
     drafts: list[AlertDraft] = []
-    for event in events:
-        for judged in judged_scans(event, contents.get(event["event_id"], []), loaded):
-            drafts += evaluate_scan(judged.scan, judged.facts, index, engine.thresholds)
-    drafts += await _turnover(conn, events, engine.thresholds)
+    for event in round_.events:
+        if only is not None and event["event_id"] not in only:
+            continue
+        items = round_.contents.get(event["event_id"], [])
+        for judged in judged_scans(event, items, round_.loaded):
+            drafts += evaluate_scan(judged.scan, judged.facts, round_.index, engine.thresholds)
+    return drafts
+
+
+async def conclude_round(
+    conn: asyncpg.Connection,
+    engine: RiskEngine,
+    round_: Round,
+    drafts: list[AlertDraft],
+    only: Set[uuid.UUID] | None = None,
+) -> dict[uuid.UUID, list[str]]:
+    """Add the volume rule (it reads the stored week), keep the incidents; event → alert ids."""
+    events = [e for e in round_.events if only is None or e["event_id"] in only]
+    drafts = drafts + await _turnover(conn, events, engine.thresholds)
     saved = await persist(conn, drafts, engine.thresholds)
     wanted = {str(e["event_id"]): e["event_id"] for e in events}
     raised: dict[uuid.UUID, list[str]] = defaultdict(list)
@@ -74,7 +123,11 @@ async def evaluate_events(
 
 
 async def _load(
-    conn: asyncpg.Connection, parties: PartyCache, events: list[Row], known: Mapping[str, Row]
+    conn: asyncpg.Connection,
+    parties: PartyCache,
+    events: list[Row],
+    known: Mapping[str, Row],
+    unwritten: Sequence[Row],
 ) -> tuple[Loaded, dict[uuid.UUID, list[str]]]:
     codes = sorted({e["code"] for e in events if e["code"]})
     registry = {c: known[c] for c in codes if c in known}
@@ -101,6 +154,10 @@ async def _load(
     members = await repository.memberships(conn, all_codes)
     related = sorted(set(all_codes) | {m["parent_code"] for m in members})
     rows = await repository.events(conn, related)
+    if unwritten:
+        seen = {r["event_id"] for r in rows}
+        wanted = set(related)
+        rows = [*rows, *(r for r in unwritten if r["code"] in wanted and r["event_id"] not in seen)]
     party_ids = sorted({p for r in rows for p in (r["party_id"], r["to_party_id"]) if p})
     party_rows = await parties.rows(conn, party_ids)
     auths = [

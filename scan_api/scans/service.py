@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -14,7 +15,13 @@ from codegen.keystore import KeyStore
 from codegen.payload import code_or_none
 from codegen.service import know_keys_of, verify_known
 from risk_engine.repository import attach_alerts_to_responses
-from risk_engine.service import RiskEngine, evaluate_events
+from risk_engine.service import (
+    RiskEngine,
+    conclude_round,
+    evaluate_events,
+    judge_round,
+    load_round,
+)
 from scan_api.scans import repository
 from scan_api.scans.models import (
     Outcome,
@@ -25,6 +32,7 @@ from scan_api.scans.models import (
     verdict_of,
 )
 from scan_api.scans.repository import EVENT_COLUMNS
+from traceability.db.columns import float4
 from traceability.errors import Forbidden
 from traceability.events import Checkpoint
 
@@ -61,10 +69,13 @@ async def record_scans(
         await _verify_and_check(conn, store, pending, outcomes)
         await _replay_duplicates(conn, [p for p in pending if outcomes[p.index]], outcomes)
         pending = [p for p in pending if outcomes[p.index] is None]
-        created = await _store(conn, pending, outcomes)
-        if risk is not None and created:
-            won = [p for p in pending if (o := outcomes[p.index]) and o.status == "created"]
-            await _judge(conn, risk, created, won)
+        if risk is not None and risk.enabled and pending and not _has_effects(pending):
+            await _store_while_judging(conn, risk, pending, outcomes)
+        else:
+            created = await _store(conn, pending, outcomes)
+            if risk is not None and created:
+                won = [p for p in pending if (o := outcomes[p.index]) and o.status == "created"]
+                await _judge(conn, risk, created, won)
     _answer_twins(requests, outcomes)
     return [o for o in outcomes if o is not None]
 
@@ -207,23 +218,84 @@ def _event_row(p: _Pending, response: dict[str, Any]) -> tuple[object, ...]:
     )
 
 
+def _has_effects(pending: list[_Pending]) -> bool:
+    """Scans that change lifecycle or containment, which the rules must see applied."""
+    return any(
+        p.request.scan.checkpoint is Checkpoint.COMMISSION
+        or p.request.scan.children
+        or p.request.scan.unpack
+        for p in pending
+    )
+
+
+def _risk_rows(stored: list[_Pending]) -> list[dict[str, Any]]:
+    """The events as the rules read them back (scan_events columns, float4 accuracy)."""
+    now = datetime.now(UTC)
+    rows = []
+    for p in stored:
+        row = dict(zip(EVENT_COLUMNS, _event_row(p, {}), strict=True))
+        row["recorded_at"] = now
+        row["accuracy_m"] = float4(
+            p.request.scan.location.accuracy_m if p.request.scan.location else None
+        )
+        rows.append(row)
+    return rows
+
+
+def _registry(stored: list[_Pending]) -> dict[str, Any]:
+    return {p.code: p.row for p in stored if p.code and p.row is not None}
+
+
 async def _judge(
     conn: asyncpg.Connection, risk: RiskEngine, created: list[Outcome], stored: list[_Pending]
 ) -> None:
     """Run the risk engine in the same transaction: the answer names the alerts it raised."""
-    now = datetime.now(UTC)
-    rows = [dict(zip(EVENT_COLUMNS, _event_row(p, {}), strict=True)) for p in stored]
-    for row in rows:
-        row["recorded_at"] = now
-    registry = {p.code: p.row for p in stored if p.code and p.row is not None}
     raised = await evaluate_events(
-        conn, risk, [o.event_id for o in created if o.event_id], stored=rows, registry=registry
+        conn,
+        risk,
+        [o.event_id for o in created if o.event_id],
+        stored=_risk_rows(stored),
+        registry=_registry(stored),
     )
+    await _name_alerts(conn, created, raised)
+
+
+async def _name_alerts(
+    conn: asyncpg.Connection, created: list[Outcome], raised: dict[uuid.UUID, list[str]]
+) -> None:
     if raised:
         for outcome in created:
             if outcome.event_id in raised:
                 outcome.response["alert_ids"] = raised[outcome.event_id]
         await attach_alerts_to_responses(conn, list(raised), list(raised.values()))
+
+
+async def _store_while_judging(
+    conn: asyncpg.Connection,
+    risk: RiskEngine,
+    pending: list[_Pending],
+    outcomes: list[Outcome | None],
+) -> None:
+    """The rules run while PostgreSQL is busy with the insert, not after it.
+
+    Only for groups without lifecycle or containment changes: the facts are read first, with
+    the group's events joined to the histories as if stored, then the insert goes out and the
+    rules judge meanwhile. Same transaction, same answers as storing first (tested).
+    """
+    rows = _risk_rows(pending)
+    round_ = await load_round(conn, risk, rows, _registry(pending), unwritten=rows)
+    storing = asyncio.create_task(_store(conn, pending, outcomes))
+    try:
+        await asyncio.sleep(0)  # let the insert reach the wire before the CPU work starts
+        drafts = judge_round(round_, risk) if round_ is not None else []
+    finally:
+        created = await storing
+    won = {o.event_id for o in created if o.event_id}
+    if round_ is None or not won:
+        return
+    if len(won) < len(pending):  # a concurrent retry stored some first: judge only ours
+        drafts = judge_round(round_, risk, only=won)
+    await _name_alerts(conn, created, await conclude_round(conn, risk, round_, drafts, won))
 
 
 async def _store(

@@ -8,7 +8,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
-import struct
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,6 +15,7 @@ from codegen.verify import Reason as CodeReason
 from codegen.verify import VerificationResult
 from risk_engine.consumer import LoyaltyReason
 from risk_engine.models import SignatureCheck
+from traceability.db.columns import float4
 
 NOT_AN_ITEM = "not_an_item"
 """Loyalty reason of this package: only item codes pay (case and pallet codes do not)."""
@@ -80,11 +80,6 @@ def loyalty_text(points: int, reason: str | None) -> str:
     if points > 0:
         return f"You earned {points} points."
     return _LOYALTY_TEXT.get(reason or "", "")
-
-
-def float4(value: float | None) -> float | None:
-    """What a `real` column gives back for `value`."""
-    return None if value is None else float(struct.unpack("f", struct.pack("f", value))[0])
 
 
 def risk_row(event: tuple[Any, ...]) -> dict[str, Any]:

@@ -36,13 +36,13 @@ from scan_api.verify import repository
 from scan_api.verify.models import (
     NOT_AN_ITEM,
     VerifiedGroup,
-    float4,
     loyalty_text,
     pin_matches,
     risk_row,
     signature_check,
 )
 from traceability.config import Settings
+from traceability.db.columns import float4
 
 Check = dict[str, Any]
 """An earlier consumer check of a code (as read back from scan_events)."""

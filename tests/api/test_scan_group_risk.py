@@ -1,0 +1,86 @@
+"""A group of scans is judged while its insert is under way (scan_api/scans/service.py):
+the group's own events must count as history, exactly as if they had been stored first."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+import asyncpg
+import orjson
+import pytest
+from starlette.testclient import TestClient
+
+from scan_api.scans.models import ScanRequest
+from scan_api.scans.schemas import ScanIn
+from scan_api.scans.service import record_scans
+from tests.pg import SyncDb, run
+from tests.world import World, build_world, now
+from traceability.auth import service as auth
+from traceability.db.pool import _init_connection
+
+SHANGHAI, HANGZHOU = (31.23, 121.47), (30.27, 120.15)  # ~165 km apart
+
+
+@pytest.fixture(scope="module")
+def world(
+    client: TestClient, admin_headers: dict[str, str], make_token: Callable[..., dict[str, str]]
+) -> World:
+    return build_world(client, admin_headers, make_token)
+
+
+def _two_stores_one_minute_apart(world: World, module_dsn: str, together: bool) -> list[Any]:
+    """The same item received in Shanghai and, a minute later, in Hangzhou."""
+    [item] = world.issue(1)
+    world.ok("line", item["payload"], "commission", now() - timedelta(hours=3))
+    app: Any = world.client.app
+    t = now() - timedelta(minutes=30)
+
+    def scan(minute: int, where: tuple[float, float]) -> ScanIn:
+        return ScanIn.model_validate(
+            {
+                "event_id": str(uuid.uuid4()),
+                "payload": item["payload"],
+                "checkpoint": "retail_receive",
+                "scanned_at": (t + timedelta(minutes=minute)).isoformat(),
+                "location": {"lat": where[0], "lon": where[1], "accuracy_m": 20},
+            }
+        )
+
+    async def record() -> list[Any]:
+        conn = await asyncpg.connect(module_dsn)
+        try:
+            await _init_connection(conn)
+            sh, hz = [
+                await auth.authenticate(conn, world.tokens[who]["Authorization"].split()[1])
+                for who in ("store-sh", "store-hz")
+            ]
+            requests = [ScanRequest(scan(0, SHANGHAI), sh), ScanRequest(scan(1, HANGZHOU), hz)]
+            groups = [requests] if together else [[r] for r in requests]
+            outcomes = []
+            for group in groups:
+                async with conn.transaction():
+                    outcomes += await record_scans(conn, app.state.keystore, group, app.state.risk)
+            return outcomes
+        finally:
+            await conn.close()
+
+    return run(record)
+
+
+def _alert_types(db: SyncDb, alert_ids: list[str]) -> set[str]:
+    rows = db.fetch("SELECT type FROM alerts WHERE id = ANY($1::uuid[])", alert_ids)
+    return {r["type"] for r in rows}
+
+
+@pytest.mark.parametrize("together", [False, True], ids=["one-by-one", "one-group"])
+def test_a_group_sees_its_own_events_as_history(
+    world: World, db: SyncDb, module_dsn: str, together: bool
+) -> None:
+    first, second = _two_stores_one_minute_apart(world, module_dsn, together)
+    assert first.status == second.status == "created"
+    assert "impossible_travel" in _alert_types(db, second.response["alert_ids"])
+    stored = db.fetchval("SELECT response FROM scan_events WHERE event_id = $1", second.event_id)
+    assert orjson.loads(stored)["alert_ids"] == second.response["alert_ids"]  # retries see them
