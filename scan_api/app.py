@@ -34,6 +34,7 @@ from scan_api.stats.router import router as stats_router
 from scan_api.trace.router import router as trace_router
 from scan_api.verify.router import close as close_verify
 from scan_api.verify.router import router as verify_router
+from traceability.auth.cache import PrincipalCache
 from traceability.auth.router import router as tokens_router
 from traceability.config import Settings, load_settings
 from traceability.db.embedded import resolve_database_url, stop_embedded
@@ -74,7 +75,10 @@ def create_app(settings: Settings | None = None, dsn: str | None = None) -> Fast
             app.state.risk = RiskEngine(
                 RiskThresholds(), TerritoryCache(), enabled=active.risk_enabled
             )
-            app.state.scan_batcher = scan_batcher(pool, app.state.keystore, app.state.risk)
+            app.state.principals = PrincipalCache(active.token_cache_s)
+            app.state.scan_batcher = scan_batcher(
+                pool, app.state.keystore, app.state.risk, app.state.principals
+            )
             tune_garbage_collector(active.gc_gen0_threshold)
             yield
         finally:

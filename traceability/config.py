@@ -28,6 +28,9 @@ class Settings(BaseSettings):
     # Garbage collector: first-generation threshold once the app has started (0 leaves
     # Python's default). Startup objects are frozen out of collection; see scan_api/runtime.py.
     gc_gen0_threshold: int = Field(default=50_000, ge=0)
+    # Scan groups reuse an accepted bearer token for this long (traceability/auth/cache.py):
+    # a revocation reaches other processes within it. 0 checks every group.
+    token_cache_s: float = Field(default=1.0, ge=0, le=60)
     log_level: str = "INFO"
     log_json: bool = True
     # Public base URL printed at start and used in links.

@@ -1,6 +1,7 @@
 """Group commit for POST /v1/scans (traceability/db/group_commit.py does the committing).
 
-The group's work authenticates every token in one query, then records all scans with the same
+The group's work authenticates every token in one query (tokens seen in the last second
+come from the principal cache), then records all scans with the same
 set-based path as the batch endpoint, risk evaluation included.
 """
 
@@ -17,6 +18,7 @@ from scan_api.scans import service
 from scan_api.scans.models import Outcome, ScanRequest
 from scan_api.scans.schemas import ScanIn
 from traceability.auth import service as auth_service
+from traceability.auth.cache import PrincipalCache
 from traceability.auth.models import Principal
 from traceability.db.group_commit import GroupCommit
 from traceability.errors import DomainError
@@ -32,13 +34,17 @@ class ScanJob:
 
 
 def scan_batcher(
-    pool: asyncpg.Pool, store: KeyStore, risk: RiskEngine | None
+    pool: asyncpg.Pool,
+    store: KeyStore,
+    risk: RiskEngine | None,
+    principals: PrincipalCache | None = None,
 ) -> GroupCommit[ScanJob, Outcome]:
     async def work(conn: asyncpg.Connection, jobs: Sequence[ScanJob]) -> list[Outcome]:
-        principals = await auth_service.authenticate_many(conn, [job.bearer for job in jobs])
+        bearers = [job.bearer for job in jobs]
+        checked = await auth_service.authenticate_many(conn, bearers, principals)
         results: list[Outcome | None] = [None] * len(jobs)
         requests: list[tuple[int, ScanRequest]] = []
-        for index, (job, principal) in enumerate(zip(jobs, principals, strict=True)):
+        for index, (job, principal) in enumerate(zip(jobs, checked, strict=True)):
             try:
                 if isinstance(principal, DomainError):
                     raise principal

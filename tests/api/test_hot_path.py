@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Callable
 
@@ -122,3 +123,46 @@ def test_an_unexpected_error_is_a_500_problem(
 def test_other_methods_and_paths_take_the_ordinary_route(client: TestClient) -> None:
     assert client.get("/v1/scans").status_code == 405
     assert client.post("/v1/scans/", json={}).status_code in {307, 401, 404, 422}
+
+
+def _commission(client: TestClient, world: World, headers: dict[str, str]) -> int:
+    [item] = world.issue(1)
+    body = {
+        "event_id": str(uuid.uuid4()),
+        "payload": item["payload"],
+        "checkpoint": "commission",
+        "scanned_at": now().isoformat(),
+    }
+    return client.post("/v1/scans", json=body, headers=headers).status_code
+
+
+def test_a_revoked_scanner_token_is_refused_at_once(
+    client: TestClient, world: World, admin_headers: dict[str, str], db: SyncDb
+) -> None:
+    """Scan groups cache accepted tokens for a second; revoking here forgets them at once."""
+    made = client.post(
+        "/v1/tokens",
+        json={"role": "line", "name": "to-revoke", "party_id": "plant"},
+        headers=admin_headers,
+    ).json()
+    headers = {"Authorization": f"Bearer {made['token']}"}
+    assert _commission(client, world, headers) == 201  # now cached
+    assert client.delete(f"/v1/tokens/{made['id']}", headers=admin_headers).status_code == 204
+    assert _commission(client, world, headers) == 401
+
+
+def test_a_revocation_elsewhere_takes_effect_within_a_second(
+    client: TestClient, world: World, admin_headers: dict[str, str], db: SyncDb
+) -> None:
+    made = client.post(
+        "/v1/tokens",
+        json={"role": "line", "name": "revoked-elsewhere", "party_id": "plant"},
+        headers=admin_headers,
+    ).json()
+    headers = {"Authorization": f"Bearer {made['token']}"}
+    assert _commission(client, world, headers) == 201
+    # Another process (the CLI, a second API worker) revokes it: this one's cache still holds
+    # it for at most token_cache_s (1 s).
+    db.execute("UPDATE tokens SET revoked_at = now() WHERE id = $1", uuid.UUID(made["id"]))
+    time.sleep(1.1)
+    assert _commission(client, world, headers) == 401

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 
 from scan_api.http.deps import AdminOnly, Tx
 from traceability.auth import service
@@ -27,6 +27,7 @@ async def create_token(body: TokenCreate, conn: Tx, _: AdminOnly) -> TokenCreate
 
 
 @router.delete("/{token_id}", status_code=204)
-async def revoke_token(token_id: uuid.UUID, conn: Tx, _: AdminOnly) -> Response:
-    await service.revoke(conn, token_id)
+async def revoke_token(token_id: uuid.UUID, conn: Tx, _: AdminOnly, request: Request) -> Response:
+    """Refused at once by this process, within `token_cache_s` by the others."""
+    await service.revoke(conn, token_id, getattr(request.app.state, "principals", None))
     return Response(status_code=204)

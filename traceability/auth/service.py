@@ -9,6 +9,7 @@ from datetime import datetime
 import asyncpg
 
 from traceability.auth import repository
+from traceability.auth.cache import PrincipalCache, bearer_key
 from traceability.auth.models import PARTY_BOUND_ROLES, Principal, Role
 from traceability.auth.secrets import new_token, secret_matches, split_token
 from traceability.errors import InvalidInput, NotAuthenticated, NotFound
@@ -59,24 +60,34 @@ async def authenticate(conn: asyncpg.Connection, bearer: str) -> Principal:
 
 
 async def authenticate_many(
-    conn: asyncpg.Connection, bearers: list[str]
+    conn: asyncpg.Connection, bearers: list[str], cache: PrincipalCache | None = None
 ) -> list[Principal | NotAuthenticated]:
     """Many tokens in one query (group commit); each answer is a principal or its error.
 
-    A group usually carries a few tokens many times over: each distinct one is checked once.
+    A group usually carries a few tokens many times over: each distinct one is checked once,
+    and not at all while `cache` still holds it (traceability/auth/cache.py).
     """
-    parts = {bearer: split_token(bearer) for bearer in set(bearers)}
+    answers: dict[str, Principal | str] = {}  # a principal, or why the token is refused
+    keys: dict[str, bytes] = {}
+    for bearer in set(bearers):
+        if cache is not None:
+            keys[bearer] = bearer_key(bearer)
+            if (known := cache.get(keys[bearer])) is not None:
+                answers[bearer] = known
+    parts = {bearer: split_token(bearer) for bearer in set(bearers) if bearer not in answers}
     ids = sorted({p[0] for p in parts.values() if p is not None})
     rows = await repository.get_active_tokens(conn, ids) if ids else {}
-    answers: dict[str, Principal | str] = {}  # a principal, or why the token is refused
     for bearer, part in parts.items():
         if part is None:
             answers[bearer] = "The bearer token is malformed."
             continue
         try:
-            answers[bearer] = _principal(rows.get(part[0]), part[1])
+            answers[bearer] = principal = _principal(rows.get(part[0]), part[1])
         except NotAuthenticated as exc:
             answers[bearer] = exc.detail
+            continue
+        if cache is not None:
+            cache.put(keys[bearer], principal)
     # Each refused job gets an error of its own: one exception raised in many tasks would
     # collect all their tracebacks.
     return [
@@ -97,7 +108,11 @@ def _principal(row: asyncpg.Record | None, secret: str) -> Principal:
     )
 
 
-async def revoke(conn: asyncpg.Connection, token_id: uuid.UUID) -> None:
+async def revoke(
+    conn: asyncpg.Connection, token_id: uuid.UUID, cache: PrincipalCache | None = None
+) -> None:
+    if cache is not None:
+        cache.forget(token_id)
     revoked_now = await repository.revoke_token(conn, token_id)
     if not revoked_now and not await repository.token_exists(conn, token_id):
         raise NotFound(f"token {token_id} does not exist")
