@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections import defaultdict
-from collections.abc import Mapping, Sequence, Set
+from collections.abc import Awaitable, Callable, Mapping, Sequence, Set
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 import asyncpg
 
@@ -24,6 +25,8 @@ from risk_engine.thresholds import RiskThresholds
 # Checkpoints at the plant prove nothing about the market: not judged (bulk commissioning).
 UNJUDGED = frozenset({"commission", "pack", "warehouse_in"})
 ENGINE_ACTOR = "risk-engine"
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -86,6 +89,30 @@ async def load_round(
     judged.sort(key=lambda e: (e["scanned_at"], e["recorded_at"]))
     loaded, contents = await _load(conn, engine.parties, judged, registry, unwritten)
     return Round(judged, loaded, contents, await engine.territories.index(conn))
+
+
+async def judge_during(
+    conn: asyncpg.Connection,
+    engine: RiskEngine,
+    events: Sequence[Row],
+    registry: Mapping[str, Row],
+    write: Callable[[], Awaitable[T]],
+) -> tuple[T, Round | None, list[AlertDraft]]:
+    """Judge `events` while `write()` stores them: the rules' CPU work overlaps the insert.
+
+    The facts are read first, with `events` joined to the histories as if stored; then the
+    write goes out on the same connection and the rules run until its answer is needed.
+    The caller concludes the round (turnover, incidents) after the write, in the same
+    transaction. Returns what `write()` returned, the round and its drafts.
+    """
+    round_ = await load_round(conn, engine, events, registry, unwritten=events)
+    writing = asyncio.ensure_future(write())
+    try:
+        await asyncio.sleep(0)  # let the write reach the wire before the CPU work starts
+        drafts = judge_round(round_, engine) if round_ is not None else []
+    finally:
+        written = await writing
+    return written, round_, drafts
 
 
 def judge_round(

@@ -66,7 +66,7 @@ async def insert_events(
     conn: asyncpg.Connection, rows: Sequence[tuple[object, ...]]
 ) -> set[uuid.UUID]:
     """Insert new events; returns the ids actually inserted (a concurrent twin wins the rest)."""
-    columns: list[list[object]] = [[row[i] for row in rows] for i in range(len(EVENT_COLUMNS))]
+    columns = list(zip(*rows, strict=True)) if rows else [()] * len(EVENT_COLUMNS)
     inserted = await conn.fetch(
         """INSERT INTO scan_events (event_id, code, payload, checkpoint, party_id, to_party_id,
                                     scanned_at, lat, lon, accuracy_m, verdict, reason,

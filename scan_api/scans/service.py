@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -19,8 +18,8 @@ from risk_engine.service import (
     RiskEngine,
     conclude_round,
     evaluate_events,
+    judge_during,
     judge_round,
-    load_round,
 )
 from scan_api.scans import repository
 from scan_api.scans.models import (
@@ -61,6 +60,7 @@ async def record_scans(
     now = now or datetime.now(UTC)
     outcomes: list[Outcome | None] = [None] * len(requests)
     pending = _after_static_checks(requests, now, outcomes)
+    set_aside = len(pending) < len(requests)  # refused, or an event sent twice in the upload
     if pending:
         # Retries are found by the insert's ON CONFLICT (`_store`), not by a query up front
         # for every group: only a retry refused now (its consignee suspended since) is looked
@@ -76,7 +76,8 @@ async def record_scans(
             if risk is not None and created:
                 won = [p for p in pending if (o := outcomes[p.index]) and o.status == "created"]
                 await _judge(conn, risk, created, won)
-    _answer_twins(requests, outcomes)
+    if set_aside:
+        _answer_twins(requests, outcomes)
     return [o for o in outcomes if o is not None]
 
 
@@ -276,20 +277,14 @@ async def _store_while_judging(
     pending: list[_Pending],
     outcomes: list[Outcome | None],
 ) -> None:
-    """The rules run while PostgreSQL is busy with the insert, not after it.
+    """The rules run while PostgreSQL is busy with the insert (risk_engine.judge_during).
 
-    Only for groups without lifecycle or containment changes: the facts are read first, with
-    the group's events joined to the histories as if stored, then the insert goes out and the
-    rules judge meanwhile. Same transaction, same answers as storing first (tested).
+    Only for groups without lifecycle or containment changes, which the rules must see
+    applied first. Same transaction, same answers as storing first (tested).
     """
-    rows = _risk_rows(pending)
-    round_ = await load_round(conn, risk, rows, _registry(pending), unwritten=rows)
-    storing = asyncio.create_task(_store(conn, pending, outcomes))
-    try:
-        await asyncio.sleep(0)  # let the insert reach the wire before the CPU work starts
-        drafts = judge_round(round_, risk) if round_ is not None else []
-    finally:
-        created = await storing
+    created, round_, drafts = await judge_during(
+        conn, risk, _risk_rows(pending), _registry(pending), lambda: _store(conn, pending, outcomes)
+    )
     won = {o.event_id for o in created if o.event_id}
     if round_ is None or not won:
         return

@@ -109,3 +109,4 @@ class VerifiedGroup:
     answers: list[dict[str, Any]]
     events: list[dict[str, Any]]  # as risk_row gives them
     registry: dict[str, Any]  # code -> its registry row (codes, batch, product)
+    unsaved: list[tuple[Any, ...]]  # the checks to insert (repository.insert_events)

@@ -13,7 +13,6 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import Response
 
 from risk_engine.models import GeoFix
-from risk_engine.service import evaluate_events
 from risk_engine.territories import TerritoryCache
 from scan_api.http.lean import LeanRoute
 from scan_api.verify import service
@@ -99,14 +98,7 @@ def _batcher(app: Any, state: VerifyState) -> GroupCommit[VerifyJob, dict[str, A
         group = await service.verify_group(  # later checks see the group's earlier ones
             conn, store, state.regions, state.policy, [(j.request, j.event_id) for j in jobs]
         )
-        if risk is not None:  # clone and consumer-cluster alerts; never shown to consumers
-            await evaluate_events(
-                conn,
-                risk,
-                [job.event_id for job in jobs],
-                stored=group.events,
-                registry=group.registry,
-            )
+        await service.store_group(conn, group, risk)
         return group.answers
 
     state.batcher = GroupCommit(app.state.pool, work)

@@ -30,6 +30,7 @@ from risk_engine.consumer import (
 )
 from risk_engine.consumer import VerificationResult as ConsumerResult
 from risk_engine.models import Checkpoint, CodeFacts, CodeStatus, GeoFix, ScanFact, SignatureCheck
+from risk_engine.service import RiskEngine, conclude_round, judge_during
 from risk_engine.territories import TerritoryCache
 from risk_engine.thresholds import RiskThresholds
 from scan_api.verify import repository
@@ -159,6 +160,7 @@ async def verify_code(
 ) -> dict[str, Any]:
     """Verify `req.payload` for an anonymous consumer; returns the stored answer."""
     group = await verify_group(conn, store, regions, policy, [(req, event_id)], now)
+    await store_group(conn, group, None)
     return group.answers[0]
 
 
@@ -182,7 +184,7 @@ async def verify_group(
 ) -> VerifiedGroup:
     """Verify a group of checks in one go; the answers (as stored) are exactly those of
     verifying each in order: a check sees the group's checks before it, and their claims.
-    Also returns the stored events and code rows, which the risk engine judges next."""
+    Claims are written; the checks themselves are stored by `store_group`."""
     start = now or datetime.now(UTC)
     # Distinct, increasing times keep the group's order when the checks are read back.
     times = [start + timedelta(microseconds=i) for i in range(len(jobs))]
@@ -226,8 +228,26 @@ async def verify_group(
     ]
     pairs = zip(decided, answers, strict=True)
     events = [_event(c, r, a) for (c, r, _, _), a in pairs]
-    await repository.insert_events(conn, events)
-    return VerifiedGroup(answers, [risk_row(e) for e in events], rows)
+    return VerifiedGroup(answers, [risk_row(e) for e in events], rows, events)
+
+
+async def store_group(
+    conn: asyncpg.Connection, group: VerifiedGroup, risk: RiskEngine | None
+) -> None:
+    """Store the group's checks; the risk engine (clone and consumer-cluster alerts, never shown
+    to consumers) judges them while the insert runs, in the same transaction."""
+    if risk is None or not risk.enabled:
+        await repository.insert_events(conn, group.unsaved)
+        return
+    _, round_, drafts = await judge_during(
+        conn,
+        risk,
+        group.events,
+        group.registry,
+        lambda: repository.insert_events(conn, group.unsaved),
+    )
+    if round_ is not None:
+        await conclude_round(conn, risk, round_, drafts)
 
 
 def _paid(check: _Check, points: int, reason: str | None, won: set[str]) -> tuple[int, str | None]:

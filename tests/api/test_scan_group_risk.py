@@ -1,5 +1,6 @@
-"""A group of scans is judged while its insert is under way (scan_api/scans/service.py):
-the group's own events must count as history, exactly as if they had been stored first."""
+"""A group of scans or consumer checks is judged while its insert is under way
+(risk_engine.service.judge_during): the group's own events must count as history, exactly as
+if they had been stored first."""
 
 from __future__ import annotations
 
@@ -13,9 +14,11 @@ import orjson
 import pytest
 from starlette.testclient import TestClient
 
+from risk_engine.models import GeoFix
 from scan_api.scans.models import ScanRequest
 from scan_api.scans.schemas import ScanIn
 from scan_api.scans.service import record_scans
+from scan_api.verify.service import VerifyPolicy, VerifyRequest, store_group, verify_group
 from tests.pg import SyncDb, run
 from tests.world import World, build_world, now
 from traceability.auth import service as auth
@@ -84,3 +87,43 @@ def test_a_group_sees_its_own_events_as_history(
     assert "impossible_travel" in _alert_types(db, second.response["alert_ids"])
     stored = db.fetchval("SELECT response FROM scan_events WHERE event_id = $1", second.event_id)
     assert orjson.loads(stored)["alert_ids"] == second.response["alert_ids"]  # retries see them
+
+
+BEIJING = (39.90, 116.40)
+
+
+def _checked_in_two_cities(world: World, module_dsn: str, together: bool) -> str:
+    """Two consumers check one code: in Shanghai, then in Beijing (a clone, medium)."""
+    [item] = world.issue(1)
+    world.ok("line", item["payload"], "commission", now() - timedelta(hours=3))
+    app: Any = world.client.app
+    policy = VerifyPolicy.from_settings(app.state.settings)
+    checks = [
+        (VerifyRequest(item["payload"], GeoFix(*where, 20.0), f"{who}-{uuid.uuid4()}"), None)
+        for who, where in (("sh", SHANGHAI), ("bj", BEIJING))
+    ]
+
+    async def verify() -> None:
+        conn = await asyncpg.connect(module_dsn)
+        try:
+            await _init_connection(conn)
+            regions, risk = app.state.risk.territories, app.state.risk
+            groups = [checks] if together else [[c] for c in checks]
+            for group in groups:
+                async with conn.transaction():
+                    verified = await verify_group(conn, app.state.keystore, regions, policy, group)
+                    await store_group(conn, verified, risk)
+        finally:
+            await conn.close()
+
+    run(verify)
+    return item["code"]
+
+
+@pytest.mark.parametrize("together", [False, True], ids=["one-by-one", "one-group"])
+def test_a_group_of_consumer_checks_sees_its_own_checks(
+    world: World, db: SyncDb, module_dsn: str, together: bool
+) -> None:
+    code = _checked_in_two_cities(world, module_dsn, together)
+    rows = db.fetch("SELECT type, severity FROM alerts WHERE $1 = ANY(codes)", code)
+    assert ("clone", "medium") in {(r["type"], r["severity"]) for r in rows}

@@ -11,7 +11,13 @@ from starlette.testclient import TestClient
 
 from risk_engine.models import GeoFix
 from risk_engine.territories import TerritoryCache
-from scan_api.verify.service import VerifyPolicy, VerifyRequest, verify_code, verify_group
+from scan_api.verify.service import (
+    VerifyPolicy,
+    VerifyRequest,
+    store_group,
+    verify_code,
+    verify_group,
+)
 from tests.api import test_verify
 from tests.api.test_verify import BEIJING, IN_HZ, IN_SH, commissioned, inner_item
 from tests.pg import SyncDb, run
@@ -75,7 +81,9 @@ def test_a_group_answers_like_checks_one_by_one(
                     seq.append(await verify_code(conn, store, regions, policy, req))
             async with conn.transaction():
                 jobs = [(req, ids[i]) for i, req in enumerate(grouped)]
-                group = (await verify_group(conn, store, regions, policy, jobs)).answers
+                verified = await verify_group(conn, store, regions, policy, jobs)
+                await store_group(conn, verified, None)
+                group = verified.answers
             return seq, group
         finally:
             await conn.close()
