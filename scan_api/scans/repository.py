@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 import asyncpg
+import orjson
 
 
 async def stored_responses(
@@ -65,19 +66,26 @@ EVENT_COLUMNS = (
 async def insert_events(
     conn: asyncpg.Connection, rows: Sequence[tuple[object, ...]]
 ) -> set[uuid.UUID]:
-    """Insert new events; returns the ids actually inserted (a concurrent twin wins the rest)."""
-    columns = list(zip(*rows, strict=True)) if rows else [()] * len(EVENT_COLUMNS)
+    """Insert new events; returns the ids actually inserted (a concurrent twin wins the rest).
+
+    The rows go as one jsonb array of arrays (EVENT_COLUMNS order), not as sixteen typed
+    arrays: asyncpg checks every element of an array parameter in Python, and the API's
+    CPU is the scarce resource here. Measured: 1.9 instead of 5.6 us of client CPU per row,
+    and less time in PostgreSQL too (docs/decisions.md). Sent as text, serialized here
+    (uuids read from the database are asyncpg's own type). Floats go through float8, so a
+    `real` gets exactly the value a binary float4 parameter would give it.
+    """
     inserted = await conn.fetch(
         """INSERT INTO scan_events (event_id, code, payload, checkpoint, party_id, to_party_id,
                                     scanned_at, lat, lon, accuracy_m, verdict, reason,
                                     consumer_id, unpack, token_id, response)
-           SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[],
-                                $6::text[], $7::timestamptz[], $8::float8[], $9::float8[],
-                                $10::float4[], $11::text[], $12::text[], $13::text[],
-                                $14::bool[], $15::uuid[], $16::jsonb[])
+           SELECT (r->>0)::uuid, r->>1, r->>2, r->>3, r->>4, r->>5, (r->>6)::timestamptz,
+                  (r->>7)::float8, (r->>8)::float8, (r->>9)::float8::float4, r->>10, r->>11,
+                  r->>12, (r->>13)::bool, (r->>14)::uuid, r->15
+           FROM jsonb_array_elements($1::text::jsonb) AS r
            ON CONFLICT (event_id) DO NOTHING
            RETURNING event_id""",
-        *columns,
+        orjson.dumps(rows, default=str).decode(),  # str: uuids read from the database
     )
     return {r["event_id"] for r in inserted}
 

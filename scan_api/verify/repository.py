@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 import asyncpg
+import orjson
 
 
 async def code_rows(conn: asyncpg.Connection, codes: Sequence[str]) -> dict[str, asyncpg.Record]:
@@ -123,16 +124,16 @@ async def insert_claims(
 
 async def insert_events(conn: asyncpg.Connection, events: Sequence[tuple[Any, ...]]) -> None:
     """Consumer checks: (event_id, code, payload, scanned_at, lat, lon, accuracy_m, verdict,
-    reason, consumer_id, response) each."""
+    reason, consumer_id, response) each, sent as one JSON array of arrays (why: see
+    scan_api/scans/repository.insert_events)."""
     if not events:
         return
-    columns: list[list[Any]] = [[event[i] for event in events] for i in range(11)]
     await conn.execute(
         """INSERT INTO scan_events (event_id, code, payload, checkpoint, party_id, scanned_at,
                                     lat, lon, accuracy_m, verdict, reason, consumer_id, response)
-           SELECT e, c, p, 'consumer_verify', NULL, s, la, lo, ac, v, r, ci, re
-           FROM unnest($1::uuid[], $2::text[], $3::text[], $4::timestamptz[], $5::float8[],
-                       $6::float8[], $7::float4[], $8::text[], $9::text[], $10::text[],
-                       $11::jsonb[]) AS x(e, c, p, s, la, lo, ac, v, r, ci, re)""",
-        *columns,
+           SELECT (r->>0)::uuid, r->>1, r->>2, 'consumer_verify', NULL, (r->>3)::timestamptz,
+                  (r->>4)::float8, (r->>5)::float8, (r->>6)::float8::float4, r->>7, r->>8,
+                  r->>9, r->10
+           FROM jsonb_array_elements($1::text::jsonb) AS r""",
+        orjson.dumps(events, default=str).decode(),
     )

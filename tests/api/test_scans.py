@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import timedelta, timezone
 
+import orjson
 import pytest
 from starlette.testclient import TestClient
 
 from tests.pg import SyncDb
 from tests.world import GTIN, World, build_world, now, tamper
+from traceability.db.columns import float4
 
 
 @pytest.fixture(scope="module")
@@ -376,3 +378,37 @@ def test_codes_signed_by_another_process_verify_at_once(
         ]
     world.tokens["line-2"] = headers
     assert world.ok("line-2", payload, "commission")["verdict"] == "genuine"
+
+
+def test_stored_events_keep_every_value_exactly(world: World, db: SyncDb) -> None:
+    """The insert sends its rows as JSON text (scan_api/scans/repository.py): quotes,
+    backslashes, non-ASCII, full float precision, offsets and microseconds survive."""
+    payload = 'https://fake.example/01/"quoted"\\back\\slash/ü/中文/🙂'
+    at = (now() - timedelta(minutes=3)).replace(microsecond=123456)
+    body = {
+        "event_id": str(uuid.uuid4()),
+        "payload": payload,
+        "checkpoint": "retail_sell",
+        "scanned_at": at.astimezone(timezone(timedelta(hours=8))).isoformat(),
+        "location": {"lat": 31.123456789012345, "lon": 121.98765432109876, "accuracy_m": 12.3},
+    }
+    response = world.client.post("/v1/scans", json=body, headers=world.tokens["store-sh"])
+    assert response.status_code == 201, response.text
+    [row] = db.fetch(
+        "SELECT payload, scanned_at, lat, lon, accuracy_m, verdict, to_party_id, unpack, response"
+        " FROM scan_events WHERE event_id = $1",
+        uuid.UUID(body["event_id"]),
+    )
+    assert row["payload"] == payload
+    assert row["scanned_at"] == at
+    assert (row["lat"], row["lon"]) == (31.123456789012345, 121.98765432109876)
+    assert row["accuracy_m"] == float4(12.3)
+    assert (row["verdict"], row["to_party_id"], row["unpack"]) == ("counterfeit", None, False)
+    assert orjson.loads(row["response"]) == response.json()
+
+
+def test_a_nul_character_is_refused_and_stores_nothing(world: World, db: SyncDb) -> None:
+    before = db.fetchval("SELECT count(*) FROM scan_events")
+    response = world.scan("store-sh", "https://fake.example/\x00", "retail_sell")
+    assert response.status_code == 422, response.text
+    assert db.fetchval("SELECT count(*) FROM scan_events") == before
