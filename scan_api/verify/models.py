@@ -14,7 +14,14 @@ from typing import Any
 from codegen.verify import Reason as CodeReason
 from codegen.verify import VerificationResult
 from risk_engine.consumer import LoyaltyReason
-from risk_engine.models import SignatureCheck
+from risk_engine.models import (
+    Checkpoint,
+    CodeFacts,
+    CodeStatus,
+    GeoFix,
+    ScanFact,
+    SignatureCheck,
+)
 from traceability.db.columns import float4
 
 NOT_AN_ITEM = "not_an_item"
@@ -110,3 +117,35 @@ class VerifiedGroup:
     events: list[dict[str, Any]]  # as risk_row gives them
     registry: dict[str, Any]  # code -> its registry row (codes, batch, product)
     unsaved: list[tuple[Any, ...]]  # the checks to insert (repository.insert_events)
+
+
+def fix_of(row: Any) -> GeoFix | None:
+    """Where an earlier check was made (a scan_events row), if it had a fix."""
+    if row["lat"] is None or row["lon"] is None:
+        return None
+    return GeoFix(row["lat"], row["lon"], float(row["accuracy_m"] or 0.0))
+
+
+def earlier_check(row: Any, code: str) -> ScanFact:
+    """An earlier consumer check of `code` as the rules see it."""
+    return ScanFact(
+        event_id=str(row["event_id"]),
+        code=code,
+        checkpoint=Checkpoint.CONSUMER_VERIFY,
+        scanned_at=row["scanned_at"],
+        location=fix_of(row),
+        consumer_id=row["consumer_id"],
+    )
+
+
+def code_facts_of(row: Any, history: tuple[ScanFact, ...]) -> CodeFacts:
+    """The code's registry row and its earlier checks as the consumer decision sees them."""
+    status = CodeStatus.COMMISSIONED if row["commissioned_at"] is not None else CodeStatus.ISSUED
+    return CodeFacts(
+        code=row["code"],
+        gtin=row["gtin"],
+        lot=row["lot"],
+        status=status,
+        batch_id=str(row["batch_id"]),
+        history=history,
+    )

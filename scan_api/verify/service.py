@@ -29,7 +29,7 @@ from risk_engine.consumer import (
     verify,
 )
 from risk_engine.consumer import VerificationResult as ConsumerResult
-from risk_engine.models import Checkpoint, CodeFacts, CodeStatus, GeoFix, ScanFact, SignatureCheck
+from risk_engine.models import Checkpoint, GeoFix, ScanFact, SignatureCheck
 from risk_engine.service import RiskEngine, conclude_round, judge_during
 from risk_engine.territories import TerritoryCache
 from risk_engine.thresholds import RiskThresholds
@@ -37,6 +37,9 @@ from scan_api.verify import repository
 from scan_api.verify.models import (
     NOT_AN_ITEM,
     VerifiedGroup,
+    code_facts_of,
+    earlier_check,
+    fix_of,
     loyalty_text,
     pin_matches,
     risk_row,
@@ -78,35 +81,6 @@ class VerifyRequest:
     location: GeoFix | None = None
     consumer_id: str | None = None
     pin: str | None = None
-
-
-def _fix(row: Check) -> GeoFix | None:
-    if row["lat"] is None or row["lon"] is None:
-        return None
-    return GeoFix(row["lat"], row["lon"], float(row["accuracy_m"] or 0.0))
-
-
-def _earlier_check(row: Check, code: str) -> ScanFact:
-    return ScanFact(
-        event_id=str(row["event_id"]),
-        code=code,
-        checkpoint=Checkpoint.CONSUMER_VERIFY,
-        scanned_at=row["scanned_at"],
-        location=_fix(row),
-        consumer_id=row["consumer_id"],
-    )
-
-
-def _facts(row: asyncpg.Record, history: tuple[ScanFact, ...]) -> CodeFacts:
-    status = CodeStatus.COMMISSIONED if row["commissioned_at"] is not None else CodeStatus.ISSUED
-    return CodeFacts(
-        code=row["code"],
-        gtin=row["gtin"],
-        lot=row["lot"],
-        status=status,
-        batch_id=str(row["batch_id"]),
-        history=history,
-    )
 
 
 def _pin_ok(
@@ -295,7 +269,7 @@ async def _load(
 ) -> _Check:
     row = rows.get(code) if code else None
     earlier = list(group.earlier.get(code, [])) if code else []
-    first_fix = _fix(earlier[0]) if earlier else req.location
+    first_fix = fix_of(earlier[0]) if earlier else req.location
     here = first = None
     if req.location is not None or first_fix is not None:
         if group.region_map is None:
@@ -365,7 +339,7 @@ def _input(check: _Check, claims: ClaimHistory, policy: VerifyPolicy) -> Verific
         signature=check.signature,
         consumer_id=req.consumer_id,
     )
-    history = tuple(_earlier_check(r, check.code or "") for r in check.earlier)
+    history = tuple(earlier_check(r, check.code or "") for r in check.earlier)
     first_id = str(check.earlier[0]["event_id"]) if check.earlier else scan.event_id
     pin_ok = None
     if row is not None and check.inner_required:
@@ -373,7 +347,7 @@ def _input(check: _Check, claims: ClaimHistory, policy: VerifyPolicy) -> Verific
     return VerificationInput(
         check=scan,
         signature=check.signature,
-        facts=_facts(row, history) if row is not None else None,
+        facts=code_facts_of(row, history) if row is not None else None,
         expiry=row["expiry"] if row is not None else None,
         region=check.here.key if check.here else None,
         inner_code_required=check.inner_required,
