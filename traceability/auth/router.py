@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 
 from fastapi import APIRouter, Request, Response
+from starlette.background import BackgroundTask
 
 from scan_api.http.deps import AdminOnly, Tx
 from traceability.auth import service
@@ -28,6 +29,10 @@ async def create_token(body: TokenCreate, conn: Tx, _: AdminOnly) -> TokenCreate
 
 @router.delete("/{token_id}", status_code=204)
 async def revoke_token(token_id: uuid.UUID, conn: Tx, _: AdminOnly, request: Request) -> Response:
-    """Refused at once by this process, within `token_cache_s` by the others."""
-    await service.revoke(conn, token_id, getattr(request.app.state, "principals", None))
-    return Response(status_code=204)
+    """Refused by this process once this returns, within `token_cache_s` by the others."""
+    cache = getattr(request.app.state, "principals", None)
+    await service.revoke(conn, token_id, cache)
+    # Forgotten again once the revocation is committed: a scan group that read the token
+    # just before the commit may have cached it meanwhile.
+    after = BackgroundTask(cache.forget, token_id) if cache is not None else None
+    return Response(status_code=204, background=after)
