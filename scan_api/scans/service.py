@@ -31,7 +31,7 @@ from scan_api.scans.models import (
     verdict_of,
 )
 from scan_api.scans.repository import EVENT_COLUMNS
-from traceability.db.columns import float4
+from traceability.db.columns import db_uuid, float4
 from traceability.errors import Forbidden
 from traceability.events import Checkpoint
 
@@ -230,11 +230,13 @@ def _has_effects(pending: list[_Pending]) -> bool:
 
 
 def _risk_rows(stored: list[_Pending]) -> list[dict[str, Any]]:
-    """The events as the rules read them back (scan_events columns, float4 accuracy)."""
+    """The events as the rules read them back (scan_events columns, the database's uuid
+    type, float4 accuracy)."""
     now = datetime.now(UTC)
     rows = []
     for p in stored:
         row = dict(zip(EVENT_COLUMNS, _event_row(p, {}), strict=True))
+        row["event_id"] = db_uuid(p.request.scan.event_id)
         row["recorded_at"] = now
         row["accuracy_m"] = float4(
             p.request.scan.location.accuracy_m if p.request.scan.location else None
