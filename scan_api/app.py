@@ -21,7 +21,7 @@ from risk_engine.service import RiskEngine
 from risk_engine.territories import TerritoryCache
 from risk_engine.thresholds import RiskThresholds
 from scan_api import health
-from scan_api.http.hot import HotPathMiddleware
+from scan_api.http.hot import HotPathApp
 from scan_api.http.limits import BodySizeLimitMiddleware
 from scan_api.http.logging import RequestIdMiddleware, configure_logging
 from scan_api.http.problems import install_problem_handlers
@@ -93,7 +93,7 @@ def create_app(settings: Settings | None = None, dsn: str | None = None) -> Fast
 
     if settings is not None:
         configure_logging(settings.log_level, settings.log_json)
-    app = FastAPI(
+    app = HotPathApp(
         title="Sealtrace",
         version="1",
         description="Anti-diversion and anti-counterfeit traceability API.",
@@ -114,10 +114,11 @@ def create_app(settings: Settings | None = None, dsn: str | None = None) -> Fast
     app.include_router(stats_router)
     app.include_router(ui_router)
     app.mount(STATIC_PREFIX, static_files(), name="ui")
-    # Innermost of ours: the lean routes' requests still get a request id and the body limit.
-    app.add_middleware(
-        HotPathMiddleware, fastapi_app=app, routers=[scans_hot_router, verify_router]
-    )
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=MAX_BODY_BYTES)
     app.add_middleware(RequestIdMiddleware)
+    # The lean routes are answered at the door (scan_api/http/hot.py), inside the same two.
+    app.serve_hot(
+        [scans_hot_router, verify_router],
+        lambda lane: RequestIdMiddleware(BodySizeLimitMiddleware(lane, max_bytes=MAX_BODY_BYTES)),
+    )
     return app

@@ -1,15 +1,19 @@
-"""Hot-path dispatch: the lean routes are served by exact (method, path) before FastAPI's router.
+"""Hot paths at the door: the lean routes are answered before FastAPI's own entry.
 
-FastAPI's router walks its included routers in order, matching each route's path pattern, and
-wraps every request in its exception and exit-stack middleware: for `POST /v1/scans` that was
-about a sixth of the API process's Python time under load (py-spy, docs/performance.md). The
-lean routes (scan_api/http/lean.py) have fixed paths and handlers that take a `Request`, so
-this middleware looks them up in a dict and calls the same handler. Errors are rendered by the
-app's own exception handlers (problem+json), so an answer is the same either way; anything
-without a handler goes on up to Starlette's server-error middleware, as before.
+For every request FastAPI asks whether telemetry is configured (environment lookups), then
+runs Starlette's server-error wrapper, its own body-limit and exception-telemetry wrappers,
+our middleware, its exception middleware, and a router that walks its included routers
+matching each route's pattern. For `POST /v1/scans` that was about a fifth of the API
+process's Python time under load (py-spy, docs/performance.md). The lean routes
+(scan_api/http/lean.py) have fixed paths and handlers that take a `Request`, so this app
+looks `(method, path)` up in a dict and runs the handler inside the middleware every request
+must pass (request id and access log, body limit), rendering errors with the app's own
+exception handlers (problem+json; unexpected ones logged and answered 500 as elsewhere). The
+answers are the same as through the ordinary path (tests/api/test_hot_path.py).
 
-Only lean routes are served here; everything else (GET /healthz included) takes the ordinary
-path through FastAPI.
+Only lean routes take this lane; everything else, `GET /healthz` included, goes through
+FastAPI as usual. What the lane leaves out: FastAPI's native OpenTelemetry hooks (not
+configured here).
 """
 
 from __future__ import annotations
@@ -42,33 +46,46 @@ def lean_handlers(routers: Sequence[APIRouter]) -> dict[tuple[str, str], Handler
     return table
 
 
-class HotPathMiddleware:
-    """Serve the lean routes directly; pass every other request on unchanged."""
+class HotPathApp(FastAPI):
+    """FastAPI, with a lane for the lean routes (`serve_hot`)."""
 
-    def __init__(self, app: ASGIApp, fastapi_app: FastAPI, routers: Sequence[APIRouter]) -> None:
-        self.app = app
-        self.fastapi_app = fastapi_app
-        self.routes: Mapping[tuple[str, str], Handler] = lean_handlers(routers)
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.hot_routes: Mapping[tuple[str, str], Handler] = {}
+        self._lane: ASGIApp | None = None
+
+    def serve_hot(self, routers: Sequence[APIRouter], wrap: Callable[[ASGIApp], ASGIApp]) -> None:
+        """Answer the lean routes of `routers` in the lane; `wrap` puts around it the
+        middleware every request must pass."""
+        self.hot_routes = lean_handlers(routers)
+        self._lane = wrap(self._answer)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            handler = self.routes.get((scope["method"], scope["path"]))
-            if handler is not None:
-                request = Request(scope, receive, send)
-                try:
-                    response = await handler(request)
-                except Exception as exc:
-                    response = await self._render(request, exc)
-                await response(scope, receive, send)
-                return
-        await self.app(scope, receive, send)
+        if (
+            scope["type"] == "http"
+            and self._lane is not None
+            and (scope["method"], scope["path"]) in self.hot_routes
+        ):
+            if self.root_path:
+                scope["root_path"] = self.root_path
+            scope["app"] = self
+            await self._lane(scope, receive, send)
+            return
+        await super().__call__(scope, receive, send)
+
+    async def _answer(self, scope: Scope, receive: Receive, send: Send) -> None:
+        request = Request(scope, receive, send)
+        try:
+            response = await self.hot_routes[(scope["method"], scope["path"])](request)
+        except Exception as exc:
+            response = await self._render(request, exc)
+        await response(scope, receive, send)
 
     async def _render(self, request: Request, exc: Exception) -> Response:
-        """The app's handler for this error (most specific class first), as FastAPI would."""
-        handlers: dict[Any, Any] = self.fastapi_app.exception_handlers  # ours are all async
+        """The app's handler for this error, most specific class first, as Starlette would
+        pick it; ours cover `Exception`, so nothing escapes unanswered."""
+        handlers: dict[Any, Any] = self.exception_handlers  # ours are all async
         for cls in type(exc).__mro__:
-            if cls is Exception:
-                break  # unexpected errors go to the server-error middleware, as elsewhere
             handler = handlers.get(cls)
             if handler is not None:
                 response: Response = await handler(request, exc)
