@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 import asyncpg
 
@@ -47,6 +47,7 @@ class _Pending:
     verdict: str = "counterfeit"
     reason: str | None = None
     children: list[str] | None = None
+    event: tuple[object, ...] | None = None  # its scan_events row, built once (`_event_of`)
 
 
 async def record_scans(
@@ -219,6 +220,17 @@ def _event_row(p: _Pending, response: dict[str, Any]) -> tuple[object, ...]:
     )
 
 
+def _event_of(p: _Pending) -> tuple[object, ...]:
+    """The scan's scan_events row (its answer last), for the insert and the rules alike."""
+    if p.event is None:
+        p.event = _event_row(p, _response(p))
+    return p.event
+
+
+def _answer_of(p: _Pending) -> dict[str, Any]:
+    return cast(dict[str, Any], _event_of(p)[-1])
+
+
 def _has_effects(pending: list[_Pending]) -> bool:
     """Scans that change lifecycle or containment, which the rules must see applied."""
     return any(
@@ -235,7 +247,7 @@ def _risk_rows(stored: list[_Pending]) -> list[dict[str, Any]]:
     now = datetime.now(UTC)
     rows = []
     for p in stored:
-        row = dict(zip(EVENT_COLUMNS, _event_row(p, {}), strict=True))
+        row = dict(zip(EVENT_COLUMNS, _event_of(p), strict=True))
         row["event_id"] = db_uuid(p.request.scan.event_id)
         row["recorded_at"] = now
         row["accuracy_m"] = float4(
@@ -298,10 +310,7 @@ async def _store_while_judging(
 async def _store(
     conn: asyncpg.Connection, pending: list[_Pending], outcomes: list[Outcome | None]
 ) -> list[Outcome]:
-    responses = {p.index: _response(p) for p in pending}
-    inserted = await repository.insert_events(
-        conn, [_event_row(p, responses[p.index]) for p in pending]
-    )
+    inserted = await repository.insert_events(conn, [_event_of(p) for p in pending])
     lost = [p for p in pending if p.request.scan.event_id not in inserted]
     if lost:  # a concurrent retry of the same event committed first: answer with its response
         stored = await repository.stored_responses(conn, [p.request.scan.event_id for p in lost])
@@ -311,7 +320,7 @@ async def _store(
     won = [p for p in pending if p.request.scan.event_id in inserted]
     created = []
     for p in won:
-        outcome = Outcome(p.request.scan.event_id, "created", responses[p.index])
+        outcome = Outcome(p.request.scan.event_id, "created", _answer_of(p))
         outcomes[p.index] = outcome
         created.append(outcome)
     await _apply_effects(conn, won)
