@@ -26,16 +26,10 @@ def world(
     return build_world(client, admin_headers, make_token)
 
 
-def _commission(world: World, headers: dict[str, str]) -> Any:
-    """A freshly issued code commissioned through POST /v1/scans with `headers`."""
+def _commission(world: World, who: str) -> Any:
+    """A freshly issued code commissioned through POST /v1/scans with `who`'s headers."""
     [item] = world.issue(1)
-    body = {
-        "event_id": str(uuid.uuid4()),
-        "payload": item["payload"],
-        "checkpoint": "commission",
-        "scanned_at": now().isoformat(),
-    }
-    return world.client.post("/v1/scans", json=body, headers=headers)
+    return world.scan(who, item["payload"], "commission")
 
 
 def test_the_table_holds_the_two_lean_routes() -> None:
@@ -61,8 +55,8 @@ def test_hot_requests_never_reach_the_router(
 
 
 def test_hot_answers_carry_the_request_id(world: World) -> None:
-    headers = {**world.tokens["line"], "X-Request-ID": "r-1"}
-    response = _commission(world, headers)
+    world.tokens["line-r-1"] = {**world.tokens["line"], "X-Request-ID": "r-1"}
+    response = _commission(world, "line-r-1")
     assert response.status_code == 201
     assert response.headers["x-request-id"] == "r-1"
 
@@ -130,32 +124,34 @@ def test_other_methods_and_paths_take_the_ordinary_route(client: TestClient) -> 
     assert client.post("/v1/scans/", json={}).status_code in {307, 401, 404, 422}
 
 
-def _line_token(client: TestClient, admin_headers: dict[str, str], name: str) -> tuple[str, Any]:
-    made = client.post(
+def _line_token(world: World, admin_headers: dict[str, str], name: str) -> str:
+    """A new line token of the plant, usable as `world.scan(name, …)`; returns its id."""
+    made = world.client.post(
         "/v1/tokens",
         json={"role": "line", "name": name, "party_id": "plant"},
         headers=admin_headers,
     ).json()
-    return made["id"], {"Authorization": f"Bearer {made['token']}"}
+    world.tokens[name] = {"Authorization": f"Bearer {made['token']}"}
+    return str(made["id"])
 
 
 def test_a_revoked_scanner_token_is_refused_at_once(
     client: TestClient, world: World, admin_headers: dict[str, str]
 ) -> None:
     """Scan groups cache accepted tokens for a second; revoking here forgets them at once."""
-    token_id, headers = _line_token(client, admin_headers, "to-revoke")
-    assert _commission(world, headers).status_code == 201  # now cached
+    token_id = _line_token(world, admin_headers, "to-revoke")
+    assert _commission(world, "to-revoke").status_code == 201  # now cached
     assert client.delete(f"/v1/tokens/{token_id}", headers=admin_headers).status_code == 204
-    assert _commission(world, headers).status_code == 401
+    assert _commission(world, "to-revoke").status_code == 401
 
 
 def test_a_revocation_elsewhere_takes_effect_within_a_second(
-    client: TestClient, world: World, admin_headers: dict[str, str], db: SyncDb
+    world: World, admin_headers: dict[str, str], db: SyncDb
 ) -> None:
-    token_id, headers = _line_token(client, admin_headers, "revoked-elsewhere")
-    assert _commission(world, headers).status_code == 201
+    token_id = _line_token(world, admin_headers, "revoked-elsewhere")
+    assert _commission(world, "revoked-elsewhere").status_code == 201
     # Another process (the CLI, a second API worker) revokes it: this one's cache still holds
     # it for at most token_cache_s (1 s).
     db.execute("UPDATE tokens SET revoked_at = now() WHERE id = $1", uuid.UUID(token_id))
     time.sleep(1.1)
-    assert _commission(world, headers).status_code == 401
+    assert _commission(world, "revoked-elsewhere").status_code == 401
