@@ -138,8 +138,8 @@ class Loaded:
         return [e for c in codes for e in self.events_by_code.get(c, [])], members
 
 
-def code_facts(code: str, loaded: Loaded, judged_event_id: str) -> tuple[CodeFacts, dict[str, str]]:
-    """The item's facts (the judged event left out of its history), and event id → via."""
+def code_facts(code: str, loaded: Loaded, judged_event_id: str) -> CodeFacts:
+    """The item's facts (the judged event left out of its history)."""
     reg = loaded.registry[code]
     effective = custody.effective_events(code, *loaded.related(code))
     history = tuple(
@@ -152,7 +152,7 @@ def code_facts(code: str, loaded: Loaded, judged_event_id: str) -> tuple[CodeFac
         for s in custody.custody_steps(effective)
         if s.party_id in loaded.parties
     )
-    facts = CodeFacts(
+    return CodeFacts(
         code=code,
         gtin=reg["gtin"],
         lot=reg["lot"],
@@ -163,7 +163,6 @@ def code_facts(code: str, loaded: Loaded, judged_event_id: str) -> tuple[CodeFac
         authorizations=loaded.authorizations,
         history=history,
     )
-    return facts, {e.event.event_id: e.via or "" for e in effective}
 
 
 def judged_scans(event: Row, items: Sequence[str], loaded: Loaded) -> list[Judged]:
@@ -176,7 +175,7 @@ def judged_scans(event: Row, items: Sequence[str], loaded: Loaded) -> list[Judge
     for code in targets:
         if code not in loaded.registry:
             continue
-        facts, _ = code_facts(code, loaded, event_id)
+        facts = code_facts(code, loaded, event_id)
         via = None if code == event["code"] else event["code"]
         judged.append(Judged(scan_fact(event, loaded.parties, code, via), facts))
     return judged
