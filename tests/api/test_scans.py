@@ -173,20 +173,25 @@ def test_late_uploads_are_accepted_and_ordered_by_scanned_at(world: World, db: S
     assert all(r["late"] for r in rows)
 
 
-def test_shipping_to_a_suspended_party_is_refused(world: World, db: SyncDb) -> None:
-    [item] = world.issue(1)
-    world.ok("line", item["payload"], "commission")
-    world.client.put(
-        "/v1/parties/dealer-bad",
-        json={"kind": "dealer", "name": "Bad", "location": {"lat": 31, "lon": 121}},
-        headers=world.admin,
-    )
+def _dealer(world: World, party_id: str) -> None:
+    body = {"kind": "dealer", "name": party_id, "location": {"lat": 31, "lon": 121}}
+    assert world.client.put(f"/v1/parties/{party_id}", json=body, headers=world.admin).is_success
+
+
+def _suspend(world: World, party_id: str, reason: str) -> None:
     suspended = world.client.post(
-        "/v1/parties/dealer-bad/suspension",
-        json={"reason": "diversion case 12"},
+        f"/v1/parties/{party_id}/suspension",
+        json={"reason": reason},
         headers=world.tokens["compliance"],
     )
     assert suspended.status_code == 200
+
+
+def test_shipping_to_a_suspended_party_is_refused(world: World, db: SyncDb) -> None:
+    [item] = world.issue(1)
+    world.ok("line", item["payload"], "commission")
+    _dealer(world, "dealer-bad")
+    _suspend(world, "dealer-bad", "diversion case 12")
     before = db.counts()
     response = world.scan("plant", item["payload"], "ship", to_party_id="dealer-bad")
     assert response.status_code == 409
@@ -200,11 +205,7 @@ def test_a_retry_after_the_consignee_was_suspended_gets_its_first_answer(
     """Refusals are for new shipments: a retry of one already stored is the same event."""
     [item] = world.issue(1)
     world.ok("line", item["payload"], "commission")
-    world.client.put(
-        "/v1/parties/dealer-later-bad",
-        json={"kind": "dealer", "name": "Later bad", "location": {"lat": 31, "lon": 121}},
-        headers=world.admin,
-    )
+    _dealer(world, "dealer-later-bad")
     body = {
         "event_id": str(uuid.uuid4()),
         "payload": item["payload"],
@@ -214,12 +215,7 @@ def test_a_retry_after_the_consignee_was_suspended_gets_its_first_answer(
     }
     first = world.client.post("/v1/scans", json=body, headers=world.tokens["plant"])
     assert first.status_code == 201
-    suspended = world.client.post(
-        "/v1/parties/dealer-later-bad/suspension",
-        json={"reason": "diversion case 13"},
-        headers=world.tokens["compliance"],
-    )
-    assert suspended.status_code == 200
+    _suspend(world, "dealer-later-bad", "diversion case 13")
     before = db.counts()
     for path, wrap in (("/v1/scans", False), ("/v1/scans/batch", True)):
         again = world.client.post(
