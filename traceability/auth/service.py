@@ -69,12 +69,13 @@ async def authenticate_many(
     """
     answers: dict[str, Principal | str] = {}  # a principal, or why the token is refused
     keys: dict[str, bytes] = {}
-    for bearer in set(bearers):
-        if cache is not None:
+    distinct = set(bearers)
+    if cache is not None:
+        for bearer in distinct:
             keys[bearer] = bearer_key(bearer)
             if (known := cache.get(keys[bearer])) is not None:
                 answers[bearer] = known
-    parts = {bearer: split_token(bearer) for bearer in set(bearers) if bearer not in answers}
+    parts = {bearer: split_token(bearer) for bearer in distinct if bearer not in answers}
     ids = sorted({p[0] for p in parts.values() if p is not None})
     rows = await repository.get_active_tokens(conn, ids) if ids else {}
     for bearer, part in parts.items():
