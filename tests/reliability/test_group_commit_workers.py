@@ -44,7 +44,10 @@ def test_shutdown_answers_a_job_taken_while_its_group_was_filling(module_dsn: st
     asyncio.run(_run(module_dsn, scenario))
 
 
-def test_groups_fill_while_another_runs_and_a_lone_job_starts_at_once(module_dsn: str) -> None:
+@pytest.mark.parametrize("fill_wait_s", [0.0, 1.0])  # the default (one loop turn) and a timed wait
+def test_groups_fill_while_another_runs_and_a_lone_job_starts_at_once(
+    module_dsn: str, fill_wait_s: float
+) -> None:
     async def scenario(pool: asyncpg.Pool) -> None:
         sizes: list[int] = []
 
@@ -53,7 +56,7 @@ def test_groups_fill_while_another_runs_and_a_lone_job_starts_at_once(module_dsn
             await conn.execute("SELECT pg_sleep(0.05)")
             return [j * 10 for j in jobs]
 
-        committer: GroupCommit[int, int] = GroupCommit(pool, work, fill_wait_s=1)
+        committer: GroupCommit[int, int] = GroupCommit(pool, work, fill_wait_s=fill_wait_s)
         assert await asyncio.wait_for(committer.submit(1), 1) == 10  # alone: no fill wait
         first = asyncio.ensure_future(committer.submit(2))
         await asyncio.sleep(0.01)  # its group is being worked on now

@@ -7,9 +7,10 @@ transaction of its own, so one job can never sink the others. Durable commits (f
 scarce resource under load; sharing them is what makes small writes fast.
 
 Most of a group's cost is per group (round trips, BEGIN/COMMIT), so bigger groups are cheaper
-per job: while one worker's group is being worked on, the next worker lets its group fill
-(up to `fill_wait_s`) instead of starting at once with the two or three jobs that are there.
-With nothing in progress a job starts at once, so a lone request never waits.
+per job: while one worker's group is being worked on, the next worker first lets the requests
+already read off the sockets join (one turn of the event loop), or, with `fill_wait_s` > 0,
+waits up to that long for the other group to finish. With nothing in progress a job starts at
+once, so a lone request never waits.
 """
 
 from __future__ import annotations
@@ -87,7 +88,7 @@ class GroupCommit(Generic[J, R]):
         workers: int = 2,
         max_group: int = 256,
         max_waiting: int = 10_000,
-        fill_wait_s: float = 0.002,
+        fill_wait_s: float = 0.0,
     ) -> None:
         self.pool = pool
         self.work = work
@@ -135,9 +136,13 @@ class GroupCommit(Generic[J, R]):
 
     async def _fill(self, group: list[_Pending[J, R]]) -> None:
         if self.working and self.queue.qsize() < self.max_group:
-            # Another group is being worked on: this one fills meanwhile (bounded wait).
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.idle.wait(), self.fill_wait_s)
+            # Another group is being worked on: this one fills meanwhile. A timed wait kept the
+            # API idle while the other group waited on PostgreSQL (docs/decisions.md).
+            if self.fill_wait_s > 0:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self.idle.wait(), self.fill_wait_s)
+            else:
+                await asyncio.sleep(0)
         while len(group) < self.max_group and not self.queue.empty():
             group.append(self.queue.get_nowait())
 
