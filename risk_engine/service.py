@@ -71,24 +71,52 @@ class Round:
     index: TerritoryLookup
 
 
+@dataclass(frozen=True, slots=True)
+class Reads:
+    """What judging reads from the database about a group's codes (the histories as stored)."""
+
+    registry: dict[str, Row]
+    contents: dict[uuid.UUID, list[str]]
+    members: list[Row]
+    rows: list[Row]
+
+
+def _judged(engine: RiskEngine, events: Sequence[Row]) -> list[Row]:
+    if not engine.enabled:
+        return []
+    return [e for e in events if e["checkpoint"] not in UNJUDGED or e["verdict"] == "counterfeit"]
+
+
+async def read_round(
+    conn: asyncpg.Connection, engine: RiskEngine, events: Sequence[Row], registry: Mapping[str, Row]
+) -> Reads | None:
+    """The database part of `load_round`, for a caller that starts it before its events are
+    final: only their event_id, code, checkpoint, verdict and scanned_at are read."""
+    judged = _judged(engine, events)
+    return await _read(conn, judged, registry) if judged else None
+
+
 async def load_round(
     conn: asyncpg.Connection,
     engine: RiskEngine,
     events: Sequence[Row],
     registry: Mapping[str, Row],
     unwritten: Sequence[Row] = (),
+    reads: Reads | None = None,
 ) -> Round | None:
     """Load what judging `events` needs; None when none of them is judged.
 
     `unwritten`: the group's events when they are not in the database yet (a caller that
     judges while its insert is under way); they join the codes' histories as if stored.
+    `reads`: what `read_round` already read for these events.
     """
-    judged = [e for e in events if e["checkpoint"] not in UNJUDGED or e["verdict"] == "counterfeit"]
-    if not engine.enabled or not judged:
+    judged = _judged(engine, events)
+    if not judged:
         return None
     judged.sort(key=lambda e: (e["scanned_at"], e["recorded_at"]))
-    loaded, contents = await _load(conn, engine.parties, judged, registry, unwritten)
-    return Round(judged, loaded, contents, await engine.territories.index(conn))
+    reads = reads or await _read(conn, judged, registry)
+    loaded = await _assemble(conn, engine.parties, reads, unwritten)
+    return Round(judged, loaded, reads.contents, await engine.territories.index(conn))
 
 
 async def judge_during(
@@ -97,6 +125,7 @@ async def judge_during(
     events: Sequence[Row],
     registry: Mapping[str, Row],
     write: Callable[[], Awaitable[T]],
+    reads: Reads | None = None,
 ) -> tuple[T, Round | None, list[AlertDraft]]:
     """Judge `events` while `write()` stores them: the rules' CPU work overlaps the insert.
 
@@ -105,7 +134,7 @@ async def judge_during(
     The caller concludes the round (turnover, incidents) after the write, in the same
     transaction. Returns what `write()` returned, the round and its drafts.
     """
-    round_ = await load_round(conn, engine, events, registry, unwritten=events)
+    round_ = await load_round(conn, engine, events, registry, unwritten=events, reads=reads)
     writing = asyncio.ensure_future(write())
     try:
         await asyncio.sleep(0)  # let the write reach the wire before the CPU work starts
@@ -149,13 +178,7 @@ async def conclude_round(
     return dict(raised)
 
 
-async def _load(
-    conn: asyncpg.Connection,
-    parties: PartyCache,
-    events: list[Row],
-    known: Mapping[str, Row],
-    unwritten: Sequence[Row],
-) -> tuple[Loaded, dict[uuid.UUID, list[str]]]:
+async def _read(conn: asyncpg.Connection, events: list[Row], known: Mapping[str, Row]) -> Reads:
     codes = sorted({e["code"] for e in events if e["code"]})
     registry = {c: known[c] for c in codes if c in known}
     missing = [c for c in codes if c not in registry]
@@ -181,9 +204,16 @@ async def _load(
     members = await repository.memberships(conn, all_codes)
     related = sorted(set(all_codes) | {m["parent_code"] for m in members})
     rows = await repository.events(conn, related)
+    return Reads(registry, dict(contents), members, rows)
+
+
+async def _assemble(
+    conn: asyncpg.Connection, parties: PartyCache, reads: Reads, unwritten: Sequence[Row]
+) -> Loaded:
+    rows, members = reads.rows, reads.members
     if unwritten:
         seen = {r["event_id"] for r in rows}
-        wanted = set(related)
+        wanted = set(reads.registry) | {m["parent_code"] for m in members}
         rows = [*rows, *(r for r in unwritten if r["code"] in wanted and r["event_id"] not in seen)]
     party_ids = sorted({p for r in rows for p in (r["party_id"], r["to_party_id"]) if p})
     party_rows = await parties.rows(conn, party_ids)
@@ -192,7 +222,7 @@ async def _load(
         for p in party_rows
         for a in p["authorizations"]
     ]
-    return Loaded(registry, rows, members, party_refs(party_rows), auths), contents
+    return Loaded(reads.registry, rows, members, party_refs(party_rows), auths)
 
 
 async def _turnover(

@@ -22,6 +22,7 @@ from risk_engine.models import (
     ScanFact,
     SignatureCheck,
 )
+from risk_engine.service import Reads
 from traceability.db.columns import float4
 
 NOT_AN_ITEM = "not_an_item"
@@ -116,7 +117,9 @@ class VerifiedGroup:
     answers: list[dict[str, Any]]
     events: list[dict[str, Any]]  # as risk_row gives them
     registry: dict[str, Any]  # code -> its registry row (codes, batch, product)
-    unsaved: list[tuple[Any, ...]]  # the checks to insert (repository.insert_events)
+    unsaved: list[tuple[Any, ...]]  # the checks to insert (repository.insert_checks)
+    claims: list[tuple[Any, ...]]  # their loyalty claims, at most one per code
+    reads: Reads | None = None  # the risk engine's facts, read while the checks were decided
 
 
 def fix_of(row: Any) -> GeoFix | None:

@@ -96,7 +96,12 @@ def _batcher(app: Any, state: VerifyState) -> GroupCommit[VerifyJob, dict[str, A
 
     async def work(conn: asyncpg.Connection, jobs: Sequence[VerifyJob]) -> list[dict[str, Any]]:
         group = await service.verify_group(  # later checks see the group's earlier ones
-            conn, store, state.regions, state.policy, [(j.request, j.event_id) for j in jobs]
+            conn,
+            store,
+            state.regions,
+            state.policy,
+            [(j.request, j.event_id) for j in jobs],
+            risk=risk,
         )
         await service.store_group(conn, group, risk)
         return group.answers

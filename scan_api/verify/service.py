@@ -7,12 +7,14 @@ decision come from `risk_engine.consumer.verify`; this module loads what it need
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import dataclasses
 import uuid
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 import asyncpg
 
@@ -30,7 +32,7 @@ from risk_engine.consumer import (
 )
 from risk_engine.consumer import VerificationResult as ConsumerResult
 from risk_engine.models import Checkpoint, GeoFix, ScanFact, SignatureCheck
-from risk_engine.service import RiskEngine, conclude_round, judge_during
+from risk_engine.service import Reads, RiskEngine, conclude_round, judge_during, read_round
 from risk_engine.territories import TerritoryCache
 from risk_engine.thresholds import RiskThresholds
 from scan_api.verify import repository
@@ -47,6 +49,9 @@ from scan_api.verify.models import (
 )
 from traceability.config import Settings
 from traceability.db.columns import float4
+
+R = TypeVar("R")
+T = TypeVar("T")
 
 Check = dict[str, Any]
 """An earlier consumer check of a code (as read back from scan_events)."""
@@ -155,80 +160,121 @@ async def verify_group(
     policy: VerifyPolicy,
     jobs: Sequence[tuple[VerifyRequest, uuid.UUID | None]],
     now: datetime | None = None,
+    risk: RiskEngine | None = None,
 ) -> VerifiedGroup:
     """Verify a group of checks in one go; the answers (as stored) are exactly those of
     verifying each in order: a check sees the group's checks before it, and their claims.
-    Claims are written; the checks themselves are stored by `store_group`."""
+    Nothing is written here: `store_group` stores the checks and their claims.
+
+    Reads go out while the CPU work that does not need them runs: the codes' history while
+    signatures are checked, the risk engine's facts (given `risk`) while checks are decided.
+    """
     start = now or datetime.now(UTC)
     # Distinct, increasing times keep the group's order when the checks are read back.
     times = [start + timedelta(microseconds=i) for i in range(len(jobs))]
+    event_ids = [event_id or uuid.uuid4() for _, event_id in jobs]
     codes = [code_or_none(req.payload) for req, _ in jobs]
     wanted = sorted({code for code in codes if code})
-    rows = await repository.code_rows(conn, wanted)  # locks the codes' rows, in code order
+    consumers = sorted({req.consumer_id for req, _ in jobs if req.consumer_id})
+    rows = await repository.lock_group(conn, wanted, consumers)
     await store.refresh(conn)
     await know_keys_of(conn, store, rows.values())
-    found = await repository.consumer_checks(conn, wanted)
-    group = _Group({code: [dict(r) for r in found.get(code, [])] for code in wanted}, set(), {})
-    signatures = [
-        signature_check(verify_known(store, req.payload, rows.get(code) if code else None))
-        for (req, _), code in zip(jobs, codes, strict=True)
-    ]
-    claimers = [
-        req.consumer_id
-        for (req, _), code, sig in zip(jobs, codes, signatures, strict=True)
-        if req.consumer_id and code and sig is SignatureCheck.VALID and _is_item(rows.get(code))
-    ]
-    if claimers:
-        consumers = sorted(set(claimers))
-        await repository.lock_consumers(conn, consumers)
-        group.claimed, group.claims = await repository.claim_history(
-            conn, wanted, consumers, start - max(CLAIM_DAY, policy.loyalty.region_window)
-        )
-    decided = []
-    for (req, event_id), code, sig, at in zip(jobs, codes, signatures, times, strict=True):
-        check = await _load(conn, regions, group, req, code, rows, sig, at, event_id)
-        decided.append((check, *_decide(check, group, policy)))
-    won = await repository.insert_claims(
-        conn,
-        [
-            (c.code, c.req.consumer_id, c.event_id, points, _region(c), c.now)
-            for c, _, points, _ in decided
-            if points and c.code and c.req.consumer_id
+    region_map = await regions.regions(conn)  # before any read is left in flight
+    since = start - max(CLAIM_DAY, policy.loyalty.region_window)
+    found = await _meanwhile(
+        repository.history(conn, wanted, consumers, since),
+        lambda: [
+            signature_check(verify_known(store, req.payload, rows.get(code) if code else None))
+            for (req, _), code in zip(jobs, codes, strict=True)
         ],
     )
-    answers = [
-        _answer(check, result, *_paid(check, points, reason, won))
-        for check, result, points, reason in decided
+    signatures, history = found
+    group = _Group(
+        {code: [dict(r) for r in history.checks.get(code, [])] for code in wanted},
+        history.claimed,
+        history.claims,
+        region_map,
+    )
+    early = [_subject(e, c, t) for e, c, t in zip(event_ids, codes, times, strict=True)]
+    reads: Reads | None = None
+    if risk is not None and risk.enabled:
+        decided, reads = await _meanwhile(
+            read_round(conn, risk, early, rows),
+            lambda: _decide_all(jobs, codes, signatures, times, event_ids, rows, group, policy),
+        )
+    else:
+        decided = _decide_all(jobs, codes, signatures, times, event_ids, rows, group, policy)
+    claims = [
+        (c.code, c.req.consumer_id, c.event_id, points, _region(c), c.now)
+        for c, _, points, _ in decided
+        if points and c.code and c.req.consumer_id
     ]
+    answers = [_answer(check, result, points, reason) for check, result, points, reason in decided]
     pairs = zip(decided, answers, strict=True)
     events = [_event(c, r, a) for (c, r, _, _), a in pairs]
-    return VerifiedGroup(answers, [risk_row(e) for e in events], rows, events)
+    return VerifiedGroup(answers, [risk_row(e) for e in events], rows, events, claims, reads)
+
+
+async def _meanwhile(read: Awaitable[R], work: Callable[[], T]) -> tuple[T, R]:
+    """Run `work()` (CPU, no I/O on the connection) while `read` is out on the wire."""
+    reading = asyncio.ensure_future(read)
+    try:
+        await asyncio.sleep(0)  # let the query reach the wire before the CPU work starts
+        done = work()
+    except BaseException:
+        with contextlib.suppress(Exception):
+            await reading  # the connection must be free before the transaction rolls back
+        raise
+    return done, await reading
+
+
+def _decide_all(
+    jobs: Sequence[tuple[VerifyRequest, uuid.UUID | None]],
+    codes: Sequence[str | None],
+    signatures: Sequence[SignatureCheck],
+    times: Sequence[datetime],
+    event_ids: Sequence[uuid.UUID],
+    rows: dict[str, asyncpg.Record],
+    group: _Group,
+    policy: VerifyPolicy,
+) -> list[tuple[_Check, ConsumerResult, int, str | None]]:
+    decided = []
+    for (req, _), code, sig, at, event_id in zip(
+        jobs, codes, signatures, times, event_ids, strict=True
+    ):
+        check = _load(group, req, code, rows, sig, at, event_id)
+        decided.append((check, *_decide(check, group, policy)))
+    return decided
+
+
+def _subject(event_id: uuid.UUID, code: str | None, at: datetime) -> dict[str, Any]:
+    """A check as the risk engine's reads need it before it is decided."""
+    return {
+        "event_id": event_id,
+        "code": code,
+        "checkpoint": Checkpoint.CONSUMER_VERIFY.value,
+        "verdict": None,
+        "scanned_at": at,
+    }
 
 
 async def store_group(
     conn: asyncpg.Connection, group: VerifiedGroup, risk: RiskEngine | None
 ) -> None:
-    """Store the group's checks; the risk engine (clone and consumer-cluster alerts, never shown
-    to consumers) judges them while the insert runs, in the same transaction."""
+    """Store the group's checks and claims; the risk engine (clone and consumer-cluster alerts,
+    never shown to consumers) judges them while the insert runs, in the same transaction."""
+
+    def write() -> Awaitable[None]:
+        return repository.insert_checks(conn, group.unsaved, group.claims)
+
     if risk is None or not risk.enabled:
-        await repository.insert_events(conn, group.unsaved)
+        await write()
         return
     _, round_, drafts = await judge_during(
-        conn,
-        risk,
-        group.events,
-        group.registry,
-        lambda: repository.insert_events(conn, group.unsaved),
+        conn, risk, group.events, group.registry, write, reads=group.reads
     )
     if round_ is not None:
         await conclude_round(conn, risk, round_, drafts)
-
-
-def _paid(check: _Check, points: int, reason: str | None, won: set[str]) -> tuple[int, str | None]:
-    """A claim that lost the insert race: a concurrent check of the code paid first."""
-    if points and check.code not in won:
-        return 0, LoyaltyReason.ALREADY_CLAIMED.value
-    return points, reason
 
 
 def _event(check: _Check, result: ConsumerResult, answer: dict[str, Any]) -> tuple[object, ...]:
@@ -256,31 +302,27 @@ def _region(check: _Check) -> str | None:
     return check.here.key if check.here else None
 
 
-async def _load(
-    conn: asyncpg.Connection,
-    regions: TerritoryCache,
+def _load(
     group: _Group,
     req: VerifyRequest,
     code: str | None,
     rows: dict[str, asyncpg.Record],
     signature: SignatureCheck,
     now: datetime,
-    event_id: uuid.UUID | None,
+    event_id: uuid.UUID,
 ) -> _Check:
     row = rows.get(code) if code else None
     earlier = list(group.earlier.get(code, [])) if code else []
     first_fix = fix_of(earlier[0]) if earlier else req.location
     here = first = None
-    if req.location is not None or first_fix is not None:
-        if group.region_map is None:
-            group.region_map = await regions.regions(conn)
+    if group.region_map is not None:
         if req.location is not None:
             here = group.region_map.region(req.location.lat, req.location.lon)
         if first_fix is req.location:  # the first check of the code: it is this one
             first = here
         elif first_fix is not None:
             first = group.region_map.region(first_fix.lat, first_fix.lon)
-    return _Check(req, event_id or uuid.uuid4(), now, code, row, signature, earlier, here, first)
+    return _Check(req, event_id, now, code, row, signature, earlier, here, first)
 
 
 def _decide(
