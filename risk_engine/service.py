@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Mapping, Sequence, Set
@@ -21,6 +20,7 @@ from risk_engine.parties import PartyCache
 from risk_engine.rules.turnover_spike import Window, known_weeks, turnover_spike
 from risk_engine.territories import TerritoryCache
 from risk_engine.thresholds import RiskThresholds
+from traceability.db.meanwhile import meanwhile
 
 # Checkpoints at the plant prove nothing about the market: not judged (bulk commissioning).
 UNJUDGED = frozenset({"commission", "pack", "warehouse_in"})
@@ -135,12 +135,9 @@ async def judge_during(
     transaction. Returns what `write()` returned, the round and its drafts.
     """
     round_ = await load_round(conn, engine, events, registry, unwritten=events, reads=reads)
-    writing = asyncio.ensure_future(write())
-    try:
-        await asyncio.sleep(0)  # let the write reach the wire before the CPU work starts
-        drafts = judge_round(round_, engine) if round_ is not None else []
-    finally:
-        written = await writing
+    drafts, written = await meanwhile(
+        write(), lambda: judge_round(round_, engine) if round_ is not None else []
+    )
     return written, round_, drafts
 
 

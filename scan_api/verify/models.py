@@ -8,12 +8,18 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
+import uuid
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
+
+import asyncpg
 
 from codegen.verify import Reason as CodeReason
 from codegen.verify import VerificationResult
+from geo.regions import Region
 from risk_engine.consumer import LoyaltyReason
+from risk_engine.consumer import VerificationResult as ConsumerResult
 from risk_engine.models import (
     Checkpoint,
     CodeFacts,
@@ -151,4 +157,70 @@ def code_facts_of(row: Any, history: tuple[ScanFact, ...]) -> CodeFacts:
         status=status,
         batch_id=str(row["batch_id"]),
         history=history,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class VerifyRequest:
+    payload: str
+    location: GeoFix | None = None
+    consumer_id: str | None = None
+    pin: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LoadedCheck:
+    """One consumer check with everything loaded for it."""
+
+    req: VerifyRequest
+    event_id: uuid.UUID
+    now: datetime
+    code: str | None
+    row: asyncpg.Record | None
+    signature: SignatureCheck
+    earlier: list[dict[str, Any]]  # earlier consumer checks of the code, oldest first
+    here: Region | None
+    first_region: Region | None
+
+    @property
+    def is_item(self) -> bool:
+        return self.row is not None and self.row["level"] == "item"
+
+    @property
+    def inner_required(self) -> bool:
+        return bool(self.row is not None and self.row["inner_code_required"])
+
+    @property
+    def first_at(self) -> datetime:
+        first: datetime = self.earlier[0]["scanned_at"] if self.earlier else self.now
+        return first
+
+
+def early_subject(event_id: uuid.UUID, code: str | None, at: datetime) -> dict[str, Any]:
+    """A check as the risk engine's reads need it before it is decided."""
+    return {
+        "event_id": event_id,
+        "code": code,
+        "checkpoint": Checkpoint.CONSUMER_VERIFY.value,
+        "verdict": None,
+        "scanned_at": at,
+    }
+
+
+def check_row(
+    check: LoadedCheck, result: ConsumerResult, answer: dict[str, Any]
+) -> tuple[object, ...]:
+    fix = check.req.location
+    return (
+        check.event_id,
+        check.code,
+        check.req.payload,
+        check.now,
+        fix.lat if fix else None,
+        fix.lon if fix else None,
+        (fix.accuracy_m or None) if fix else None,
+        result.verdict.value,
+        answer["reason"],
+        check.req.consumer_id,
+        answer,
     )

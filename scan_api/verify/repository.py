@@ -11,6 +11,8 @@ from typing import Any
 import asyncpg
 import orjson
 
+from traceability.db.group_commit import RetryAlone
+
 
 async def lock_group(
     conn: asyncpg.Connection, codes: Sequence[str], consumer_ids: Sequence[str]
@@ -101,7 +103,7 @@ async def history(
     return found
 
 
-class ClaimRaceLost(RuntimeError):
+class ClaimRaceLost(RetryAlone):
     """A claim met a claim of the same code that its row lock should have kept out.
 
     Cannot happen while every claim is written under its code's row lock (`lock_group`); if

@@ -16,9 +16,10 @@ from risk_engine.models import GeoFix
 from risk_engine.territories import TerritoryCache
 from scan_api.http.lean import LeanRoute
 from scan_api.verify import service
+from scan_api.verify.models import VerifyRequest
 from scan_api.verify.ratelimit import TokenBucket, retry_after_s
 from scan_api.verify.schemas import VerifyIn, VerifyOut
-from scan_api.verify.service import VerifyPolicy, VerifyRequest
+from scan_api.verify.service import VerifyPolicy
 from traceability.config import Settings
 from traceability.db.group_commit import GroupCommit
 from traceability.errors import RateLimited

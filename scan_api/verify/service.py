@@ -7,21 +7,19 @@ decision come from `risk_engine.consumer.verify`; this module loads what it need
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import dataclasses
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any
 
 import asyncpg
 
 from codegen.keystore import KeyStore
 from codegen.payload import code_or_none
 from codegen.service import know_keys_of, verify_known
-from geo.regions import Region, RegionMap
+from geo.regions import RegionMap
 from risk_engine.consumer import (
     ClaimHistory,
     LoyaltyPolicy,
@@ -31,16 +29,20 @@ from risk_engine.consumer import (
     verify,
 )
 from risk_engine.consumer import VerificationResult as ConsumerResult
-from risk_engine.models import Checkpoint, GeoFix, ScanFact, SignatureCheck
+from risk_engine.models import Checkpoint, ScanFact, SignatureCheck
 from risk_engine.service import Reads, RiskEngine, conclude_round, judge_during, read_round
 from risk_engine.territories import TerritoryCache
 from risk_engine.thresholds import RiskThresholds
 from scan_api.verify import repository
 from scan_api.verify.models import (
     NOT_AN_ITEM,
+    LoadedCheck,
     VerifiedGroup,
+    VerifyRequest,
+    check_row,
     code_facts_of,
     earlier_check,
+    early_subject,
     fix_of,
     loyalty_text,
     pin_matches,
@@ -49,9 +51,7 @@ from scan_api.verify.models import (
 )
 from traceability.config import Settings
 from traceability.db.columns import float4
-
-R = TypeVar("R")
-T = TypeVar("T")
+from traceability.db.meanwhile import meanwhile
 
 Check = dict[str, Any]
 """An earlier consumer check of a code (as read back from scan_events)."""
@@ -80,14 +80,6 @@ class VerifyPolicy:
         )
 
 
-@dataclass(frozen=True, slots=True)
-class VerifyRequest:
-    payload: str
-    location: GeoFix | None = None
-    consumer_id: str | None = None
-    pin: str | None = None
-
-
 def _pin_ok(
     req: VerifyRequest, row: asyncpg.Record, earlier: Sequence[Check], max_failures: int
 ) -> bool | None:
@@ -98,34 +90,6 @@ def _pin_ok(
     if failures >= max_failures:
         return False
     return pin_matches(req.pin, row["inner_code_hash"])
-
-
-@dataclass(frozen=True, slots=True)
-class _Check:
-    """One consumer check with everything loaded for it."""
-
-    req: VerifyRequest
-    event_id: uuid.UUID
-    now: datetime
-    code: str | None
-    row: asyncpg.Record | None
-    signature: SignatureCheck
-    earlier: list[Check]
-    here: Region | None
-    first_region: Region | None
-
-    @property
-    def is_item(self) -> bool:
-        return self.row is not None and self.row["level"] == "item"
-
-    @property
-    def inner_required(self) -> bool:
-        return bool(self.row is not None and self.row["inner_code_required"])
-
-    @property
-    def first_at(self) -> datetime:
-        first: datetime = self.earlier[0]["scanned_at"] if self.earlier else self.now
-        return first
 
 
 async def verify_code(
@@ -181,7 +145,7 @@ async def verify_group(
     await know_keys_of(conn, store, rows.values())
     region_map = await regions.regions(conn)  # before any read is left in flight
     since = start - max(CLAIM_DAY, policy.loyalty.region_window)
-    found = await _meanwhile(
+    found = await meanwhile(
         repository.history(conn, wanted, consumers, since),
         lambda: [
             signature_check(verify_known(store, req.payload, rows.get(code) if code else None))
@@ -195,10 +159,10 @@ async def verify_group(
         history.claims,
         region_map,
     )
-    early = [_subject(e, c, t) for e, c, t in zip(event_ids, codes, times, strict=True)]
+    early = [early_subject(e, c, t) for e, c, t in zip(event_ids, codes, times, strict=True)]
     reads: Reads | None = None
     if risk is not None and risk.enabled:
-        decided, reads = await _meanwhile(
+        decided, reads = await meanwhile(
             read_round(conn, risk, early, rows),
             lambda: _decide_all(jobs, codes, signatures, times, event_ids, rows, group, policy),
         )
@@ -211,21 +175,8 @@ async def verify_group(
     ]
     answers = [_answer(check, result, points, reason) for check, result, points, reason in decided]
     pairs = zip(decided, answers, strict=True)
-    events = [_event(c, r, a) for (c, r, _, _), a in pairs]
+    events = [check_row(c, r, a) for (c, r, _, _), a in pairs]
     return VerifiedGroup(answers, [risk_row(e) for e in events], rows, events, claims, reads)
-
-
-async def _meanwhile(read: Awaitable[R], work: Callable[[], T]) -> tuple[T, R]:
-    """Run `work()` (CPU, no I/O on the connection) while `read` is out on the wire."""
-    reading = asyncio.ensure_future(read)
-    try:
-        await asyncio.sleep(0)  # let the query reach the wire before the CPU work starts
-        done = work()
-    except BaseException:
-        with contextlib.suppress(Exception):
-            await reading  # the connection must be free before the transaction rolls back
-        raise
-    return done, await reading
 
 
 def _decide_all(
@@ -237,7 +188,7 @@ def _decide_all(
     rows: dict[str, asyncpg.Record],
     group: _Group,
     policy: VerifyPolicy,
-) -> list[tuple[_Check, ConsumerResult, int, str | None]]:
+) -> list[tuple[LoadedCheck, ConsumerResult, int, str | None]]:
     decided = []
     for (req, _), code, sig, at, event_id in zip(
         jobs, codes, signatures, times, event_ids, strict=True
@@ -245,17 +196,6 @@ def _decide_all(
         check = _load(group, req, code, rows, sig, at, event_id)
         decided.append((check, *_decide(check, group, policy)))
     return decided
-
-
-def _subject(event_id: uuid.UUID, code: str | None, at: datetime) -> dict[str, Any]:
-    """A check as the risk engine's reads need it before it is decided."""
-    return {
-        "event_id": event_id,
-        "code": code,
-        "checkpoint": Checkpoint.CONSUMER_VERIFY.value,
-        "verdict": None,
-        "scanned_at": at,
-    }
 
 
 async def store_group(
@@ -277,28 +217,11 @@ async def store_group(
         await conclude_round(conn, risk, round_, drafts)
 
 
-def _event(check: _Check, result: ConsumerResult, answer: dict[str, Any]) -> tuple[object, ...]:
-    fix = check.req.location
-    return (
-        check.event_id,
-        check.code,
-        check.req.payload,
-        check.now,
-        fix.lat if fix else None,
-        fix.lon if fix else None,
-        (fix.accuracy_m or None) if fix else None,
-        result.verdict.value,
-        answer["reason"],
-        check.req.consumer_id,
-        answer,
-    )
-
-
 def _is_item(row: asyncpg.Record | None) -> bool:
     return row is not None and row["level"] == "item"
 
 
-def _region(check: _Check) -> str | None:
+def _region(check: LoadedCheck) -> str | None:
     return check.here.key if check.here else None
 
 
@@ -310,7 +233,7 @@ def _load(
     signature: SignatureCheck,
     now: datetime,
     event_id: uuid.UUID,
-) -> _Check:
+) -> LoadedCheck:
     row = rows.get(code) if code else None
     earlier = list(group.earlier.get(code, [])) if code else []
     first_fix = fix_of(earlier[0]) if earlier else req.location
@@ -322,11 +245,11 @@ def _load(
             first = here
         elif first_fix is not None:
             first = group.region_map.region(first_fix.lat, first_fix.lon)
-    return _Check(req, event_id, now, code, row, signature, earlier, here, first)
+    return LoadedCheck(req, event_id, now, code, row, signature, earlier, here, first)
 
 
 def _decide(
-    check: _Check, group: _Group, policy: VerifyPolicy
+    check: LoadedCheck, group: _Group, policy: VerifyPolicy
 ) -> tuple[ConsumerResult, int, str | None]:
     """The decision for one check, given the group's checks before it; then it joins them."""
     loyalty = policy.loyalty
@@ -370,7 +293,7 @@ def _decide(
     return result, points, loyalty_reason
 
 
-def _input(check: _Check, claims: ClaimHistory, policy: VerifyPolicy) -> VerificationInput:
+def _input(check: LoadedCheck, claims: ClaimHistory, policy: VerifyPolicy) -> VerificationInput:
     row, req = check.row, check.req
     scan = ScanFact(
         event_id=str(check.event_id),
@@ -399,7 +322,7 @@ def _input(check: _Check, claims: ClaimHistory, policy: VerifyPolicy) -> Verific
     )
 
 
-def _pay(check: _Check, result: ConsumerResult) -> tuple[int, str | None]:
+def _pay(check: LoadedCheck, result: ConsumerResult) -> tuple[int, str | None]:
     """Points to pay if the code's claim wins (once per code: the claim row decides races)."""
     reason = result.loyalty.reason.value if result.loyalty.reason is not None else None
     if result.verdict is Verdict.GENUINE and not check.is_item:
@@ -410,7 +333,7 @@ def _pay(check: _Check, result: ConsumerResult) -> tuple[int, str | None]:
 
 
 def _answer(
-    check: _Check, result: ConsumerResult, points: int, loyalty_reason: str | None
+    check: LoadedCheck, result: ConsumerResult, points: int, loyalty_reason: str | None
 ) -> dict[str, Any]:
     message = result.message
     if result.verdict is Verdict.GENUINE:

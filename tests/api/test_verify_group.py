@@ -7,17 +7,14 @@ from typing import Any
 
 import asyncpg
 import orjson
+import pytest
 from starlette.testclient import TestClient
 
 from risk_engine.models import GeoFix
 from risk_engine.territories import TerritoryCache
-from scan_api.verify.service import (
-    VerifyPolicy,
-    VerifyRequest,
-    store_group,
-    verify_code,
-    verify_group,
-)
+from scan_api.verify import repository
+from scan_api.verify.models import VerifyRequest
+from scan_api.verify.service import VerifyPolicy, store_group, verify_code, verify_group
 from tests.api import test_verify
 from tests.api.test_verify import BEIJING, IN_HZ, IN_SH, commissioned, inner_item
 from tests.pg import SyncDb, run
@@ -108,3 +105,36 @@ def test_a_group_of_one_through_the_endpoint(inner_world: World, client: TestCli
     again = client.post("/v1/verify", json=body).json()
     assert (first["points_awarded"], again["points_awarded"]) == (10, 0)
     assert again["verification_count"] == 2
+
+
+def test_a_claim_its_lock_should_have_kept_out_fails_the_group_and_is_retried_alone(
+    inner_world: World, client: TestClient, db: SyncDb, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The impossible race, forced: the group's read misses the code's stored check and claim
+    once. The merged insert notices, the group rolls back, and the check retried alone (with
+    what is really stored) pays nothing twice."""
+    [payload] = commissioned(inner_world)
+    body = {"payload": payload, "consumer_id": "winner", "location": {"lat": 31.2, "lon": 121.4}}
+    assert client.post("/v1/verify", json=body).json()["points_awarded"] == 10
+    real, blinded = repository.history, []
+
+    async def blind_once(*args: Any) -> repository.History:
+        found = await real(*args)
+        if not blinded:
+            blinded.append(set(found.claimed))
+            found.claimed.clear()
+            found.checks.clear()
+        return found
+
+    monkeypatch.setattr(repository, "history", blind_once)
+    late = client.post("/v1/verify", json={**body, "consumer_id": "late"}).json()
+    assert blinded and blinded[0]  # the first read really hid the winner's claim
+    assert (late["points_awarded"], late["verification_count"]) == (0, 2)
+    assert late["loyalty_reason"] == "already_claimed"
+    code = db.fetchval("SELECT code FROM codes WHERE payload = $1", payload)
+    claims = db.fetch("SELECT consumer_id FROM loyalty_claims WHERE code = $1", code)
+    assert [r["consumer_id"] for r in claims] == ["winner"]
+    checks = db.fetchval(
+        "SELECT count(*) FROM scan_events WHERE code = $1 AND checkpoint = 'consumer_verify'", code
+    )
+    assert checks == 2  # the failed group stored nothing; its retry stored the check once

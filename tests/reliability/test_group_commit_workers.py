@@ -87,3 +87,24 @@ def test_an_idle_worker_hands_its_connection_back(
         await committer.close()
 
     asyncio.run(_run(module_dsn, scenario))
+
+
+def test_a_group_of_one_is_retried_once_after_a_transient_failure(module_dsn: str) -> None:
+    async def scenario(pool: asyncpg.Pool) -> None:
+        calls: list[int] = []
+
+        async def work(conn: asyncpg.Connection, jobs: Sequence[int]) -> list[int]:
+            calls.append(len(jobs))
+            if len(calls) == 1 or jobs[0] == 99:
+                raise group_commit.RetryAlone("saw a stale read")
+            return [await conn.fetchval("SELECT $1::int", j) for j in jobs]
+
+        committer: GroupCommit[int, int] = GroupCommit(pool, work)
+        assert await asyncio.wait_for(committer.submit(5), 5) == 5
+        assert calls == [1, 1]  # failed, then once more alone
+        with pytest.raises(group_commit.RetryAlone):
+            await asyncio.wait_for(committer.submit(99), 5)  # once only: no endless retries
+        assert calls == [1, 1, 1, 1]
+        await committer.close()
+
+    asyncio.run(_run(module_dsn, scenario))

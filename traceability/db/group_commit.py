@@ -40,6 +40,19 @@ T = TypeVar("T")
 GroupWork = Callable[[asyncpg.Connection, Sequence[J]], Awaitable[Sequence[R]]]
 
 
+class RetryAlone(Exception):
+    """Raised by a group's work when the same work in a fresh transaction sees what this one
+    missed: each job is retried alone, a group of one too (once)."""
+
+
+# Failures that a fresh transaction can get past, even for a group of one.
+TRANSIENT = (
+    RetryAlone,
+    asyncpg.exceptions.DeadlockDetectedError,
+    asyncpg.exceptions.SerializationError,
+)
+
+
 class _Pending(Generic[J, R]):
     __slots__ = ("done", "job")
 
@@ -164,7 +177,7 @@ class GroupCommit(Generic[J, R]):
             await held.release()
 
     async def _one_by_one(self, held: _Held, group: list[_Pending[J, R]], exc: Exception) -> None:
-        if len(group) == 1:
+        if len(group) == 1 and not isinstance(exc, TRANSIENT):
             self._fail(group, exc)
             return
         log.warning("group of %d failed (%s); retrying alone", len(group), type(exc).__name__)

@@ -1,0 +1,31 @@
+"""CPU work done while a query is out on the wire."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+R = TypeVar("R")
+T = TypeVar("T")
+
+
+async def meanwhile(query: Awaitable[R], work: Callable[[], T]) -> tuple[T, R]:
+    """Run `work()` while `query` runs; returns both results.
+
+    A group's statements are sequential on its connection, and the API process has nothing
+    else to do while all its clients wait in one group: work that does not need the answer
+    should run while PostgreSQL computes it. `work` must not use the connection (asyncpg runs
+    one operation at a time); the query is always awaited, so the connection is free again
+    when this returns or raises.
+    """
+    querying = asyncio.ensure_future(query)
+    try:
+        await asyncio.sleep(0)  # let the query reach the wire before the CPU work starts
+        done = work()
+    except BaseException:
+        with contextlib.suppress(Exception):
+            await querying
+        raise
+    return done, await querying
