@@ -7,6 +7,7 @@ decision come from `risk_engine.consumer.verify`; this module loads what it need
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import uuid
 from collections.abc import Awaitable, Sequence
@@ -51,10 +52,13 @@ from scan_api.verify.models import (
 )
 from traceability.config import Settings
 from traceability.db.columns import float4
-from traceability.db.meanwhile import meanwhile
+from traceability.db.meanwhile import settled
 
 Check = dict[str, Any]
 """An earlier consumer check of a code (as read back from scan_events)."""
+
+YIELD_EVERY = 4
+"""Checks decided between two turns of the event loop (see `_decide_all`)."""
 
 CLAIM_DAY = timedelta(hours=24)
 """The daily claim limit counts claims in the last 24 hours (no midnight reset to game)."""
@@ -131,7 +135,8 @@ async def verify_group(
     Nothing is written here: `store_group` stores the checks and their claims.
 
     Reads go out while the CPU work that does not need them runs: the codes' history while
-    signatures are checked, the risk engine's facts (given `risk`) while checks are decided.
+    signatures are checked, then the risk engine's facts (given `risk`) while checks are
+    decided.
     """
     start = now or datetime.now(UTC)
     # Distinct, increasing times keep the group's order when the checks are read back.
@@ -145,29 +150,24 @@ async def verify_group(
     await know_keys_of(conn, store, rows.values())
     region_map = await regions.regions(conn)  # before any read is left in flight
     since = start - max(CLAIM_DAY, policy.loyalty.region_window)
-    found = await meanwhile(
-        repository.history(conn, wanted, consumers, since),
-        lambda: [
+    early = [early_subject(e, c, t) for e, c, t in zip(event_ids, codes, times, strict=True)]
+    history_read = asyncio.ensure_future(repository.history(conn, wanted, consumers, since))
+    risk_read = asyncio.ensure_future(_risk_reads(history_read, conn, risk, early, rows))
+    async with settled(history_read, risk_read):
+        await asyncio.sleep(0)  # the history read reaches the wire before the CPU work starts
+        signatures = [
             signature_check(verify_known(store, req.payload, rows.get(code) if code else None))
             for (req, _), code in zip(jobs, codes, strict=True)
-        ],
-    )
-    signatures, history = found
-    group = _Group(
-        {code: [dict(r) for r in history.checks.get(code, [])] for code in wanted},
-        history.claimed,
-        history.claims,
-        region_map,
-    )
-    early = [early_subject(e, c, t) for e, c, t in zip(event_ids, codes, times, strict=True)]
-    reads: Reads | None = None
-    if risk is not None and risk.enabled:
-        decided, reads = await meanwhile(
-            read_round(conn, risk, early, rows),
-            lambda: _decide_all(jobs, codes, signatures, times, event_ids, rows, group, policy),
+        ]
+        history = await history_read
+        group = _Group(
+            {code: [dict(r) for r in history.checks.get(code, [])] for code in wanted},
+            history.claimed,
+            history.claims,
+            region_map,
         )
-    else:
-        decided = _decide_all(jobs, codes, signatures, times, event_ids, rows, group, policy)
+        decided = await _decide_all(jobs, codes, signatures, times, event_ids, rows, group, policy)
+        reads = await risk_read
     claims = [
         (c.code, c.req.consumer_id, c.event_id, points, _region(c), c.now)
         for c, _, points, _ in decided
@@ -179,7 +179,21 @@ async def verify_group(
     return VerifiedGroup(answers, [risk_row(e) for e in events], rows, events, claims, reads)
 
 
-def _decide_all(
+async def _risk_reads(
+    after: Awaitable[object],
+    conn: asyncpg.Connection,
+    risk: RiskEngine | None,
+    early: Sequence[dict[str, Any]],
+    rows: dict[str, asyncpg.Record],
+) -> Reads | None:
+    """The risk engine's reads, sent as soon as `after` (on the same connection) is done."""
+    await after
+    if risk is None or not risk.enabled:
+        return None
+    return await read_round(conn, risk, early, rows)
+
+
+async def _decide_all(
     jobs: Sequence[tuple[VerifyRequest, uuid.UUID | None]],
     codes: Sequence[str | None],
     signatures: Sequence[SignatureCheck],
@@ -189,10 +203,14 @@ def _decide_all(
     group: _Group,
     policy: VerifyPolicy,
 ) -> list[tuple[LoadedCheck, ConsumerResult, int, str | None]]:
+    """Each check in order. Every few checks the loop gets a turn: a read in flight on the
+    group's connection sends its next statement instead of waiting for the whole group."""
     decided = []
-    for (req, _), code, sig, at, event_id in zip(
-        jobs, codes, signatures, times, event_ids, strict=True
+    for i, ((req, _), code, sig, at, event_id) in enumerate(
+        zip(jobs, codes, signatures, times, event_ids, strict=True)
     ):
+        if i and not i % YIELD_EVERY:
+            await asyncio.sleep(0)
         check = _load(group, req, code, rows, sig, at, event_id)
         decided.append((check, *_decide(check, group, policy)))
     return decided

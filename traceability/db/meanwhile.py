@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any, TypeVar
 
 R = TypeVar("R")
 T = TypeVar("T")
@@ -29,3 +29,16 @@ async def meanwhile(query: Awaitable[R], work: Callable[[], T]) -> tuple[T, R]:
             await querying
         raise
     return done, await querying
+
+
+@contextlib.asynccontextmanager
+async def settled(*queries: asyncio.Future[Any]) -> AsyncIterator[None]:
+    """Leaving with an error, first wait for the queries still in flight: the connection must
+    be free again before the transaction rolls back."""
+    try:
+        yield
+    except BaseException:
+        for query in queries:
+            with contextlib.suppress(Exception):
+                await query
+        raise
