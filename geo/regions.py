@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from shapely.geometry.base import BaseGeometry
@@ -31,13 +31,17 @@ class RegionMap:
     def __init__(self, territories: Mapping[str, tuple[str, BaseGeometry]]) -> None:
         names = {tid: name for tid, (name, _) in territories.items()}
         index = TerritoryIndex({tid: geom for tid, (_, geom) in territories.items()})
-        self._names, self._index = names, index
+        self._set(index, names)
+
+    def _set(self, index: TerritoryIndex, names: Mapping[str, str]) -> None:
+        self._names, self._index = dict(names), index
+        self._areas = {t: index.geometry(t).area for t in index.territory_ids}
 
     @classmethod
     def from_index(cls, index: TerritoryIndex, names: Mapping[str, str]) -> RegionMap:
         """Share an index that is already built (the risk engine's)."""
         regions = cls({})
-        regions._names, regions._index = dict(names), index
+        regions._set(index, names)
         return regions
 
     def __len__(self) -> int:
@@ -45,9 +49,16 @@ class RegionMap:
 
     def region(self, lat: float, lon: float) -> Region:
         """The smallest territory holding the point, else a coarse grid cell / rounded label."""
-        holding = [m.territory_id for m in self._index.locate(lat, lon) if m.contains_point]
+        return self.regions([(lat, lon)])[0]
+
+    def regions(self, points: Sequence[tuple[float, float]]) -> list[Region]:
+        """`region` of each (lat, lon), looked up together (one vectorised query)."""
+        found = self._index.holding(points)
+        return [self._pick(held, lat, lon) for held, (lat, lon) in zip(found, points, strict=True)]
+
+    def _pick(self, holding: list[str], lat: float, lon: float) -> Region:
         if holding:
-            best = min(holding, key=lambda t: (self._index.geometry(t).area, t))
+            best = min(holding, key=lambda t: (self._areas[t], t))
             return Region(f"territory:{best}", self._names.get(best, best))
         return Region(area_cell(lat, lon, AREA_CELL_DEG), coarse_label(lat, lon))
 

@@ -20,7 +20,7 @@ import asyncpg
 from codegen.keystore import KeyStore
 from codegen.payload import code_or_none
 from codegen.service import know_keys_of, verify_known
-from geo.regions import RegionMap
+from geo.regions import Region, RegionMap
 from risk_engine.consumer import (
     ClaimHistory,
     LoyaltyPolicy,
@@ -159,6 +159,7 @@ async def verify_group(
             signature_check(verify_known(store, req.payload, rows.get(code) if code else None))
             for (req, _), code in zip(jobs, codes, strict=True)
         ]
+        heres = _regions_here(region_map, [req for req, _ in jobs])
         history = await history_read
         group = _Group(
             {code: [dict(r) for r in history.checks.get(code, [])] for code in wanted},
@@ -166,7 +167,13 @@ async def verify_group(
             history.claims,
             region_map,
         )
-        decided = await _decide_all(jobs, codes, signatures, times, event_ids, rows, group, policy)
+        prepared = [
+            _Prepared(req, code, sig, at, event_id, here)
+            for (req, _), code, sig, at, event_id, here in zip(
+                jobs, codes, signatures, times, event_ids, heres, strict=True
+            )
+        ]
+        decided = await _decide_all(prepared, rows, group, policy)
         reads = await risk_read
     claims = [
         (c.code, c.req.consumer_id, c.event_id, points, _region(c), c.now)
@@ -193,12 +200,27 @@ async def _risk_reads(
     return await read_round(conn, risk, early, rows)
 
 
+@dataclass(frozen=True, slots=True)
+class _Prepared:
+    """A check with what is known before the codes' history is read."""
+
+    req: VerifyRequest
+    code: str | None
+    signature: SignatureCheck
+    at: datetime
+    event_id: uuid.UUID
+    here: Region | None
+
+
+def _regions_here(region_map: RegionMap, reqs: Sequence[VerifyRequest]) -> list[Region | None]:
+    """Where each check is, looked up for the whole group at once."""
+    fixes = [(r.location.lat, r.location.lon) for r in reqs if r.location is not None]
+    found = iter(region_map.regions(fixes))
+    return [next(found) if r.location is not None else None for r in reqs]
+
+
 async def _decide_all(
-    jobs: Sequence[tuple[VerifyRequest, uuid.UUID | None]],
-    codes: Sequence[str | None],
-    signatures: Sequence[SignatureCheck],
-    times: Sequence[datetime],
-    event_ids: Sequence[uuid.UUID],
+    prepared: Sequence[_Prepared],
     rows: dict[str, asyncpg.Record],
     group: _Group,
     policy: VerifyPolicy,
@@ -206,12 +228,10 @@ async def _decide_all(
     """Each check in order. Every few checks the loop gets a turn: a read in flight on the
     group's connection sends its next statement instead of waiting for the whole group."""
     decided = []
-    for i, ((req, _), code, sig, at, event_id) in enumerate(
-        zip(jobs, codes, signatures, times, event_ids, strict=True)
-    ):
+    for i, one in enumerate(prepared):
         if i and not i % YIELD_EVERY:
             await asyncio.sleep(0)
-        check = _load(group, req, code, rows, sig, at, event_id)
+        check = _load(group, one, rows)
         decided.append((check, *_decide(check, group, policy)))
     return decided
 
@@ -243,27 +263,19 @@ def _region(check: LoadedCheck) -> str | None:
     return check.here.key if check.here else None
 
 
-def _load(
-    group: _Group,
-    req: VerifyRequest,
-    code: str | None,
-    rows: dict[str, asyncpg.Record],
-    signature: SignatureCheck,
-    now: datetime,
-    event_id: uuid.UUID,
-) -> LoadedCheck:
+def _load(group: _Group, one: _Prepared, rows: dict[str, asyncpg.Record]) -> LoadedCheck:
+    req, code = one.req, one.code
     row = rows.get(code) if code else None
     earlier = list(group.earlier.get(code, [])) if code else []
     first_fix = fix_of(earlier[0]) if earlier else req.location
-    here = first = None
-    if group.region_map is not None:
-        if req.location is not None:
-            here = group.region_map.region(req.location.lat, req.location.lon)
-        if first_fix is req.location:  # the first check of the code: it is this one
-            first = here
-        elif first_fix is not None:
-            first = group.region_map.region(first_fix.lat, first_fix.lon)
-    return LoadedCheck(req, event_id, now, code, row, signature, earlier, here, first)
+    first = None
+    if first_fix is req.location:  # the first check of the code: it is this one
+        first = one.here
+    elif first_fix is not None and group.region_map is not None:
+        first = group.region_map.region(first_fix.lat, first_fix.lon)
+    return LoadedCheck(
+        req, one.event_id, one.at, code, row, one.signature, earlier, one.here, first
+    )
 
 
 def _decide(
