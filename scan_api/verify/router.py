@@ -21,6 +21,7 @@ from scan_api.verify.ratelimit import TokenBucket, retry_after_s
 from scan_api.verify.schemas import VerifyIn, VerifyOut
 from scan_api.verify.service import VerifyPolicy
 from traceability.config import Settings
+from traceability.db.columns import db_uuid
 from traceability.db.group_commit import GroupCommit
 from traceability.errors import RateLimited
 
@@ -130,6 +131,6 @@ async def post_verify(body: VerifyIn, request: Request) -> Response:
         consumer_id=body.consumer_id,
         pin=body.pin,
     )
-    job = VerifyJob(check, uuid.uuid4())
+    job = VerifyJob(check, db_uuid(uuid.uuid4()))  # its text is needed often: see db_uuid
     answer = await _batcher(request.app, state).submit(job)
     return Response(orjson.dumps(answer), media_type="application/json")  # as stored
