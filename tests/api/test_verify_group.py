@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import random
 import uuid
 from typing import Any
 
@@ -138,3 +140,53 @@ def test_a_claim_its_lock_should_have_kept_out_fails_the_group_and_is_retried_al
         "SELECT count(*) FROM scan_events WHERE code = $1 AND checkpoint = 'consumer_verify'", code
     )
     assert checks == 2  # the failed group stored nothing; its retry stored the check once
+
+
+def test_concurrent_groups_over_the_same_codes_and_consumers_never_deadlock(
+    world: World, db: SyncDb, settings: Settings, module_dsn: str
+) -> None:
+    """Groups on six connections, each wanting the same codes and consumers in its own order:
+    the one lock statement (codes, then consumers) lets them queue, never deadlock, and the
+    points stay once per code and within the daily limit."""
+    app: Any = world.client.app
+    store, policy = app.state.keystore, VerifyPolicy.from_settings(settings)
+    payloads = commissioned(world, 6)
+    consumers = ["herd-1", "herd-2", "herd-3"]
+    rng = random.Random(4)
+    groups = []
+    for _ in range(12):
+        jobs = [(_req(p, rng.choice(consumers), None), None) for p in payloads]
+        rng.shuffle(jobs)
+        groups.append(jobs)
+
+    async def one(jobs: list[Any]) -> list[dict[str, Any]]:
+        conn = await asyncpg.connect(module_dsn)
+        try:
+            await _init_connection(conn)
+            async with conn.transaction():
+                verified = await verify_group(conn, store, TerritoryCache(), policy, jobs)
+                await store_group(conn, verified, None)
+            return verified.answers
+        finally:
+            await conn.close()
+
+    async def race() -> list[list[dict[str, Any]]]:
+        answers = []
+        for start in range(0, len(groups), 6):
+            answers += await asyncio.gather(*(one(g) for g in groups[start : start + 6]))
+        return answers
+
+    answers = run(race)
+    paid = sum(a["points_awarded"] for group in answers for a in group)
+    codes = db.fetchval(
+        "SELECT count(DISTINCT code) FROM loyalty_claims WHERE consumer_id LIKE 'herd-%'"
+    )
+    claims = db.fetch(
+        "SELECT consumer_id, count(*) AS n FROM loyalty_claims WHERE consumer_id LIKE 'herd-%' "
+        "GROUP BY consumer_id"
+    )
+    assert paid == 10 * codes and codes == sum(r["n"] for r in claims)  # once per code
+    assert codes >= 2  # first checks paid (one consumer can hit its limit of 3 first)
+    assert all(r["n"] <= 3 for r in claims)  # the daily limit held across the groups
+    checks = [a["verification_count"] for group in answers for a in group]
+    assert sorted(checks) == sorted(n for n in range(1, 13) for _ in payloads)
