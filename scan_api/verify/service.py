@@ -255,10 +255,6 @@ async def store_group(
         await conclude_round(conn, risk, round_, drafts)
 
 
-def _is_item(row: asyncpg.Record | None) -> bool:
-    return row is not None and row["level"] == "item"
-
-
 def _region(check: LoadedCheck) -> str | None:
     return check.here.key if check.here else None
 
