@@ -118,7 +118,7 @@ class _Group:
     earlier: dict[str, list[Check]]  # consumer checks per code, oldest first
     claimed: set[str]  # codes somebody has points for (or a check of this group takes them)
     claims: dict[str, list[tuple[datetime, str | None]]]  # per consumer: (claimed_at, region)
-    region_map: RegionMap | None = None
+    region_map: RegionMap
 
 
 async def verify_group(
@@ -267,7 +267,7 @@ def _load(group: _Group, one: _Prepared, rows: dict[str, asyncpg.Record]) -> Loa
     first = None
     if first_fix is req.location:  # the first check of the code: it is this one
         first = one.here
-    elif first_fix is not None and group.region_map is not None:
+    elif first_fix is not None:
         first = group.region_map.region(first_fix.lat, first_fix.lon)
     return LoadedCheck(
         req, one.event_id, one.at, code, row, one.signature, earlier, one.here, first

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -14,16 +13,9 @@ from scan_api.http.hot import lean_handlers
 from scan_api.scans.router import hot as scans_hot_router
 from scan_api.verify.router import router as verify_router
 from tests.pg import SyncDb
-from tests.world import World, build_world, now
+from tests.world import World, now
 
 PROBLEM = "application/problem+json"
-
-
-@pytest.fixture(scope="module")
-def world(
-    client: TestClient, admin_headers: dict[str, str], make_token: Callable[..., dict[str, str]]
-) -> World:
-    return build_world(client, admin_headers, make_token)
 
 
 def _commission(world: World, who: str) -> Any:

@@ -4,20 +4,11 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Callable
 
-import pytest
 from starlette.testclient import TestClient
 
-from tests.world import World, build_world, tamper
+from tests.world import World, tamper
 from traceability.config import Settings
-
-
-@pytest.fixture(scope="module")
-def world(
-    client: TestClient, admin_headers: dict[str, str], make_token: Callable[..., dict[str, str]]
-) -> World:
-    return build_world(client, admin_headers, make_token)
 
 
 def test_me_names_party_and_checkpoints(world: World) -> None:

@@ -5,14 +5,12 @@ if they had been stored first."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
 import asyncpg
 import orjson
 import pytest
-from starlette.testclient import TestClient
 
 from risk_engine.models import GeoFix
 from scan_api.scans.models import ScanRequest
@@ -21,18 +19,11 @@ from scan_api.scans.service import record_scans
 from scan_api.verify.models import VerifyRequest
 from scan_api.verify.service import VerifyPolicy, store_group, verify_group
 from tests.pg import SyncDb, run
-from tests.world import World, build_world, now
+from tests.world import World, now
 from traceability.auth import service as auth
 from traceability.db.pool import _init_connection
 
 SHANGHAI, HANGZHOU = (31.23, 121.47), (30.27, 120.15)  # ~165 km apart
-
-
-@pytest.fixture(scope="module")
-def world(
-    client: TestClient, admin_headers: dict[str, str], make_token: Callable[..., dict[str, str]]
-) -> World:
-    return build_world(client, admin_headers, make_token)
 
 
 def _two_stores_one_minute_apart(world: World, module_dsn: str, together: bool) -> list[Any]:

@@ -3,23 +3,14 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
 from datetime import timedelta, timezone
 
 import orjson
-import pytest
 from starlette.testclient import TestClient
 
 from tests.pg import SyncDb
-from tests.world import GTIN, World, build_world, now, tamper
+from tests.world import GTIN, World, now, tamper
 from traceability.db.columns import float4
-
-
-@pytest.fixture(scope="module")
-def world(
-    client: TestClient, admin_headers: dict[str, str], make_token: Callable[..., dict[str, str]]
-) -> World:
-    return build_world(client, admin_headers, make_token)
 
 
 def test_the_whole_chain_is_genuine(world: World, db: SyncDb) -> None:

@@ -8,16 +8,8 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
-from starlette.testclient import TestClient
 
-from tests.world import World, build_world, now
-
-
-@pytest.fixture(scope="module")
-def world(
-    client: TestClient, admin_headers: dict[str, str], make_token: Callable[..., dict[str, str]]
-) -> World:
-    return build_world(client, admin_headers, make_token)
+from tests.world import World, now
 
 
 @pytest.fixture(scope="module")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,7 +17,7 @@ from scan_api.verify.models import pin_hash
 from scan_api.verify.ratelimit import TokenBucket
 from scan_api.verify.router import VerifyState, install
 from tests.pg import SyncDb
-from tests.world import World, build_world, tamper
+from tests.world import World, tamper
 from traceability.config import Settings
 
 INNER_GTIN = "00012345678905"
@@ -39,13 +39,6 @@ def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
         loyalty_max_regions=2,
         verify_max_pin_failures=3,
     )
-
-
-@pytest.fixture(scope="module")
-def world(
-    client: TestClient, admin_headers: dict[str, str], make_token: Callable[..., dict[str, str]]
-) -> World:
-    return build_world(client, admin_headers, make_token)
 
 
 @pytest.fixture

@@ -25,7 +25,7 @@ from traceability.config import Settings
 from traceability.db.pool import _init_connection
 
 # The endpoint tests' module fixtures: the same settings (3 claims a day, 2 regions, 3 pins).
-settings, world, inner_world = test_verify.settings, test_verify.world, test_verify.inner_world
+settings, inner_world = test_verify.settings, test_verify.inner_world
 
 
 def _req(payload: str, consumer: str | None, loc: Any = IN_SH, pin: str | None = None) -> Any:

@@ -21,13 +21,9 @@ async def meanwhile(query: Awaitable[R], work: Callable[[], T]) -> tuple[T, R]:
     when this returns or raises.
     """
     querying = asyncio.ensure_future(query)
-    try:
+    async with settled(querying):
         await asyncio.sleep(0)  # let the query reach the wire before the CPU work starts
         done = work()
-    except BaseException:
-        with contextlib.suppress(Exception):
-            await querying
-        raise
     return done, await querying
 
 
