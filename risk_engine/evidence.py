@@ -20,7 +20,7 @@ def usable_fix(fix: GeoFix | None, thresholds: RiskThresholds) -> GeoFix | None:
     accuracy = fix.accuracy_m if fix.accuracy_m > 0 else thresholds.default_accuracy_m
     if accuracy > thresholds.max_usable_accuracy_m:
         return None
-    return GeoFix(fix.lat, fix.lon, accuracy)
+    return fix if accuracy == fix.accuracy_m else GeoFix(fix.lat, fix.lon, accuracy)
 
 
 def registered_fix(fix: GeoFix | None, thresholds: RiskThresholds) -> GeoFix | None:

@@ -37,10 +37,9 @@ def clone(scan: ScanFact, facts: CodeFacts, thresholds: RiskThresholds) -> list[
     if scan.checkpoint is not Checkpoint.CONSUMER_VERIFY:
         return []
     earlier = [e for e in facts.history if e.checkpoint is Checkpoint.CONSUMER_VERIFY]
-    before = witnesses(earlier, thresholds)
+    if not adds_witness(scan, earlier, thresholds):
+        return []  # the scan joined a known witness: no new evidence
     now = witnesses([*earlier, scan], thresholds)
-    if len(now) <= len(before):
-        return []  # the scan joined a known witness's session: no new evidence
     mine = witness_of(scan, now)
     places = count_places(now, thresholds)
     n = len(now)
@@ -72,6 +71,15 @@ def clone(scan: ScanFact, facts: CodeFacts, thresholds: RiskThresholds) -> list[
             witnesses=frozenset(w.key for w in now),
         )
     ]
+
+
+def adds_witness(scan: ScanFact, earlier: list[ScanFact], thresholds: RiskThresholds) -> bool:
+    """Whether the scan is a new independent witness. A known consumer's check never is
+    (consumer witnesses are keyed by consumer, whatever the time): answered without
+    grouping the whole history into witnesses twice."""
+    if scan.consumer_id:
+        return all(e.consumer_id != scan.consumer_id for e in earlier)
+    return len(witnesses([*earlier, scan], thresholds)) > len(witnesses(earlier, thresholds))
 
 
 def count_places(found: Sequence[Witness], thresholds: RiskThresholds) -> int:

@@ -242,7 +242,7 @@ def _consumer(
     scan: ScanFact, facts: CodeFacts, territories: TerritoryLookup, thresholds: RiskThresholds
 ) -> list[AlertDraft]:
     fix = usable_fix(scan.location, thresholds)
-    if fix is None or is_cloned(scan, facts, thresholds):
+    if fix is None:
         return []
     dealers = upstream_dealers(facts, scan, exclude=None)
     found = expected_territories(facts, dealers)
@@ -253,6 +253,10 @@ def _consumer(
     if placement.status is not PlacementStatus.OUTSIDE:
         return []
     if placement.distance_outside_m < thresholds.consumer_min_distance_m:
+        return []
+    # Asked only now: the clone test walks the code's whole check history, and most
+    # consumer checks are inside the territory.
+    if is_cloned(scan, facts, thresholds):
         return []
     if sold_at_home(scan, facts, expected, territories, thresholds):
         return []

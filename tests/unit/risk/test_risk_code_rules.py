@@ -5,10 +5,13 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from risk_factories import DEALER_A, PLANT, STORE_A, STORE_B, chain_a, facts, scan
 
+from risk_engine.evidence import witnesses
 from risk_engine.models import AlertType, Checkpoint, CodeStatus, GeoFix, Severity, SignatureCheck
-from risk_engine.rules.clone import clone
+from risk_engine.rules.clone import adds_witness, clone
 from risk_engine.rules.counterfeit import counterfeit
 from risk_engine.rules.impossible_travel import impossible_travel
 from risk_engine.rules.leaked_code import leaked_code
@@ -160,6 +163,26 @@ def test_too_many_distinct_checkers_in_one_place() -> None:
     history = tuple(_verify(SHANGHAI, f"c{i}", i * DAY) for i in range(9))
     [high] = clone(_verify(SHANGHAI, "c9", 10 * DAY), facts(history=history), T)
     assert high.severity is Severity.HIGH
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.sampled_from([None, "c1", "c2", "c3"]), st.integers(0, 600), st.booleans()),
+        max_size=8,
+    ),
+    st.sampled_from([None, "c1", "c2", "c4"]),
+    st.integers(0, 600),
+)
+def test_the_new_witness_shortcut_agrees_with_grouping_everything(
+    earlier: list[tuple[str | None, int, bool]], consumer: str | None, minute: int
+) -> None:
+    """The clone rule decides "new witness?" from consumer ids alone when it can: the same
+    answer as grouping the history into witnesses with and without the check."""
+    history = [_verify(SHANGHAI if near else BEIJING, c, m * MIN) for c, m, near in earlier]
+    check = _verify(SHANGHAI, consumer, minute * MIN)
+    grouped = len(witnesses([*history, check], T)) > len(witnesses(history, T))
+    assert adds_witness(check, history, T) == grouped
 
 
 def test_sold_by_two_stores_is_a_high_clone() -> None:
