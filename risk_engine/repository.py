@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 import asyncpg
+import orjson
 
 
 async def registry(conn: asyncpg.Connection, codes: Sequence[str]) -> list[asyncpg.Record]:
@@ -192,45 +193,68 @@ async def open_incidents(conn: asyncpg.Connection, keys: Sequence[str]) -> list[
     )
 
 
-async def save_alert(
-    conn: asyncpg.Connection, alert_id: uuid.UUID, values: dict[str, object]
+async def save_alerts(
+    conn: asyncpg.Connection, alerts: Sequence[dict[str, object]], actor: str
 ) -> None:
-    """Insert or update one alert from its merged draft."""
+    """Insert or update a round's alerts, and the "raise" history line of each new one, in
+    one statement (one round trip however many incidents a group touched).
+
+    Each alert: the `alerts` columns by name (`id`, `type`, ..., `window_s`; the text
+    arrays as lists), and `raised`: the note of a new alert's history line (by `actor`),
+    None for a merge. At most one entry per id (a row cannot be upserted twice in one
+    statement).
+    """
+    if not alerts:
+        return
     await conn.execute(
-        """INSERT INTO alerts (id, type, severity, reason, summary, incident_key,
-                               source_party_id, observed_party_id, observed_lat, observed_lon,
-                               observed_accuracy_m, expected_territory_ids, codes,
-                               evidence_event_ids, witnesses, first_seen, last_seen, window_s)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16,
-                   $17, $18)
-           ON CONFLICT (id) DO UPDATE SET
-               severity = EXCLUDED.severity, reason = EXCLUDED.reason,
-               summary = EXCLUDED.summary, observed_party_id = EXCLUDED.observed_party_id,
-               observed_lat = EXCLUDED.observed_lat, observed_lon = EXCLUDED.observed_lon,
-               observed_accuracy_m = EXCLUDED.observed_accuracy_m,
-               expected_territory_ids = EXCLUDED.expected_territory_ids,
-               codes = EXCLUDED.codes, evidence_event_ids = EXCLUDED.evidence_event_ids,
-               witnesses = EXCLUDED.witnesses, first_seen = EXCLUDED.first_seen,
-               last_seen = EXCLUDED.last_seen, window_s = EXCLUDED.window_s,
-               updated_at = clock_timestamp()""",
-        alert_id,
-        values["type"],
-        values["severity"],
-        values["reason"],
-        values["summary"],
-        values["incident_key"],
-        values["source_party_id"],
-        values["observed_party_id"],
-        values["observed_lat"],
-        values["observed_lon"],
-        values["observed_accuracy_m"],
-        values["expected_territory_ids"],
-        values["codes"],
-        values["evidence_event_ids"],
-        values["witnesses"],
-        values["first_seen"],
-        values["last_seen"],
-        values["window_s"],
+        """WITH input AS (
+               SELECT (a->>'id')::uuid AS id, a->>'type' AS type, a->>'severity' AS severity,
+                      a->>'reason' AS reason, a->>'summary' AS summary,
+                      a->>'incident_key' AS incident_key,
+                      a->>'source_party_id' AS source_party_id,
+                      a->>'observed_party_id' AS observed_party_id,
+                      (a->>'observed_lat')::float8 AS observed_lat,
+                      (a->>'observed_lon')::float8 AS observed_lon,
+                      (a->>'observed_accuracy_m')::float8 AS observed_accuracy_m,
+                      ARRAY(SELECT jsonb_array_elements_text(a->'expected_territory_ids'))
+                          AS expected_territory_ids,
+                      ARRAY(SELECT jsonb_array_elements_text(a->'codes')) AS codes,
+                      ARRAY(SELECT jsonb_array_elements_text(a->'evidence_event_ids'))
+                          AS evidence_event_ids,
+                      ARRAY(SELECT jsonb_array_elements_text(a->'witnesses')) AS witnesses,
+                      (a->>'first_seen')::timestamptz AS first_seen,
+                      (a->>'last_seen')::timestamptz AS last_seen,
+                      (a->>'window_s')::int4 AS window_s,
+                      a->>'raised' AS raised
+               FROM jsonb_array_elements($1::text::jsonb) AS a),
+           saved AS (
+               INSERT INTO alerts (id, type, severity, reason, summary, incident_key,
+                                   source_party_id, observed_party_id, observed_lat,
+                                   observed_lon, observed_accuracy_m, expected_territory_ids,
+                                   codes, evidence_event_ids, witnesses, first_seen, last_seen,
+                                   window_s)
+               SELECT id, type, severity, reason, summary, incident_key, source_party_id,
+                      observed_party_id, observed_lat, observed_lon, observed_accuracy_m,
+                      expected_territory_ids, codes, evidence_event_ids, witnesses,
+                      first_seen, last_seen, window_s
+               FROM input ORDER BY id
+               ON CONFLICT (id) DO UPDATE SET
+                   severity = EXCLUDED.severity, reason = EXCLUDED.reason,
+                   summary = EXCLUDED.summary, observed_party_id = EXCLUDED.observed_party_id,
+                   observed_lat = EXCLUDED.observed_lat, observed_lon = EXCLUDED.observed_lon,
+                   observed_accuracy_m = EXCLUDED.observed_accuracy_m,
+                   expected_territory_ids = EXCLUDED.expected_territory_ids,
+                   codes = EXCLUDED.codes, evidence_event_ids = EXCLUDED.evidence_event_ids,
+                   witnesses = EXCLUDED.witnesses, first_seen = EXCLUDED.first_seen,
+                   last_seen = EXCLUDED.last_seen, window_s = EXCLUDED.window_s,
+                   updated_at = clock_timestamp()
+               RETURNING id)
+           INSERT INTO alert_history (alert_id, actor, action, note, from_status, to_status)
+           SELECT id, $2, 'raise', raised, NULL, 'open'
+           FROM input JOIN saved USING (id) WHERE raised IS NOT NULL
+           ORDER BY id""",
+        orjson.dumps(list(alerts), default=str).decode(),
+        actor,
     )
 
 

@@ -305,21 +305,20 @@ async def persist(
     for row in await repository.open_incidents(conn, keys):
         open_alerts[row["incident_key"]].append((row["id"], draft_of(row)))
     saved: list[tuple[str, AlertDraft]] = []
+    rows: dict[uuid.UUID, dict[str, object]] = {}  # the last merge of each alert wins
     for draft in incidents:
         target = next(
             ((i, d) for i, d in open_alerts[draft.incident_key] if continues(d, draft)), None
         )
         if target is None:
             alert_id, merged = uuid.uuid4(), draft
-            await repository.save_alert(conn, alert_id, _values(merged))
-            await repository.add_history(
-                conn, alert_id, ENGINE_ACTOR, "raise", merged.summary, None, "open"
-            )
             open_alerts[draft.incident_key].append((alert_id, merged))
+            rows[alert_id] = {"raised": merged.summary}
         else:
             alert_id, merged = target[0], merge(target[1], draft, thresholds)
-            await repository.save_alert(conn, alert_id, _values(merged))
             entries = open_alerts[draft.incident_key]
             entries[:] = [(i, merged if i == alert_id else d) for i, d in entries]
+        rows[alert_id] = {**rows.get(alert_id, {"raised": None}), **_values(merged), "id": alert_id}
         saved.append((str(alert_id), merged))
+    await repository.save_alerts(conn, list(rows.values()), ENGINE_ACTOR)
     return saved
