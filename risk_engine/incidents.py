@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 
-from risk_engine.models import AlertDraft, AlertType, Severity
+from risk_engine.models import AlertDraft, AlertType, IncidentKey, Severity
 from risk_engine.rules.diversion import REASON_CONSUMER, cluster_severity
 from risk_engine.thresholds import RiskThresholds
 
@@ -74,12 +74,15 @@ def merge(incident: AlertDraft, draft: AlertDraft, thresholds: RiskThresholds) -
 def dedupe(drafts: Iterable[AlertDraft], thresholds: RiskThresholds) -> list[AlertDraft]:
     """Merge drafts of the same incident (e.g. every item of one scanned case): one per incident."""
     incidents: list[AlertDraft] = []
+    by_key: dict[IncidentKey, list[int]] = {}  # only drafts of one key can continue each other
     for draft in sorted(drafts, key=lambda d: (d.first_seen, d.incident_key)):
-        for i, incident in enumerate(incidents):
-            if continues(incident, draft):
-                incidents[i] = merge(incident, draft, thresholds)
+        same = by_key.setdefault(draft.key, [])
+        for i in same:
+            if continues(incidents[i], draft):
+                incidents[i] = merge(incidents[i], draft, thresholds)
                 break
         else:
+            same.append(len(incidents))
             incidents.append(draft)
     return incidents
 

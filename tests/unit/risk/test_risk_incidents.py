@@ -4,6 +4,8 @@ from dataclasses import replace
 from datetime import timedelta
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from risk_factories import DEALER_A, INDEX, STORE_A, STORE_B, T0, chain_a, facts, scan
 
 from risk_engine.engine import evaluate_scan
@@ -97,6 +99,34 @@ def test_dedupe_makes_one_alert_per_incident() -> None:
     assert len(incidents) == 3
     big = max(incidents, key=lambda d: len(d.codes))
     assert len(big.codes) == 50 and len(big.evidence_event_ids) == 50
+
+
+def _dedupe_pairwise(drafts: list[AlertDraft]) -> list[AlertDraft]:
+    """The definition: every draft against every incident so far, in time order."""
+    incidents: list[AlertDraft] = []
+    for d in sorted(drafts, key=lambda d: (d.first_seen, d.incident_key)):
+        for i, incident in enumerate(incidents):
+            if continues(incident, d):
+                incidents[i] = merge(incident, d, T)
+                break
+        else:
+            incidents.append(d)
+    return incidents
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(["party:a", "party:b", "party:c"]), st.integers(0, 40)),
+        max_size=25,
+    )
+)
+def test_dedupe_by_key_is_the_pairwise_definition(found: list[tuple[str, int]]) -> None:
+    drafts = [
+        draft(subject=subject, at=day * DAY, codes=(f"c{i}",), events=(f"e{i}",))
+        for i, (subject, day) in enumerate(found)
+    ]
+    assert dedupe(drafts, T) == _dedupe_pairwise(drafts)
 
 
 def test_a_scanned_case_of_items_is_one_incident() -> None:
