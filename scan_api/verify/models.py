@@ -180,7 +180,7 @@ class LoadedCheck:
     signature: SignatureCheck
     earlier: list[dict[str, Any]]  # earlier consumer checks of the code, oldest first
     here: Region | None
-    first_region: Region | None
+    first_place: str | None  # where the code was first checked: that answer's region label
 
     @property
     def is_item(self) -> bool:

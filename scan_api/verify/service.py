@@ -118,7 +118,6 @@ class _Group:
     earlier: dict[str, list[Check]]  # consumer checks per code, oldest first
     claimed: set[str]  # codes somebody has points for (or a check of this group takes them)
     claims: dict[str, list[tuple[datetime, str | None]]]  # per consumer: (claimed_at, region)
-    region_map: RegionMap
 
 
 async def verify_group(
@@ -165,8 +164,8 @@ async def verify_group(
             {code: [dict(r) for r in history.checks.get(code, [])] for code in wanted},
             history.claimed,
             history.claims,
-            region_map,
         )
+        _name_first_places(region_map, group.earlier)
         prepared = [
             _Prepared(req, code, sig, at, event_id, here)
             for (req, _), code, sig, at, event_id, here in zip(
@@ -210,6 +209,18 @@ class _Prepared:
     at: datetime
     event_id: uuid.UUID
     here: Region | None
+
+
+def _name_first_places(region_map: RegionMap, earlier: dict[str, list[Check]]) -> None:
+    """Where each code was first checked (`first_place` of its first check), named with
+    today's territories, looked up for the whole group at once."""
+    firsts = [checks[0] for checks in earlier.values() if checks]
+    located = [(check, fix) for check in firsts if (fix := fix_of(check)) is not None]
+    found = region_map.regions([(fix.lat, fix.lon) for _, fix in located])
+    for check in firsts:
+        check["first_place"] = None
+    for (check, _), region in zip(located, found, strict=True):
+        check["first_place"] = region.label
 
 
 def _regions_here(region_map: RegionMap, reqs: Sequence[VerifyRequest]) -> list[Region | None]:
@@ -263,12 +274,10 @@ def _load(group: _Group, one: _Prepared, rows: dict[str, asyncpg.Record]) -> Loa
     req, code = one.req, one.code
     row = rows.get(code) if code else None
     earlier = list(group.earlier.get(code, [])) if code else []
-    first_fix = fix_of(earlier[0]) if earlier else req.location
-    first = None
-    if first_fix is req.location:  # the first check of the code: it is this one
-        first = one.here
-    elif first_fix is not None:
-        first = group.region_map.region(first_fix.lat, first_fix.lon)
+    if earlier:  # named for the group by _name_first_places, or by the check that was first
+        first: str | None = earlier[0]["first_place"]
+    else:
+        first = one.here.label if one.here else None
     return LoadedCheck(
         req, one.event_id, one.at, code, row, one.signature, earlier, one.here, first
     )
@@ -313,6 +322,7 @@ def _decide(
                 "accuracy_m": float4(fix.accuracy_m or None) if fix else None,
                 "consumer_id": consumer,
                 "loyalty_reason": loyalty_reason,
+                "first_place": check.first_place,
             }
         )
         earlier.sort(key=lambda r: (r["scanned_at"], str(r["event_id"])))
@@ -344,7 +354,7 @@ def _input(check: LoadedCheck, claims: ClaimHistory, policy: VerifyPolicy) -> Ve
         inner_code_required=check.inner_required,
         inner_code_ok=pin_ok,
         claims=claims,
-        places={first_id: check.first_region.label} if check.first_region else {},
+        places={first_id: check.first_place} if check.first_place else {},
     )
 
 
@@ -367,14 +377,13 @@ def _answer(
         message = f"{message} {extra}" if extra else message
     row = check.row
     show_product = row is not None and result.verdict is not Verdict.COUNTERFEIT
-    first_region = check.first_region
     return {
         "verdict": result.verdict.value,
         "reason": result.reasons[0].value if result.reasons else None,
         "product": _product(row) if row is not None and show_product else None,
         "verification_count": len(check.earlier) + 1,
         "first_verified_at": check.first_at.isoformat() if check.code else None,
-        "first_verified_region": first_region.label if first_region and check.code else None,
+        "first_verified_region": check.first_place if check.code else None,
         "points_awarded": points,
         "loyalty_reason": loyalty_reason,
         "message": message,
