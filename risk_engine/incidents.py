@@ -10,15 +10,18 @@ maximum, and re-graded from the merged witnesses for consumer clusters.
 
 The service stores `incident_key` (`IncidentKey.as_str()`) on the alert and, for a new draft,
 looks for an alert with the same key that is not confirmed or dismissed and for which
-`continues(stored, draft)` holds; it merges into that one, else it opens a new alert.
+`continues(stored, draft)` holds; it merges into that one (`absorb`), else it opens a new
+alert. A stored incident's members (codes, evidence, witnesses) live in tables of their own
+and are never loaded whole: `absorb` works from their counts and from which of the round's
+members the incident already holds, so a merge costs what it adds, however big the incident.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Sequence, Set
 from dataclasses import replace
 
-from risk_engine.models import AlertDraft, AlertType, IncidentKey, Severity
+from risk_engine.models import AlertDraft, AlertType, IncidentKey, Severity, StoredIncident
 from risk_engine.rules.diversion import REASON_CONSUMER, cluster_severity
 from risk_engine.thresholds import RiskThresholds
 
@@ -34,21 +37,70 @@ def continues(incident: AlertDraft, draft: AlertDraft) -> bool:
     )
 
 
-def regrade(draft: AlertDraft, thresholds: RiskThresholds) -> Severity:
-    """The severity the merged evidence supports (never lower than the draft's own)."""
+def regrade(
+    draft: AlertDraft,
+    thresholds: RiskThresholds,
+    n_witnesses: int | None = None,
+    n_codes: int | None = None,
+) -> Severity:
+    """The severity the merged evidence supports (never lower than the draft's own); the
+    counts default to the draft's own members."""
     severity = draft.severity
     if draft.type is AlertType.DIVERSION and draft.reason == REASON_CONSUMER:
-        graded = cluster_severity(len(draft.witnesses), len(draft.codes), thresholds)
-        severity = Severity.highest((severity, graded))
+        witnesses = len(draft.witnesses) if n_witnesses is None else n_witnesses
+        codes = len(draft.codes) if n_codes is None else n_codes
+        severity = Severity.highest((severity, cluster_severity(witnesses, codes, thresholds)))
     return severity
 
 
 def merge(incident: AlertDraft, draft: AlertDraft, thresholds: RiskThresholds) -> AlertDraft:
     """The incident with the draft's evidence added. Raises ValueError for another key."""
+    merged = _combine(incident, draft, draft.codes, draft.evidence_event_ids, draft.witnesses)
+    graded = regrade(merged, thresholds)
+    if graded is not merged.severity:
+        merged = replace(merged, severity=graded, summary=_cluster_summary(merged, graded))
+    return merged
+
+
+def absorb(stored: StoredIncident, draft: AlertDraft, thresholds: RiskThresholds) -> StoredIncident:
+    """`merge` for an incident that is stored: the same fields, counted instead of listed.
+
+    Members the incident holds already (`known_*`) or that this round added are not new;
+    the counts grow by the rest, and a consumer cluster is re-graded from them.
+    """
+    head = stored.head
+    codes = _new(draft.codes, stored.known_codes, head.codes)
+    evidence = _new(draft.evidence_event_ids, stored.known_evidence, head.evidence_event_ids)
+    witnesses = frozenset(_new(sorted(draft.witnesses), stored.known_witnesses, head.witnesses))
+    merged = _combine(head, draft, codes, evidence, witnesses)
+    n_codes, n_witnesses = stored.n_codes + len(codes), stored.n_witnesses + len(witnesses)
+    graded = regrade(merged, thresholds, n_witnesses, n_codes)
+    if graded is not merged.severity:
+        summary = _cluster_summary(merged, graded, n_witnesses, n_codes)
+        merged = replace(merged, severity=graded, summary=summary)
+    return StoredIncident(
+        merged,
+        n_codes,
+        stored.n_evidence + len(evidence),
+        n_witnesses,
+        stored.known_codes,
+        stored.known_evidence,
+        stored.known_witnesses,
+    )
+
+
+def _combine(
+    incident: AlertDraft,
+    draft: AlertDraft,
+    codes: Sequence[str],
+    evidence: Sequence[str],
+    witnesses: frozenset[str],
+) -> AlertDraft:
+    """The incident's fields with the draft's, and the given members of the draft added."""
     if incident.key != draft.key:
         raise ValueError(f"cannot merge {draft.incident_key} into {incident.incident_key}")
     stronger = draft.severity.rank > incident.severity.rank
-    merged = replace(
+    return replace(
         incident,
         severity=Severity.highest((incident.severity, draft.severity)),
         reason=draft.reason if stronger else incident.reason,
@@ -56,19 +108,20 @@ def merge(incident: AlertDraft, draft: AlertDraft, thresholds: RiskThresholds) -
         first_seen=min(incident.first_seen, draft.first_seen),
         last_seen=max(incident.last_seen, draft.last_seen),
         window=max(incident.window, draft.window),
-        codes=_union(incident.codes, draft.codes),
-        evidence_event_ids=_union(incident.evidence_event_ids, draft.evidence_event_ids),
+        codes=_union(incident.codes, codes),
+        evidence_event_ids=_union(incident.evidence_event_ids, evidence),
         observed_party_id=incident.observed_party_id or draft.observed_party_id,
         observed_location=incident.observed_location or draft.observed_location,
         expected_territory_ids=_union(
             incident.expected_territory_ids, draft.expected_territory_ids
         ),
-        witnesses=incident.witnesses | draft.witnesses,
+        witnesses=incident.witnesses | witnesses,
     )
-    graded = regrade(merged, thresholds)
-    if graded is not merged.severity:
-        merged = replace(merged, severity=graded, summary=_cluster_summary(merged, graded))
-    return merged
+
+
+def _new(members: Sequence[str], known: Set[str], added: Iterable[str]) -> tuple[str, ...]:
+    seen = set(known) | set(added)
+    return tuple(m for m in dict.fromkeys(members) if m not in seen)
 
 
 def dedupe(drafts: Iterable[AlertDraft], thresholds: RiskThresholds) -> list[AlertDraft]:
@@ -91,9 +144,16 @@ def _union(first: Sequence[str], second: Sequence[str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys((*first, *second)))
 
 
-def _cluster_summary(draft: AlertDraft, severity: Severity) -> str:
+def _cluster_summary(
+    draft: AlertDraft,
+    severity: Severity,
+    n_witnesses: int | None = None,
+    n_codes: int | None = None,
+) -> str:
+    witnesses = len(draft.witnesses) if n_witnesses is None else n_witnesses
+    codes = len(draft.codes) if n_codes is None else n_codes
     return (
-        f"{len(draft.witnesses)} distinct consumers verified {len(draft.codes)} codes of "
+        f"{witnesses} distinct consumers verified {codes} codes of "
         f"{draft.source_party_id}'s goods in {draft.key.subject.split(':', 1)[-1]}, outside "
         f"its territories ({', '.join(draft.expected_territory_ids)}): {severity.value}"
     )

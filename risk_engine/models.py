@@ -237,3 +237,27 @@ class AlertDraft:
     @property
     def incident_key(self) -> str:
         return self.key.as_str()
+
+
+@dataclass(frozen=True, slots=True)
+class StoredIncident:
+    """An open alert as merging needs it: its own fields, how many members it holds, and
+    which of a round's members it holds already (never its whole member lists: an incident
+    can grow to tens of thousands of codes).
+
+    `head.codes`, `head.evidence_event_ids` and `head.witnesses` are what this round adds
+    (everything, for an alert the round opens); the counts include them.
+    """
+
+    head: AlertDraft
+    n_codes: int
+    n_evidence: int
+    n_witnesses: int
+    known_codes: frozenset[str] = frozenset()
+    known_evidence: frozenset[str] = frozenset()
+    known_witnesses: frozenset[str] = frozenset()
+
+    @classmethod
+    def opened(cls, draft: AlertDraft) -> StoredIncident:
+        """A new alert: every member of the draft is new."""
+        return cls(draft, len(draft.codes), len(draft.evidence_event_ids), len(draft.witnesses))

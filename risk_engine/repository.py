@@ -179,30 +179,49 @@ async def lock_incidents(conn: asyncpg.Connection, keys: Sequence[str]) -> None:
     )
 
 
-async def open_incidents(conn: asyncpg.Connection, keys: Sequence[str]) -> list[asyncpg.Record]:
+async def open_incidents(
+    conn: asyncpg.Connection,
+    keys: Sequence[str],
+    codes: Sequence[str],
+    evidence: Sequence[str],
+    witnesses: Sequence[str],
+) -> list[asyncpg.Record]:
+    """Open alerts of these incident keys: their fields, member counts, and which of the
+    given members each holds already (never the whole member lists)."""
     return await conn.fetch(
-        """SELECT id, type, severity, reason, summary, status, escalation_level, incident_key,
-                  source_party_id, observed_party_id, observed_lat, observed_lon,
-                  observed_accuracy_m, expected_territory_ids, codes, evidence_event_ids,
-                  witnesses, first_seen, last_seen, window_s, created_at, updated_at,
-                  investigation_started_at, evidence_due_at, penalty_amount, penalty_currency
-           FROM alerts
+        """SELECT id, type, severity, reason, summary, incident_key, source_party_id,
+                  observed_party_id, observed_lat, observed_lon, observed_accuracy_m,
+                  expected_territory_ids, first_seen, last_seen, window_s,
+                  n_codes, n_evidence, n_witnesses,
+                  ARRAY(SELECT code FROM alert_codes m
+                        WHERE m.alert_id = a.id AND m.code = ANY($2::text[])) AS known_codes,
+                  ARRAY(SELECT event_id FROM alert_evidence m
+                        WHERE m.alert_id = a.id AND m.event_id = ANY($3::text[]))
+                      AS known_evidence,
+                  ARRAY(SELECT witness FROM alert_witnesses m
+                        WHERE m.alert_id = a.id AND m.witness = ANY($4::text[]))
+                      AS known_witnesses
+           FROM alerts a
            WHERE incident_key = ANY($1::text[]) AND status NOT IN ('confirmed', 'dismissed')
            ORDER BY last_seen DESC""",
         list(keys),
+        list(codes),
+        list(evidence),
+        list(witnesses),
     )
 
 
 async def save_alerts(
     conn: asyncpg.Connection, alerts: Sequence[dict[str, object]], actor: str
 ) -> None:
-    """Insert or update a round's alerts, and the "raise" history line of each new one, in
-    one statement (one round trip however many incidents a group touched).
+    """Insert or update a round's alerts, the members each adds, and the "raise" history
+    line of each new one, in one statement (one round trip however many incidents a group
+    touched; a merge writes what it adds, not the incident's whole member lists).
 
-    Each alert: the `alerts` columns by name (`id`, `type`, ..., `window_s`; the text
-    arrays as lists), and `raised`: the note of a new alert's history line (by `actor`),
-    None for a merge. At most one entry per id (a row cannot be upserted twice in one
-    statement).
+    Each alert: the `alerts` columns by name (`id`, `type`, ..., `n_witnesses`), the members
+    to add (`codes`, `evidence_event_ids`, `witnesses`: lists), and `raised`: the note of a
+    new alert's history line (by `actor`), None for a merge. At most one entry per id (a row
+    cannot be upserted twice in one statement).
     """
     if not alerts:
         return
@@ -218,25 +237,25 @@ async def save_alerts(
                       (a->>'observed_accuracy_m')::float8 AS observed_accuracy_m,
                       ARRAY(SELECT jsonb_array_elements_text(a->'expected_territory_ids'))
                           AS expected_territory_ids,
-                      ARRAY(SELECT jsonb_array_elements_text(a->'codes')) AS codes,
-                      ARRAY(SELECT jsonb_array_elements_text(a->'evidence_event_ids'))
-                          AS evidence_event_ids,
-                      ARRAY(SELECT jsonb_array_elements_text(a->'witnesses')) AS witnesses,
                       (a->>'first_seen')::timestamptz AS first_seen,
                       (a->>'last_seen')::timestamptz AS last_seen,
                       (a->>'window_s')::int4 AS window_s,
-                      a->>'raised' AS raised
+                      (a->>'n_codes')::int4 AS n_codes,
+                      (a->>'n_evidence')::int4 AS n_evidence,
+                      (a->>'n_witnesses')::int4 AS n_witnesses,
+                      a->'codes' AS codes, a->'evidence_event_ids' AS evidence,
+                      a->'witnesses' AS witnesses, a->>'raised' AS raised
                FROM jsonb_array_elements($1::text::jsonb) AS a),
            saved AS (
                INSERT INTO alerts (id, type, severity, reason, summary, incident_key,
                                    source_party_id, observed_party_id, observed_lat,
                                    observed_lon, observed_accuracy_m, expected_territory_ids,
-                                   codes, evidence_event_ids, witnesses, first_seen, last_seen,
-                                   window_s)
+                                   first_seen, last_seen, window_s, n_codes, n_evidence,
+                                   n_witnesses)
                SELECT id, type, severity, reason, summary, incident_key, source_party_id,
                       observed_party_id, observed_lat, observed_lon, observed_accuracy_m,
-                      expected_territory_ids, codes, evidence_event_ids, witnesses,
-                      first_seen, last_seen, window_s
+                      expected_territory_ids, first_seen, last_seen, window_s, n_codes,
+                      n_evidence, n_witnesses
                FROM input ORDER BY id
                ON CONFLICT (id) DO UPDATE SET
                    severity = EXCLUDED.severity, reason = EXCLUDED.reason,
@@ -244,11 +263,31 @@ async def save_alerts(
                    observed_lat = EXCLUDED.observed_lat, observed_lon = EXCLUDED.observed_lon,
                    observed_accuracy_m = EXCLUDED.observed_accuracy_m,
                    expected_territory_ids = EXCLUDED.expected_territory_ids,
-                   codes = EXCLUDED.codes, evidence_event_ids = EXCLUDED.evidence_event_ids,
-                   witnesses = EXCLUDED.witnesses, first_seen = EXCLUDED.first_seen,
-                   last_seen = EXCLUDED.last_seen, window_s = EXCLUDED.window_s,
+                   first_seen = EXCLUDED.first_seen, last_seen = EXCLUDED.last_seen,
+                   window_s = EXCLUDED.window_s, n_codes = EXCLUDED.n_codes,
+                   n_evidence = EXCLUDED.n_evidence, n_witnesses = EXCLUDED.n_witnesses,
                    updated_at = clock_timestamp()
-               RETURNING id)
+               RETURNING id),
+           codes AS (
+               INSERT INTO alert_codes (alert_id, code)
+               SELECT i.id, m.code
+               FROM input i JOIN saved USING (id),
+                    jsonb_array_elements_text(i.codes) WITH ORDINALITY AS m(code, n)
+               ORDER BY i.id, m.n
+               ON CONFLICT DO NOTHING),
+           evidence AS (
+               INSERT INTO alert_evidence (alert_id, event_id)
+               SELECT i.id, m.event_id
+               FROM input i JOIN saved USING (id),
+                    jsonb_array_elements_text(i.evidence) WITH ORDINALITY AS m(event_id, n)
+               ORDER BY i.id, m.n
+               ON CONFLICT DO NOTHING),
+           witnesses AS (
+               INSERT INTO alert_witnesses (alert_id, witness)
+               SELECT i.id, w
+               FROM input i JOIN saved USING (id), jsonb_array_elements_text(i.witnesses) AS w
+               ORDER BY 1, 2
+               ON CONFLICT DO NOTHING)
            INSERT INTO alert_history (alert_id, actor, action, note, from_status, to_status)
            SELECT id, $2, 'raise', raised, NULL, 'open'
            FROM input JOIN saved USING (id) WHERE raised IS NOT NULL
@@ -308,15 +347,19 @@ async def list_alerts(
     return await conn.fetch(
         """SELECT id, type, severity, reason, summary, status, escalation_level,
        incident_key, source_party_id, observed_party_id, observed_lat, observed_lon,
-       observed_accuracy_m, expected_territory_ids, codes, evidence_event_ids, witnesses,
-       first_seen, last_seen, window_s, created_at, updated_at, investigation_started_at,
-       evidence_due_at, penalty_amount, penalty_currency
-FROM alerts
+       observed_accuracy_m, expected_territory_ids, first_seen, last_seen, window_s,
+       created_at, updated_at, investigation_started_at, evidence_due_at, penalty_amount,
+       penalty_currency,
+       ARRAY(SELECT code FROM alert_codes m WHERE m.alert_id = a.id ORDER BY m.seq) AS codes,
+       ARRAY(SELECT event_id FROM alert_evidence m WHERE m.alert_id = a.id ORDER BY m.seq)
+           AS evidence_event_ids
+FROM alerts a
         WHERE ($1::text IS NULL OR type = $1)
           AND ($2::text IS NULL OR status = $2)
           AND ($3::text IS NULL OR severity = $3)
           AND ($4::text IS NULL OR source_party_id = $4 OR observed_party_id = $4)
-          AND ($5::text IS NULL OR codes @> ARRAY[$5::text])
+          AND ($5::text IS NULL OR EXISTS (SELECT 1 FROM alert_codes m
+                                           WHERE m.alert_id = a.id AND m.code = $5))
           AND ($6::timestamptz IS NULL OR created_at >= $6)
           AND ($7::timestamptz IS NULL OR (status IN ('investigating', 'escalated')
                                           AND evidence_due_at < $7))
@@ -353,19 +396,25 @@ async def get_alert(
         return await conn.fetchrow(
             """SELECT id, type, severity, reason, summary, status, escalation_level,
        incident_key, source_party_id, observed_party_id, observed_lat, observed_lon,
-       observed_accuracy_m, expected_territory_ids, codes, evidence_event_ids, witnesses,
-       first_seen, last_seen, window_s, created_at, updated_at, investigation_started_at,
-       evidence_due_at, penalty_amount, penalty_currency
-FROM alerts WHERE id = $1 FOR UPDATE""",
+       observed_accuracy_m, expected_territory_ids, first_seen, last_seen, window_s,
+       created_at, updated_at, investigation_started_at, evidence_due_at, penalty_amount,
+       penalty_currency,
+       ARRAY(SELECT code FROM alert_codes m WHERE m.alert_id = a.id ORDER BY m.seq) AS codes,
+       ARRAY(SELECT event_id FROM alert_evidence m WHERE m.alert_id = a.id ORDER BY m.seq)
+           AS evidence_event_ids
+FROM alerts a WHERE id = $1 FOR UPDATE OF a""",
             alert_id,
         )
     return await conn.fetchrow(
         """SELECT id, type, severity, reason, summary, status, escalation_level,
        incident_key, source_party_id, observed_party_id, observed_lat, observed_lon,
-       observed_accuracy_m, expected_territory_ids, codes, evidence_event_ids, witnesses,
-       first_seen, last_seen, window_s, created_at, updated_at, investigation_started_at,
-       evidence_due_at, penalty_amount, penalty_currency
-FROM alerts WHERE id = $1""",
+       observed_accuracy_m, expected_territory_ids, first_seen, last_seen, window_s,
+       created_at, updated_at, investigation_started_at, evidence_due_at, penalty_amount,
+       penalty_currency,
+       ARRAY(SELECT code FROM alert_codes m WHERE m.alert_id = a.id ORDER BY m.seq) AS codes,
+       ARRAY(SELECT event_id FROM alert_evidence m WHERE m.alert_id = a.id ORDER BY m.seq)
+           AS evidence_event_ids
+FROM alerts a WHERE id = $1""",
         alert_id,
     )
 

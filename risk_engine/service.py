@@ -14,8 +14,16 @@ import asyncpg
 from risk_engine import repository
 from risk_engine.engine import evaluate_scan
 from risk_engine.facts import Loaded, Row, judged_scans, party_refs
-from risk_engine.incidents import continues, dedupe, merge
-from risk_engine.models import AlertDraft, AlertType, GeoFix, IncidentKey, Severity, TerritoryLookup
+from risk_engine.incidents import absorb, continues, dedupe
+from risk_engine.models import (
+    AlertDraft,
+    AlertType,
+    GeoFix,
+    IncidentKey,
+    Severity,
+    StoredIncident,
+    TerritoryLookup,
+)
 from risk_engine.parties import PartyCache
 from risk_engine.rules.turnover_spike import Window, known_weeks, turnover_spike
 from risk_engine.territories import TerritoryCache
@@ -244,13 +252,14 @@ async def _turnover(
     return drafts
 
 
-def draft_of(row: asyncpg.Record) -> AlertDraft:
-    """The stored incident as a draft, so new evidence can be merged into it."""
+def stored_of(row: asyncpg.Record) -> StoredIncident:
+    """The stored incident (`repository.open_incidents` row), so new evidence can be merged
+    into it: its fields, its member counts, and which of the round's members it holds."""
     type_, source, subject = row["incident_key"].split("|", 2)
     location = None
     if row["observed_lat"] is not None:
         location = GeoFix(row["observed_lat"], row["observed_lon"], row["observed_accuracy_m"] or 0)
-    return AlertDraft(
+    head = AlertDraft(
         type=AlertType(row["type"]),
         severity=Severity(row["severity"]),
         reason=row["reason"],
@@ -259,19 +268,27 @@ def draft_of(row: asyncpg.Record) -> AlertDraft:
         first_seen=row["first_seen"],
         last_seen=row["last_seen"],
         window=timedelta(seconds=row["window_s"]),
-        codes=tuple(row["codes"]),
-        evidence_event_ids=tuple(row["evidence_event_ids"]),
         source_party_id=row["source_party_id"],
         observed_party_id=row["observed_party_id"],
         observed_location=location,
         expected_territory_ids=tuple(row["expected_territory_ids"]),
-        witnesses=frozenset(row["witnesses"]),
+    )
+    return StoredIncident(
+        head,
+        row["n_codes"],
+        row["n_evidence"],
+        row["n_witnesses"],
+        frozenset(row["known_codes"]),
+        frozenset(row["known_evidence"]),
+        frozenset(row["known_witnesses"]),
     )
 
 
-def _values(draft: AlertDraft) -> dict[str, object]:
-    loc = draft.observed_location
+def _values(alert_id: uuid.UUID, stored: StoredIncident) -> dict[str, object]:
+    """The alert's row and the members this round adds (`repository.save_alerts`)."""
+    draft, loc = stored.head, stored.head.observed_location
     return {
+        "id": alert_id,
         "type": draft.type.value,
         "severity": draft.severity.value,
         "reason": draft.reason,
@@ -283,42 +300,56 @@ def _values(draft: AlertDraft) -> dict[str, object]:
         "observed_lon": loc.lon if loc else None,
         "observed_accuracy_m": loc.accuracy_m if loc else None,
         "expected_territory_ids": list(draft.expected_territory_ids),
-        "codes": list(draft.codes),
-        "evidence_event_ids": list(draft.evidence_event_ids),
-        "witnesses": sorted(draft.witnesses),
         "first_seen": draft.first_seen,
         "last_seen": draft.last_seen,
         "window_s": int(draft.window.total_seconds()),
+        "n_codes": stored.n_codes,
+        "n_evidence": stored.n_evidence,
+        "n_witnesses": stored.n_witnesses,
+        "codes": list(draft.codes),
+        "evidence_event_ids": list(draft.evidence_event_ids),
+        "witnesses": sorted(draft.witnesses),
     }
 
 
 async def persist(
     conn: asyncpg.Connection, drafts: list[AlertDraft], thresholds: RiskThresholds
 ) -> list[tuple[str, AlertDraft]]:
-    """Merge each incident into its open alert, or open a new one; returns (id, draft) saved."""
+    """Merge each incident into its open alert, or open a new one; returns (alert id, the
+    round's draft of that incident) for each."""
     incidents = dedupe(drafts, thresholds)
     if not incidents:
         return []
     keys = [d.incident_key for d in incidents]
     await repository.lock_incidents(conn, keys)
-    open_alerts: dict[str, list[tuple[uuid.UUID, AlertDraft]]] = defaultdict(list)
-    for row in await repository.open_incidents(conn, keys):
-        open_alerts[row["incident_key"]].append((row["id"], draft_of(row)))
+    found = await repository.open_incidents(
+        conn,
+        keys,
+        sorted({c for d in incidents for c in d.codes}),
+        sorted({e for d in incidents for e in d.evidence_event_ids}),
+        sorted({w for d in incidents for w in d.witnesses}),
+    )
+    open_alerts: dict[str, list[tuple[uuid.UUID, StoredIncident]]] = defaultdict(list)
+    for row in found:
+        open_alerts[row["incident_key"]].append((row["id"], stored_of(row)))
     saved: list[tuple[str, AlertDraft]] = []
-    rows: dict[uuid.UUID, dict[str, object]] = {}  # the last merge of each alert wins
+    touched: dict[uuid.UUID, StoredIncident] = {}  # the last merge of each alert wins
+    raised: dict[uuid.UUID, str] = {}  # new alerts: the note of their history line
     for draft in incidents:
-        target = next(
-            ((i, d) for i, d in open_alerts[draft.incident_key] if continues(d, draft)), None
-        )
+        entries = open_alerts[draft.incident_key]
+        target = next(((i, s) for i, s in entries if continues(s.head, draft)), None)
         if target is None:
-            alert_id, merged = uuid.uuid4(), draft
-            open_alerts[draft.incident_key].append((alert_id, merged))
-            rows[alert_id] = {"raised": merged.summary}
+            alert_id, merged = uuid.uuid4(), StoredIncident.opened(draft)
+            raised[alert_id] = draft.summary
+            entries.append((alert_id, merged))
         else:
-            alert_id, merged = target[0], merge(target[1], draft, thresholds)
-            entries = open_alerts[draft.incident_key]
-            entries[:] = [(i, merged if i == alert_id else d) for i, d in entries]
-        rows[alert_id] = {**rows.get(alert_id, {"raised": None}), **_values(merged), "id": alert_id}
-        saved.append((str(alert_id), merged))
-    await repository.save_alerts(conn, list(rows.values()), ENGINE_ACTOR)
+            alert_id, merged = target[0], absorb(target[1], draft, thresholds)
+            entries[:] = [(i, merged if i == alert_id else s) for i, s in entries]
+        touched[alert_id] = merged
+        saved.append((str(alert_id), draft))
+    rows = [
+        {**_values(alert_id, stored), "raised": raised.get(alert_id)}
+        for alert_id, stored in touched.items()
+    ]
+    await repository.save_alerts(conn, rows, ENGINE_ACTOR)
     return saved

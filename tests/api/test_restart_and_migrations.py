@@ -14,6 +14,7 @@ from scan_api.app import create_app
 from tests.pg import create_database_from, drop_database, run, with_database
 from traceability.auth.bootstrap import first_admin_token
 from traceability.config import Settings
+from traceability.db import migrate
 from traceability.db.migrate import apply_migrations, latest_version
 from traceability.db.runtime import database_url, run_with_connection
 
@@ -72,5 +73,54 @@ def test_concurrent_migration_runs_apply_each_version_once(
         found = run(versions)
         assert found == sorted(set(found))
         assert found[-1] == latest_version()
+    finally:
+        drop_database(pg_admin_dsn, name)
+
+
+def test_alert_members_move_out_of_their_arrays(
+    pg_admin_dsn: str, pg_template: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """0008: an alert stored with member arrays keeps every member, in order, and its counts."""
+    name = create_database_from(pg_admin_dsn, "template0")
+    dsn = with_database(pg_admin_dsn, name)
+    before = [m for m in migrate.load_migrations() if m.version < 8]
+
+    async def scenario() -> tuple[list[str], list[str], list[str], tuple[int, int, int]]:
+        conn = await asyncpg.connect(dsn)
+        try:
+            with monkeypatch.context() as patched:
+                patched.setattr(migrate, "load_migrations", lambda: before)
+                await apply_migrations(conn)
+            alert_id = await conn.fetchval(
+                """INSERT INTO alerts (id, type, severity, reason, summary, incident_key,
+                                       first_seen, last_seen, window_s, codes,
+                                       evidence_event_ids, witnesses)
+                   VALUES (gen_random_uuid(), 'clone', 'high', 'r', 's', 'clone|-|code:x',
+                           now(), now(), 60, ARRAY['z', 'a', 'm'], ARRAY['e2', 'e1'],
+                           ARRAY['consumer:b', 'consumer:a'])
+                   RETURNING id"""
+            )
+            assert [m.split("_", 1)[0] for m in await apply_migrations(conn)] == ["0008"]
+            codes = [r[0] for r in await conn.fetch("SELECT code FROM alert_codes ORDER BY seq")]
+            events = [
+                r[0] for r in await conn.fetch("SELECT event_id FROM alert_evidence ORDER BY seq")
+            ]
+            witnesses = [
+                r[0] for r in await conn.fetch("SELECT witness FROM alert_witnesses ORDER BY 1")
+            ]
+            counts = await conn.fetchrow(
+                "SELECT n_codes, n_evidence, n_witnesses FROM alerts WHERE id = $1", alert_id
+            )
+            return codes, events, witnesses, tuple(counts)
+        finally:
+            await conn.close()
+
+    try:
+        assert run(scenario) == (
+            ["z", "a", "m"],
+            ["e2", "e1"],
+            ["consumer:a", "consumer:b"],
+            (3, 2, 2),
+        )
     finally:
         drop_database(pg_admin_dsn, name)

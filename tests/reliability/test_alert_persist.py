@@ -1,15 +1,19 @@
 """A round's alerts are stored in one statement: new ones with their "raise" line, merges
-into open incidents without one, every array intact."""
+into open incidents adding only their new members, counts and grading kept exact."""
 
 from __future__ import annotations
 
 import asyncio
+import uuid
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import asyncpg
 
+from risk_engine import repository
 from risk_engine.evidence import new_draft
 from risk_engine.models import AlertDraft, AlertType, GeoFix, Severity
+from risk_engine.rules.diversion import REASON_CONSUMER
 from risk_engine.service import persist
 from risk_engine.thresholds import RiskThresholds
 
@@ -34,11 +38,55 @@ def _clone(code: str, at: timedelta, event: str, witness: str) -> AlertDraft:
     )
 
 
+def _cluster(i: int, consumer: str) -> AlertDraft:
+    """One consumer's check of one of dealer-b's codes, far outside its territory."""
+    return new_draft(
+        AlertType.DIVERSION,
+        Severity.LOW,
+        REASON_CONSUMER,
+        "goods of dealer-b verified by consumers in Chengdu",
+        at=T0 + timedelta(hours=i),
+        subject="territory:chengdu",
+        window=T.consumer_cluster_window,
+        codes=(f"code-{i}",),
+        event_ids=[f"check-{i}"],
+        source="dealer-b",
+        expected=("shanghai",),
+        witnesses=frozenset({f"consumer:{consumer}"}),
+    )
+
+
 async def _round(dsn: str, drafts: list[AlertDraft]) -> list[tuple[str, AlertDraft]]:
     conn = await asyncpg.connect(dsn)
     try:
         async with conn.transaction():
             return await persist(conn, drafts, T)
+    finally:
+        await conn.close()
+
+
+async def _alert(dsn: str, alert_id: str) -> dict[str, Any]:
+    conn = await asyncpg.connect(dsn)
+    try:
+        row = await repository.get_alert(conn, uuid.UUID(alert_id))
+        assert row is not None
+        found = dict(row)
+        found["raised"] = await conn.fetchval(
+            "SELECT count(*) FROM alert_history WHERE alert_id = $1 AND action = 'raise'",
+            row["id"],
+        )
+        found["witnesses"] = [
+            r["witness"]
+            for r in await conn.fetch(
+                "SELECT witness FROM alert_witnesses WHERE alert_id = $1 ORDER BY 1", row["id"]
+            )
+        ]
+        found["counts"] = tuple(
+            await conn.fetchrow(
+                "SELECT n_codes, n_evidence, n_witnesses FROM alerts WHERE id = $1", row["id"]
+            )
+        )
+        return found
     finally:
         await conn.close()
 
@@ -53,39 +101,54 @@ def test_new_and_merged_alerts_in_one_round(module_dsn: str) -> None:
             ],
         )
         assert len({alert_id for alert_id, _ in first}) == 2
-        # Next round: two drafts for code-a (one merge, deduplicated), a new incident for code-c.
+        # Next round: two drafts for code-a (deduplicated into one merge), a new code-c.
         second = await _round(
             module_dsn,
             [
                 _clone("code-a", timedelta(hours=1), "e3", "consumer:c3"),
                 _clone("code-a", timedelta(hours=2), "e4", "consumer:c4"),
+                _clone("code-a", timedelta(hours=3), "e1", "consumer:c1"),  # known evidence
                 _clone("code-c", timedelta(hours=1), "e5", "consumer:c5"),
             ],
         )
         a_id = next(i for i, d in first if d.codes == ("code-a",))
         assert a_id in {i for i, _ in second}
-        conn = await asyncpg.connect(module_dsn)
-        try:
-            rows = {
-                r["codes"][0]: r
-                for r in await conn.fetch(
-                    "SELECT a.*, (SELECT count(*) FROM alert_history h WHERE h.alert_id = a.id"
-                    " AND h.action = 'raise') AS raised FROM alerts a"
-                )
-            }
-        finally:
-            await conn.close()
-        assert set(rows) == {"code-a", "code-b", "code-c"}
-        assert all(r["raised"] == 1 for r in rows.values())  # merges add no "raise" line
-        merged = rows["code-a"]
-        assert str(merged["id"]) == a_id
-        assert merged["evidence_event_ids"] == ["e1", "e3", "e4"]
+        merged = await _alert(module_dsn, a_id)
+        assert merged["raised"] == 1  # a merge adds no "raise" line
+        assert merged["codes"] == ["code-a"]
+        assert merged["evidence_event_ids"] == ["e1", "e3", "e4"]  # first-seen order
         assert merged["witnesses"] == ["consumer:c1", "consumer:c3", "consumer:c4"]
-        assert merged["last_seen"] == T0 + timedelta(hours=2)
-        assert merged["first_seen"] == T0
+        assert merged["counts"] == (1, 3, 3)
+        assert (merged["first_seen"], merged["last_seen"]) == (T0, T0 + timedelta(hours=3))
         assert merged["updated_at"] > merged["created_at"]
         assert (merged["observed_lat"], merged["observed_lon"]) == (31.2, 121.4)
-        assert rows["code-c"]["evidence_event_ids"] == ["e5"]
+        c_id = next(i for i, d in second if d.codes == ("code-c",))
+        fresh = await _alert(module_dsn, c_id)
+        assert (fresh["raised"], fresh["evidence_event_ids"], fresh["counts"]) == (
+            1,
+            ["e5"],
+            (1, 1, 1),
+        )
+
+    asyncio.run(scenario())
+
+
+def test_a_consumer_cluster_is_graded_from_all_its_rounds(module_dsn: str) -> None:
+    """One check per round: each round's draft alone is low, the incident's counts decide."""
+
+    async def scenario() -> None:
+        severities, summaries = [], []
+        for i in range(T.consumer_cluster_high):
+            [(alert_id, _)] = await _round(module_dsn, [_cluster(i, f"p{i}")])
+            stored = await _alert(module_dsn, alert_id)
+            severities.append(stored["severity"])
+            summaries.append(stored["summary"])
+        medium, high = T.consumer_cluster_medium, T.consumer_cluster_high
+        assert severities == ["low"] * (medium - 1) + ["medium"] * (high - medium) + ["high"]
+        assert summaries[-1].startswith(f"{high} distinct consumers verified {high} codes")
+        # The same consumer again, with a code already counted: nothing grows.
+        [(alert_id, _)] = await _round(module_dsn, [_cluster(0, "p0")])
+        assert (await _alert(module_dsn, alert_id))["counts"] == (high, high, high)
 
     asyncio.run(scenario())
 

@@ -10,7 +10,7 @@ from risk_factories import DEALER_A, INDEX, STORE_A, STORE_B, T0, chain_a, facts
 
 from risk_engine.engine import evaluate_scan
 from risk_engine.evidence import new_draft
-from risk_engine.incidents import continues, dedupe, merge
+from risk_engine.incidents import absorb, continues, dedupe, merge
 from risk_engine.models import (
     AlertDraft,
     AlertType,
@@ -20,7 +20,9 @@ from risk_engine.models import (
     IncidentKey,
     Severity,
     SignatureCheck,
+    StoredIncident,
 )
+from risk_engine.rules.diversion import REASON_CONSUMER
 from risk_engine.thresholds import RiskThresholds
 
 T = RiskThresholds()
@@ -162,3 +164,48 @@ def test_engine_combines_rules() -> None:
         )
         == []
     )
+
+
+def _stored(head: AlertDraft, n: int, known: tuple[str, ...] = ()) -> StoredIncident:
+    """An open alert holding `n` codes, evidence ids and witnesses, `known` among the round's."""
+    bare = replace(head, codes=(), evidence_event_ids=(), witnesses=frozenset())
+    return StoredIncident(bare, n, n, n, frozenset(known), frozenset(known), frozenset(known))
+
+
+def test_absorb_counts_what_is_new_and_lists_only_that() -> None:
+    stored = _stored(draft(codes=("c1",)), 40, known=("c2", "e2"))
+    later = draft(Severity.HIGH, DAY, codes=("c2", "c3", "c3"), events=("e2", "e3"))
+    merged = absorb(stored, later, T)
+    assert merged.head.codes == ("c3",) and merged.head.evidence_event_ids == ("e3",)
+    assert (merged.n_codes, merged.n_evidence) == (41, 41)
+    assert merged.head.severity is Severity.HIGH and merged.head.last_seen == T0 + DAY
+    again = absorb(merged, draft(at=2 * DAY, codes=("c3",), events=("e3",)), T)
+    assert (again.n_codes, again.n_evidence) == (41, 41)  # added this round already
+    assert again.head.codes == ("c3",)
+    with pytest.raises(ValueError):
+        absorb(stored, draft(subject="party:other"), T)
+
+
+def test_absorb_grades_a_consumer_cluster_from_the_counts() -> None:
+    def check(i: int) -> AlertDraft:
+        return new_draft(
+            AlertType.DIVERSION,
+            Severity.LOW,
+            REASON_CONSUMER,
+            "one consumer",
+            at=T0 + i * DAY,
+            subject="territory:far",
+            window=T.consumer_cluster_window,
+            codes=(f"c{i}",),
+            event_ids=[f"e{i}"],
+            source="dealer-a",
+            witnesses=frozenset({f"consumer:p{i}"}),
+        )
+
+    stored = _stored(check(0), T.consumer_cluster_medium - 1)
+    merged = absorb(stored, check(1), T)
+    assert merged.head.severity is Severity.MEDIUM
+    n = T.consumer_cluster_medium
+    assert merged.head.summary.startswith(f"{n} distinct consumers verified {n} codes")
+    holding_c0 = _stored(check(0), n - 1, known=("c0",))  # a known code does not count twice
+    assert absorb(holding_c0, replace(check(1), codes=("c0",)), T).head.severity is Severity.LOW
