@@ -358,8 +358,8 @@ FROM alerts a
           AND ($2::text IS NULL OR status = $2)
           AND ($3::text IS NULL OR severity = $3)
           AND ($4::text IS NULL OR source_party_id = $4 OR observed_party_id = $4)
-          AND ($5::text IS NULL OR EXISTS (SELECT 1 FROM alert_codes m
-                                           WHERE m.alert_id = a.id AND m.code = $5))
+          AND ($5::text IS NULL OR a.id = ANY(ARRAY(SELECT m.alert_id FROM alert_codes m
+                                                    WHERE m.code = $5)))
           AND ($6::timestamptz IS NULL OR created_at >= $6)
           AND ($7::timestamptz IS NULL OR (status IN ('investigating', 'escalated')
                                           AND evidence_due_at < $7))
@@ -392,19 +392,15 @@ async def alert_counts(conn: asyncpg.Connection, overdue_at: datetime) -> list[a
 async def get_alert(
     conn: asyncpg.Connection, alert_id: uuid.UUID, for_update: bool = False
 ) -> asyncpg.Record | None:
-    if for_update:
-        return await conn.fetchrow(
-            """SELECT id, type, severity, reason, summary, status, escalation_level,
-       incident_key, source_party_id, observed_party_id, observed_lat, observed_lon,
-       observed_accuracy_m, expected_territory_ids, first_seen, last_seen, window_s,
-       created_at, updated_at, investigation_started_at, evidence_due_at, penalty_amount,
-       penalty_currency,
-       ARRAY(SELECT code FROM alert_codes m WHERE m.alert_id = a.id ORDER BY m.seq) AS codes,
-       ARRAY(SELECT event_id FROM alert_evidence m WHERE m.alert_id = a.id ORDER BY m.seq)
-           AS evidence_event_ids
-FROM alerts a WHERE id = $1 FOR UPDATE OF a""",
-            alert_id,
-        )
+    """The alert with its codes and evidence (first-seen order). `for_update` locks the row
+    first, in a statement of its own: a merge holding it commits its new members before the
+    lock is granted, and only a statement started after that sees them (one statement's
+    member subqueries would keep the snapshot from before the wait)."""
+    if (
+        for_update
+        and await conn.fetchval("SELECT id FROM alerts WHERE id = $1 FOR UPDATE", alert_id) is None
+    ):
+        return None
     return await conn.fetchrow(
         """SELECT id, type, severity, reason, summary, status, escalation_level,
        incident_key, source_party_id, observed_party_id, observed_lat, observed_lon,

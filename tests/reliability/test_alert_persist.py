@@ -38,7 +38,7 @@ def _clone(code: str, at: timedelta, event: str, witness: str) -> AlertDraft:
     )
 
 
-def _cluster(i: int, consumer: str) -> AlertDraft:
+def _cluster(i: int, consumer: str, area: str = "chengdu") -> AlertDraft:
     """One consumer's check of one of dealer-b's codes, far outside its territory."""
     return new_draft(
         AlertType.DIVERSION,
@@ -46,7 +46,7 @@ def _cluster(i: int, consumer: str) -> AlertDraft:
         REASON_CONSUMER,
         "goods of dealer-b verified by consumers in Chengdu",
         at=T0 + timedelta(hours=i),
-        subject="territory:chengdu",
+        subject=f"territory:{area}",
         window=T.consumer_cluster_window,
         codes=(f"code-{i}",),
         event_ids=[f"check-{i}"],
@@ -155,3 +155,34 @@ def test_a_consumer_cluster_is_graded_from_all_its_rounds(module_dsn: str) -> No
 
 def test_a_round_without_alerts_writes_nothing(module_dsn: str) -> None:
     assert asyncio.run(_round(module_dsn, [])) == []
+
+
+def test_a_case_locked_during_a_merge_sees_what_the_merge_added(module_dsn: str) -> None:
+    """Confirming computes the penalty from the alert's codes: a merge that held the row
+    must have its codes counted once the lock is granted."""
+
+    async def scenario() -> None:
+        [(alert_id, _)] = await _round(module_dsn, [_cluster(100, "q0", "xian")])
+        merging = await asyncpg.connect(module_dsn)
+        confirming = await asyncpg.connect(module_dsn)
+        try:
+            tx = merging.transaction()
+            await tx.start()
+            await persist(merging, [_cluster(101, "q1", "xian")], T)  # holds the alert row
+            waiting = asyncio.ensure_future(_locked(confirming, alert_id))
+            await asyncio.sleep(0.2)
+            assert not waiting.done()  # the lock waits for the merge
+            await tx.commit()
+            assert await asyncio.wait_for(waiting, 5) == ["code-100", "code-101"]
+        finally:
+            await merging.close()
+            await confirming.close()
+
+    asyncio.run(scenario())
+
+
+async def _locked(conn: asyncpg.Connection, alert_id: str) -> list[str]:
+    async with conn.transaction():
+        row = await repository.get_alert(conn, uuid.UUID(alert_id), for_update=True)
+        assert row is not None
+        return list(row["codes"])
