@@ -47,10 +47,17 @@ def regrade(
     counts default to the draft's own members."""
     severity = draft.severity
     if draft.type is AlertType.DIVERSION and draft.reason == REASON_CONSUMER:
-        witnesses = len(draft.witnesses) if n_witnesses is None else n_witnesses
-        codes = len(draft.codes) if n_codes is None else n_codes
+        witnesses, codes = _counts(draft, n_witnesses, n_codes)
         severity = Severity.highest((severity, cluster_severity(witnesses, codes, thresholds)))
     return severity
+
+
+def _counts(draft: AlertDraft, n_witnesses: int | None, n_codes: int | None) -> tuple[int, int]:
+    """(witnesses, codes) of an incident: the given counts, else the draft's own members."""
+    return (
+        len(draft.witnesses) if n_witnesses is None else n_witnesses,
+        len(draft.codes) if n_codes is None else n_codes,
+    )
 
 
 def merge(incident: AlertDraft, draft: AlertDraft, thresholds: RiskThresholds) -> AlertDraft:
@@ -150,8 +157,7 @@ def _cluster_summary(
     n_witnesses: int | None = None,
     n_codes: int | None = None,
 ) -> str:
-    witnesses = len(draft.witnesses) if n_witnesses is None else n_witnesses
-    codes = len(draft.codes) if n_codes is None else n_codes
+    witnesses, codes = _counts(draft, n_witnesses, n_codes)
     return (
         f"{witnesses} distinct consumers verified {codes} codes of "
         f"{draft.source_party_id}'s goods in {draft.key.subject.split(':', 1)[-1]}, outside "
