@@ -10,7 +10,7 @@ from typing import Any
 
 import asyncpg
 
-from risk_engine import repository
+from risk_engine import cases_repository
 from risk_engine.workflow import (
     CaseAction,
     CaseState,
@@ -26,10 +26,10 @@ from traceability.errors import Conflict, NotFound
 
 
 async def get(conn: asyncpg.Connection, alert_id: uuid.UUID) -> dict[str, Any]:
-    row = await repository.get_alert(conn, alert_id)
+    row = await cases_repository.get_alert(conn, alert_id)
     if row is None:
         raise NotFound(f"alert {alert_id} does not exist")
-    return as_json(row, await repository.history(conn, alert_id))
+    return as_json(row, await cases_repository.history(conn, alert_id))
 
 
 def _state(row: asyncpg.Record) -> CaseState:
@@ -43,7 +43,7 @@ def _state(row: asyncpg.Record) -> CaseState:
 
 async def _penalty(conn: asyncpg.Connection, codes: Sequence[str]) -> Money | None:
     """3 x unit value x diverted items, summed over the products involved (one currency)."""
-    rows = await repository.item_values(conn, codes)
+    rows = await cases_repository.item_values(conn, codes)
     if not rows:
         return None
     currencies = {r["currency"] for r in rows}
@@ -64,7 +64,7 @@ async def perform(
 ) -> dict[str, Any]:
     """Apply one case action; its history line is appended in the same transaction."""
     now = now or datetime.now(UTC)
-    row = await repository.get_alert(conn, alert_id, for_update=True)
+    row = await cases_repository.get_alert(conn, alert_id, for_update=True)
     if row is None:
         raise NotFound(f"alert {alert_id} does not exist")
     state = _state(row)
@@ -79,7 +79,7 @@ async def perform(
     if new.status is CaseStatus.CONFIRMED and row["type"] == "diversion":
         money = await _penalty(conn, row["codes"])
         fine = (money.amount, money.currency) if money else None
-    await repository.update_case(
+    await cases_repository.update_case(
         conn,
         alert_id,
         new.status.value,
@@ -88,7 +88,7 @@ async def perform(
         due,
         fine,
     )
-    await repository.add_history(
+    await cases_repository.add_history(
         conn,
         alert_id,
         entry.actor,

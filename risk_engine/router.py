@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
 
-from risk_engine import alerts, repository
+from risk_engine import alerts, cases_repository
 from risk_engine.schemas import ActionIn, AlertOut, AlertPage, Counts
 from scan_api.http.deps import AppSettings, ComplianceOrAdmin, Tx
 from scan_api.http.pagination import Cursor, Limit, decode_cursor, encode_cursor
@@ -56,7 +56,7 @@ async def list_alerts(
 ) -> dict[str, Any]:
     """Newest first. `party_id` matches the named source or the observed party."""
     now = datetime.now(UTC)
-    rows = await repository.list_alerts(
+    rows = await cases_repository.list_alerts(
         conn,
         type_=type,
         status=status,
@@ -77,7 +77,7 @@ async def list_alerts(
 @router.get("/counts", response_model=Counts)
 async def alert_counts(conn: Tx, _: ComplianceOrAdmin) -> dict[str, Any]:
     """Totals per type, status and severity, and how many cases are past their deadline."""
-    rows = await repository.alert_counts(conn, datetime.now(UTC))
+    rows = await cases_repository.alert_counts(conn, datetime.now(UTC))
     counts: dict[str, Any] = {"by_type": {}, "by_status": {}, "by_severity": {}, "overdue": 0}
     for r in rows:
         for field, key in (

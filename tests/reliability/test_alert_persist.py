@@ -10,7 +10,7 @@ from typing import Any
 
 import asyncpg
 
-from risk_engine import repository
+from risk_engine import cases_repository
 from risk_engine.evidence import new_draft
 from risk_engine.models import AlertDraft, AlertType, GeoFix, Severity
 from risk_engine.rules.diversion import REASON_CONSUMER
@@ -68,7 +68,7 @@ async def _round(dsn: str, drafts: list[AlertDraft]) -> list[tuple[str, AlertDra
 async def _alert(dsn: str, alert_id: str) -> dict[str, Any]:
     conn = await asyncpg.connect(dsn)
     try:
-        row = await repository.get_alert(conn, uuid.UUID(alert_id))
+        row = await cases_repository.get_alert(conn, uuid.UUID(alert_id))
         assert row is not None
         found = dict(row)
         found["raised"] = await conn.fetchval(
@@ -183,6 +183,6 @@ def test_a_case_locked_during_a_merge_sees_what_the_merge_added(module_dsn: str)
 
 async def _locked(conn: asyncpg.Connection, alert_id: str) -> list[str]:
     async with conn.transaction():
-        row = await repository.get_alert(conn, uuid.UUID(alert_id), for_update=True)
+        row = await cases_repository.get_alert(conn, uuid.UUID(alert_id), for_update=True)
         assert row is not None
         return list(row["codes"])

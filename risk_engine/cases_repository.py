@@ -1,0 +1,164 @@
+"""SQL of the alert case workflow: list, read and act on alerts (risk_engine/alerts.py).
+
+The risk engine's own SQL (facts, incidents, saving alerts) is in risk_engine/repository.py.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+
+import asyncpg
+
+
+async def add_history(
+    conn: asyncpg.Connection,
+    alert_id: uuid.UUID,
+    actor: str,
+    action: str,
+    note: str,
+    from_status: str | None,
+    to_status: str | None,
+) -> None:
+    await conn.execute(
+        """INSERT INTO alert_history (alert_id, actor, action, note, from_status, to_status)
+           VALUES ($1, $2, $3, $4, $5, $6)""",
+        alert_id,
+        actor,
+        action,
+        note,
+        from_status,
+        to_status,
+    )
+
+
+async def list_alerts(
+    conn: asyncpg.Connection,
+    *,
+    type_: str | None,
+    status: str | None,
+    severity: str | None,
+    party_id: str | None,
+    code: str | None,
+    since: datetime | None,
+    overdue_at: datetime | None,
+    after: tuple[datetime, uuid.UUID] | None,
+    limit: int,
+) -> list[asyncpg.Record]:
+    """Newest first; every filter is optional (NULL parameters match everything)."""
+    return await conn.fetch(
+        """SELECT id, type, severity, reason, summary, status, escalation_level,
+       incident_key, source_party_id, observed_party_id, observed_lat, observed_lon,
+       observed_accuracy_m, expected_territory_ids, first_seen, last_seen, window_s,
+       created_at, updated_at, investigation_started_at, evidence_due_at, penalty_amount,
+       penalty_currency,
+       ARRAY(SELECT code FROM alert_codes m WHERE m.alert_id = a.id ORDER BY m.seq) AS codes,
+       ARRAY(SELECT event_id FROM alert_evidence m WHERE m.alert_id = a.id ORDER BY m.seq)
+           AS evidence_event_ids
+FROM alerts a
+        WHERE ($1::text IS NULL OR type = $1)
+          AND ($2::text IS NULL OR status = $2)
+          AND ($3::text IS NULL OR severity = $3)
+          AND ($4::text IS NULL OR source_party_id = $4 OR observed_party_id = $4)
+          AND ($5::text IS NULL OR a.id = ANY(ARRAY(SELECT m.alert_id FROM alert_codes m
+                                                    WHERE m.code = $5)))
+          AND ($6::timestamptz IS NULL OR created_at >= $6)
+          AND ($7::timestamptz IS NULL OR (status IN ('investigating', 'escalated')
+                                          AND evidence_due_at < $7))
+          AND ($8::timestamptz IS NULL OR (created_at, id) < ($8, $9::uuid))
+        ORDER BY created_at DESC, id DESC
+        LIMIT $10""",
+        type_,
+        status,
+        severity,
+        party_id,
+        code,
+        since,
+        overdue_at,
+        after[0] if after else None,
+        after[1] if after else None,
+        limit,
+    )
+
+
+async def alert_counts(conn: asyncpg.Connection, overdue_at: datetime) -> list[asyncpg.Record]:
+    return await conn.fetch(
+        """SELECT type, status, severity, count(*) AS n,
+                  count(*) FILTER (WHERE status IN ('investigating', 'escalated')
+                                   AND evidence_due_at < $1) AS overdue
+           FROM alerts GROUP BY type, status, severity""",
+        overdue_at,
+    )
+
+
+async def get_alert(
+    conn: asyncpg.Connection, alert_id: uuid.UUID, for_update: bool = False
+) -> asyncpg.Record | None:
+    """The alert with its codes and evidence (first-seen order). `for_update` locks the row
+    first, in a statement of its own: a merge holding it commits its new members before the
+    lock is granted, and only a statement started after that sees them (one statement's
+    member subqueries would keep the snapshot from before the wait)."""
+    if (
+        for_update
+        and await conn.fetchval("SELECT id FROM alerts WHERE id = $1 FOR UPDATE", alert_id) is None
+    ):
+        return None
+    return await conn.fetchrow(
+        """SELECT id, type, severity, reason, summary, status, escalation_level,
+       incident_key, source_party_id, observed_party_id, observed_lat, observed_lon,
+       observed_accuracy_m, expected_territory_ids, first_seen, last_seen, window_s,
+       created_at, updated_at, investigation_started_at, evidence_due_at, penalty_amount,
+       penalty_currency,
+       ARRAY(SELECT code FROM alert_codes m WHERE m.alert_id = a.id ORDER BY m.seq) AS codes,
+       ARRAY(SELECT event_id FROM alert_evidence m WHERE m.alert_id = a.id ORDER BY m.seq)
+           AS evidence_event_ids
+FROM alerts a WHERE id = $1""",
+        alert_id,
+    )
+
+
+async def history(conn: asyncpg.Connection, alert_id: uuid.UUID) -> list[asyncpg.Record]:
+    return await conn.fetch(
+        """SELECT at, actor, action, note, from_status, to_status FROM alert_history
+           WHERE alert_id = $1 ORDER BY id""",
+        alert_id,
+    )
+
+
+async def update_case(
+    conn: asyncpg.Connection,
+    alert_id: uuid.UUID,
+    status: str,
+    level: str | None,
+    investigation_started_at: datetime | None,
+    evidence_due_at: datetime | None,
+    penalty: tuple[object, str] | None,
+) -> None:
+    await conn.execute(
+        """UPDATE alerts SET status = $2, escalation_level = $3,
+               investigation_started_at = $4, evidence_due_at = $5,
+               penalty_amount = coalesce($6, penalty_amount),
+               penalty_currency = coalesce($7, penalty_currency),
+               updated_at = clock_timestamp()
+           WHERE id = $1""",
+        alert_id,
+        status,
+        level,
+        investigation_started_at,
+        evidence_due_at,
+        penalty[0] if penalty else None,
+        penalty[1] if penalty else None,
+    )
+
+
+async def item_values(conn: asyncpg.Connection, codes: Sequence[str]) -> list[asyncpg.Record]:
+    """Item counts per product among `codes`, with each product's unit value and currency."""
+    return await conn.fetch(
+        """SELECT p.gtin, p.unit_value, p.currency, count(*) AS items
+           FROM codes c JOIN code_batches b ON b.id = c.batch_id
+           JOIN products p ON p.gtin = b.gtin
+           WHERE c.code = ANY($1::text[]) AND b.level = 'item'
+           GROUP BY p.gtin, p.unit_value, p.currency""",
+        list(codes),
+    )
