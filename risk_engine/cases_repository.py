@@ -48,15 +48,7 @@ async def list_alerts(
 ) -> list[asyncpg.Record]:
     """Newest first; every filter is optional (NULL parameters match everything)."""
     return await conn.fetch(
-        """SELECT id, type, severity, reason, summary, status, escalation_level,
-       incident_key, source_party_id, observed_party_id, observed_lat, observed_lon,
-       observed_accuracy_m, expected_territory_ids, first_seen, last_seen, window_s,
-       created_at, updated_at, investigation_started_at, evidence_due_at, penalty_amount,
-       penalty_currency,
-       ARRAY(SELECT code FROM alert_codes m WHERE m.alert_id = a.id ORDER BY m.seq) AS codes,
-       ARRAY(SELECT event_id FROM alert_evidence m WHERE m.alert_id = a.id ORDER BY m.seq)
-           AS evidence_event_ids
-FROM alerts a
+        """SELECT * FROM alert_cases a
         WHERE ($1::text IS NULL OR type = $1)
           AND ($2::text IS NULL OR status = $2)
           AND ($3::text IS NULL OR severity = $3)
@@ -105,15 +97,7 @@ async def get_alert(
     ):
         return None
     return await conn.fetchrow(
-        """SELECT id, type, severity, reason, summary, status, escalation_level,
-       incident_key, source_party_id, observed_party_id, observed_lat, observed_lon,
-       observed_accuracy_m, expected_territory_ids, first_seen, last_seen, window_s,
-       created_at, updated_at, investigation_started_at, evidence_due_at, penalty_amount,
-       penalty_currency,
-       ARRAY(SELECT code FROM alert_codes m WHERE m.alert_id = a.id ORDER BY m.seq) AS codes,
-       ARRAY(SELECT event_id FROM alert_evidence m WHERE m.alert_id = a.id ORDER BY m.seq)
-           AS evidence_event_ids
-FROM alerts a WHERE id = $1""",
+        "SELECT * FROM alert_cases WHERE id = $1",
         alert_id,
     )
 
