@@ -38,35 +38,32 @@ def continues(incident: AlertDraft, draft: AlertDraft) -> bool:
 
 
 def regrade(
-    draft: AlertDraft,
-    thresholds: RiskThresholds,
-    n_witnesses: int | None = None,
-    n_codes: int | None = None,
+    draft: AlertDraft, thresholds: RiskThresholds, n_witnesses: int, n_codes: int
 ) -> Severity:
-    """The severity the merged evidence supports (never lower than the draft's own); the
-    counts default to the draft's own members."""
+    """The severity an incident with these many witnesses and codes supports (never lower
+    than the draft's own)."""
     severity = draft.severity
     if draft.type is AlertType.DIVERSION and draft.reason == REASON_CONSUMER:
-        witnesses, codes = _counts(draft, n_witnesses, n_codes)
-        severity = Severity.highest((severity, cluster_severity(witnesses, codes, thresholds)))
+        graded = cluster_severity(n_witnesses, n_codes, thresholds)
+        severity = Severity.highest((severity, graded))
     return severity
 
 
-def _counts(draft: AlertDraft, n_witnesses: int | None, n_codes: int | None) -> tuple[int, int]:
-    """(witnesses, codes) of an incident: the given counts, else the draft's own members."""
-    return (
-        len(draft.witnesses) if n_witnesses is None else n_witnesses,
-        len(draft.codes) if n_codes is None else n_codes,
-    )
+def _graded(
+    merged: AlertDraft, thresholds: RiskThresholds, n_witnesses: int, n_codes: int
+) -> AlertDraft:
+    """The merged incident re-graded from its counts, its summary saying why if it rose."""
+    graded = regrade(merged, thresholds, n_witnesses, n_codes)
+    if graded is merged.severity:
+        return merged
+    summary = _cluster_summary(merged, graded, n_witnesses, n_codes)
+    return replace(merged, severity=graded, summary=summary)
 
 
 def merge(incident: AlertDraft, draft: AlertDraft, thresholds: RiskThresholds) -> AlertDraft:
     """The incident with the draft's evidence added. Raises ValueError for another key."""
     merged = _combine(incident, draft, draft.codes, draft.evidence_event_ids, draft.witnesses)
-    graded = regrade(merged, thresholds)
-    if graded is not merged.severity:
-        merged = replace(merged, severity=graded, summary=_cluster_summary(merged, graded))
-    return merged
+    return _graded(merged, thresholds, len(merged.witnesses), len(merged.codes))
 
 
 def absorb(stored: StoredIncident, draft: AlertDraft, thresholds: RiskThresholds) -> StoredIncident:
@@ -81,12 +78,8 @@ def absorb(stored: StoredIncident, draft: AlertDraft, thresholds: RiskThresholds
     witnesses = frozenset(_new(sorted(draft.witnesses), stored.known_witnesses, head.witnesses))
     merged = _combine(head, draft, codes, evidence, witnesses)
     n_codes, n_witnesses = stored.n_codes + len(codes), stored.n_witnesses + len(witnesses)
-    graded = regrade(merged, thresholds, n_witnesses, n_codes)
-    if graded is not merged.severity:
-        summary = _cluster_summary(merged, graded, n_witnesses, n_codes)
-        merged = replace(merged, severity=graded, summary=summary)
     return StoredIncident(
-        merged,
+        _graded(merged, thresholds, n_witnesses, n_codes),
         n_codes,
         stored.n_evidence + len(evidence),
         n_witnesses,
@@ -151,15 +144,9 @@ def _union(first: Sequence[str], second: Sequence[str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys((*first, *second)))
 
 
-def _cluster_summary(
-    draft: AlertDraft,
-    severity: Severity,
-    n_witnesses: int | None = None,
-    n_codes: int | None = None,
-) -> str:
-    witnesses, codes = _counts(draft, n_witnesses, n_codes)
+def _cluster_summary(draft: AlertDraft, severity: Severity, n_witnesses: int, n_codes: int) -> str:
     return (
-        f"{witnesses} distinct consumers verified {codes} codes of "
+        f"{n_witnesses} distinct consumers verified {n_codes} codes of "
         f"{draft.source_party_id}'s goods in {draft.key.subject.split(':', 1)[-1]}, outside "
         f"its territories ({', '.join(draft.expected_territory_ids)}): {severity.value}"
     )

@@ -37,9 +37,9 @@ def clone(scan: ScanFact, facts: CodeFacts, thresholds: RiskThresholds) -> list[
     if scan.checkpoint is not Checkpoint.CONSUMER_VERIFY:
         return []
     earlier = [e for e in facts.history if e.checkpoint is Checkpoint.CONSUMER_VERIFY]
-    if not adds_witness(scan, earlier, thresholds):
+    now = new_witnesses(scan, earlier, thresholds)
+    if now is None:
         return []  # the scan joined a known witness: no new evidence
-    now = witnesses([*earlier, scan], thresholds)
     mine = witness_of(scan, now)
     places = count_places(now, thresholds)
     n = len(now)
@@ -73,13 +73,18 @@ def clone(scan: ScanFact, facts: CodeFacts, thresholds: RiskThresholds) -> list[
     ]
 
 
-def adds_witness(scan: ScanFact, earlier: list[ScanFact], thresholds: RiskThresholds) -> bool:
-    """Whether the scan is a new independent witness. A known consumer's check never is
-    (consumer witnesses are keyed by consumer, whatever the time): answered without
-    grouping the whole history into witnesses twice."""
-    if scan.consumer_id:
-        return all(e.consumer_id != scan.consumer_id for e in earlier)
-    return len(witnesses([*earlier, scan], thresholds)) > len(witnesses(earlier, thresholds))
+def new_witnesses(
+    scan: ScanFact, earlier: list[ScanFact], thresholds: RiskThresholds
+) -> list[Witness] | None:
+    """The witnesses with the scan, when it is a new independent witness; else None. A
+    known consumer's check never is (consumer witnesses are keyed by consumer, whatever the
+    time): answered without grouping the history into witnesses at all."""
+    if scan.consumer_id and any(e.consumer_id == scan.consumer_id for e in earlier):
+        return None
+    now = witnesses([*earlier, scan], thresholds)
+    if not scan.consumer_id and len(now) <= len(witnesses(earlier, thresholds)):
+        return None
+    return now
 
 
 def count_places(found: Sequence[Witness], thresholds: RiskThresholds) -> int:
