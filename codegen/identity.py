@@ -20,6 +20,8 @@ import secrets
 from dataclasses import dataclass
 from typing import Final, Literal, TypeAlias
 
+from traceability.frozen import fast_init
+
 __all__ = [
     "GENERATED_SERIAL_ALPHABET",
     "GENERATED_SERIAL_LENGTH",
@@ -167,6 +169,7 @@ def build_sscc(
     return body + str(gs1_check_digit(body))
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class Sgtin:
     """An item identity: GTIN-14 + lot + serial (validated on construction)."""
@@ -194,6 +197,7 @@ class Sgtin:
         return f"/01/{self.gtin}/10/{self.lot}/21/{self.serial}"
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class Sscc:
     """A logistic unit (case or pallet) identity: SSCC-18 (validated on construction)."""

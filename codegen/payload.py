@@ -32,6 +32,7 @@ from enum import StrEnum
 from typing import Final
 
 from codegen.identity import Sgtin, Sscc, validate_sscc
+from traceability.frozen import fast_init
 
 __all__ = [
     "BRAND_DOMAIN",
@@ -149,6 +150,7 @@ def brand_message(body: str) -> bytes:
     return BRAND_DOMAIN + body.encode("ascii")
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class ParsedPayload:
     """A payload that matched the grammar, split into its fields."""

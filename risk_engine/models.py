@@ -15,6 +15,7 @@ from typing import Protocol
 from geo.index import Match, Placement
 from risk_engine.thresholds import RiskThresholds as RiskThresholds  # re-exported
 from traceability.events import Checkpoint as Checkpoint  # re-exported
+from traceability.frozen import fast_init
 from traceability.masterdata.models import PartyKind as PartyKind  # re-exported
 
 PLANT_CHECKPOINTS = frozenset(
@@ -80,6 +81,7 @@ class AlertType(enum.StrEnum):
     TURNOVER_SPIKE = "turnover_spike"
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class GeoFix:
     """A WGS84 position with its accuracy radius in metres (0 for a surveyed address)."""
@@ -89,6 +91,7 @@ class GeoFix:
     accuracy_m: float = 0.0
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class PartyRef:
     """A party as the rules need it: kind, parent (a sub-dealer's dealer), registered place."""
@@ -101,6 +104,7 @@ class PartyRef:
     """Parent, grandparent, …: the store of a sub-dealer belongs to the dealer too."""
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class ScanFact:
     """One scan (or consumer verification) of a code; container scans are passed per item."""
@@ -133,6 +137,7 @@ class ScanFact:
         return self.checkpoint is Checkpoint.CONSUMER_VERIFY
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class CustodyStep:
     """One holder in the chain of custody, from the event that made it a custodian."""
@@ -155,6 +160,7 @@ class Authorization:
         return self.gtins is None or gtin in self.gtins
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class CodeFacts:
     """What is known about one code before the scan being judged."""
@@ -197,6 +203,7 @@ class TerritoryLookup(Protocol):
     def locate(self, lat: float, lon: float, accuracy_m: float = 0.0) -> list[Match]: ...
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class IncidentKey:
     """Identifies one incident: rule, named source, what/where was observed.
@@ -213,6 +220,7 @@ class IncidentKey:
         return f"{self.type.value}|{self.source_party_id or '-'}|{self.subject}"
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class AlertDraft:
     """An alert a rule wants raised (or merged into an open incident with the same key)."""

@@ -12,6 +12,7 @@ from scan_api.scans.schemas import ScanIn
 from traceability.auth.models import Principal
 from traceability.errors import Conflict, DomainError, Forbidden, InvalidInput
 from traceability.events import SHIPPING, UNPACKING, Checkpoint, allowed_checkpoints
+from traceability.frozen import fast_init
 
 MAX_CLOCK_SKEW = timedelta(minutes=10)
 # What a container may hold: cases hold items; pallets hold items or cases.
@@ -20,6 +21,7 @@ MAY_CONTAIN = {"case": frozenset({"item"}), "pallet": frozenset({"item", "case"}
 Status = Literal["created", "duplicate", "rejected"]
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class ScanRequest:
     scan: ScanIn

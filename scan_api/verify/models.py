@@ -30,6 +30,7 @@ from risk_engine.models import (
 )
 from risk_engine.service import Reads
 from traceability.db.columns import float4
+from traceability.frozen import fast_init
 
 NOT_AN_ITEM = "not_an_item"
 """Loyalty reason of this package: only item codes pay (case and pallet codes do not)."""
@@ -160,6 +161,7 @@ def code_facts_of(row: Any, history: tuple[ScanFact, ...]) -> CodeFacts:
     )
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class VerifyRequest:
     payload: str
@@ -168,6 +170,7 @@ class VerifyRequest:
     pin: str | None = None
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class LoadedCheck:
     """One consumer check with everything loaded for it."""

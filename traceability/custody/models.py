@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from traceability.events import RECEIVING, SHIPPING, Checkpoint
+from traceability.frozen import fast_init
 
 MAX_DEPTH = 2
 """item → case → pallet: two levels of containers above a code."""
@@ -37,6 +38,7 @@ _HOLDING = frozenset(
 _CHECKPOINTS = {c.value: c for c in Checkpoint}
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class Location:
     lat: float
@@ -44,6 +46,7 @@ class Location:
     accuracy_m: float | None = None
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class Event:
     """One stored scan of one code (an item, a case or a pallet)."""
@@ -86,6 +89,7 @@ class Event:
         )
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class Membership:
     """`child` was inside `parent` from `packed_at` until `unpacked_at` (None: still is)."""
@@ -114,6 +118,7 @@ class Membership:
         )
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class Window:
     """`code` was (directly or through an inner container) inside `container` in [start, end).
@@ -151,6 +156,7 @@ class CodeInfo:
     children_count: int = 0
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class EffectiveEvent:
     """An event that counts for a code; `via` names the container it was scanned on."""
@@ -159,6 +165,7 @@ class EffectiveEvent:
     via: str | None = None
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class CustodyStep:
     """One holder in the chain of custody, from the event that made it a custodian."""
