@@ -31,8 +31,11 @@ Row = Any  # an asyncpg.Record, or any mapping with the same keys (tests)
 # Plain dict lookups: Enum(value) is measurably slow on the per-scan hot path.
 _CHECKPOINT = {c.value: c for c in Checkpoint}
 
+# Stored reasons of counterfeit events → the check that failed. Staff scans store codegen's
+# reasons, consumer checks the consumer-facing ones (`risk_engine.consumer.Reason`).
 _SIGNATURE = {
     "malformed": SignatureCheck.MALFORMED,
+    "malformed_payload": SignatureCheck.MALFORMED,
     "bad_signature": SignatureCheck.BAD_SIGNATURE,
     "unknown_kid": SignatureCheck.BAD_SIGNATURE,
     "unknown_code": SignatureCheck.UNKNOWN_CODE,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from datetime import timedelta
 from decimal import Decimal
@@ -127,6 +128,31 @@ def test_counterfeit_and_leaked_codes_raise_their_alerts(world: World) -> None:
         f"/v1/alerts?code={leaked['code']}", headers=world.tokens["compliance"]
     ).json()["items"]
     assert {a["type"] for a in by_code} >= {"leaked_code"}
+
+
+def test_consumer_junk_is_a_low_counterfeit_and_a_forgery_a_medium_one(world: World) -> None:
+    """Any QR code a consumer points the page at is stored as a sighting; only a forged one of
+    ours is worth a compliance officer's time (PRODUCT.md: alerts must be worth reading)."""
+    [item] = world.issue(1)
+    checks = [  # far apart, so that they are two incidents
+        (f"https://evil.example/01/{uuid.uuid4()}", {"lat": 31.2304, "lon": 121.4737}),
+        (tamper(item["payload"]), {"lat": 39.9042, "lon": 116.4074}),
+    ]
+    for payload, where in checks:
+        answer = world.client.post("/v1/verify", json={"payload": payload, "location": where})
+        assert answer.status_code == 200 and answer.json()["verdict"] == "counterfeit"
+    listed = world.client.get(
+        "/v1/alerts?type=counterfeit", headers=world.tokens["compliance"]
+    ).json()["items"]
+    mine = [
+        a
+        for a in listed
+        if "by a consumer at 31.230" in a["summary"] or "at 39.904" in a["summary"]
+    ]
+    assert sorted((a["reason"], a["severity"]) for a in mine) == [
+        ("bad_signature", "medium"),
+        ("malformed", "low"),
+    ]
 
 
 def test_case_workflow_with_penalty_and_history(world: World, db: SyncDb) -> None:
