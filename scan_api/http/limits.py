@@ -8,11 +8,13 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from scan_api.http.problems import PROBLEM_MEDIA_TYPE, problem_body
 
 
-class BodyTooLarge(Exception):
-    pass
-
-
 class BodySizeLimitMiddleware:
+    """A declared Content-Length over the limit is refused before anything is read (the
+    server never delivers more than it declares). A body without one (chunked) is read here,
+    up to the limit, and handed on whole: refused with 413 the moment it grows past it. A
+    route's own body reading cannot be relied on for that: FastAPI turns any error raised
+    while reading into a 400, and the lean lane into a 500."""
+
     def __init__(self, app: ASGIApp, max_bytes: int) -> None:
         self.app = app
         self.max_bytes = max_bytes
@@ -21,34 +23,35 @@ class BodySizeLimitMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        headers = dict(scope.get("headers") or [])
-        declared = headers.get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
+        declared = dict(scope.get("headers") or []).get(b"content-length")
+        if declared is not None and declared.isdigit():
+            if int(declared) > self.max_bytes:
+                await self._reject(send)
+                return
+            await self.app(scope, receive, send)
+            return
+        first = await self._read_at_most(receive)
+        if first is None:
             await self._reject(send)
             return
-        received = 0
-        started = False
+        await self.app(scope, _replaying(first, receive), send)
 
-        async def limited_receive() -> Message:
-            nonlocal received
+    async def _read_at_most(self, receive: Receive) -> Message | None:
+        """The whole body as one message (or the disconnect that cut it short); None when
+        it is larger than the limit."""
+        chunks: list[bytes] = []
+        size = 0
+        while True:
             message = await receive()
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > self.max_bytes:
-                    raise BodyTooLarge
-            return message
-
-        async def tracking_send(message: Message) -> None:
-            nonlocal started
-            if message["type"] == "http.response.start":
-                started = True
-            await send(message)
-
-        try:
-            await self.app(scope, limited_receive, tracking_send)
-        except BodyTooLarge:
-            if not started:
-                await self._reject(send)
+            if message["type"] != "http.request":
+                return message
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.max_bytes:
+                return None
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                return {"type": "http.request", "body": b"".join(chunks), "more_body": False}
 
     async def _reject(self, send: Send) -> None:
         body = orjson.dumps(
@@ -70,3 +73,13 @@ class BodySizeLimitMiddleware:
             }
         )
         await send({"type": "http.response.body", "body": body})
+
+
+def _replaying(first: Message, receive: Receive) -> Receive:
+    """`receive`, with `first` delivered before anything it has still to say."""
+    pending: list[Message] = [first]
+
+    async def replay() -> Message:
+        return pending.pop() if pending else await receive()
+
+    return replay

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Iterator
 from typing import Any
 
+import orjson
 import pytest
 from starlette.testclient import TestClient
 
@@ -93,6 +95,43 @@ def test_a_body_over_one_megabyte_is_413_before_dispatch(client: TestClient, wor
     )
     assert response.status_code == 413
     assert response.headers["content-type"] == PROBLEM
+
+
+def _chunks(body: bytes, size: int = 64 * 1024) -> Iterator[bytes]:
+    """Sent without a Content-Length (chunked), so the limit must be found while reading."""
+    for start in range(0, len(body), size):
+        yield body[start : start + size]
+
+
+@pytest.mark.parametrize("path", ["/v1/scans", "/v1/verify", "/v1/scans/batch"])
+def test_a_chunked_body_over_one_megabyte_is_413(
+    client: TestClient, world: World, db: SyncDb, path: str
+) -> None:
+    before = db.counts()
+    response = client.post(
+        path,
+        content=_chunks(b"{" + b" " * (1024 * 1024 + 10) + b"}"),
+        headers={**world.tokens["plant"], "content-type": "application/json"},
+    )
+    assert response.status_code == 413
+    assert response.headers["content-type"] == PROBLEM
+    assert db.counts() == before
+
+
+def test_a_chunked_body_within_the_limit_is_served(client: TestClient, world: World) -> None:
+    [item] = world.issue(1)
+    scan = {
+        "event_id": str(uuid.uuid4()),
+        "payload": item["payload"],
+        "checkpoint": "commission",
+        "scanned_at": now().isoformat(),
+    }
+    response = client.post(
+        "/v1/scans",
+        content=_chunks(orjson.dumps(scan), size=17),
+        headers={**world.tokens["line"], "content-type": "application/json"},
+    )
+    assert response.status_code == 201, response.text
 
 
 def test_an_unexpected_error_is_a_500_problem(
