@@ -57,7 +57,9 @@ async def post_scan(body: ScanIn, request: Request) -> Response:
     return Response(orjson.dumps(outcome.response), status, media_type="application/json")
 
 
-def _raw_event_id(raw: dict[str, Any]) -> str | None:
+def _raw_event_id(raw: Any) -> str | None:
+    if not isinstance(raw, dict):
+        return None
     try:
         return str(uuid.UUID(str(raw.get("event_id"))))
     except ValueError:
@@ -82,7 +84,7 @@ _SCAN_LIST = TypeAdapter(list[ScanIn])
 
 
 def _validated(
-    raws: list[dict[str, Any]], principal: Principal, results: list[dict[str, Any] | None]
+    raws: list[Any], principal: Principal, results: list[dict[str, Any] | None]
 ) -> list[tuple[int, ScanRequest]]:
     """Validate every scan; a bad one gets its rejection in `results`, the rest go on."""
     try:  # the usual case, a clean upload: one validator call for the whole list

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
@@ -13,13 +14,18 @@ from traceability.identifiers import CLIENT_ID_PATTERN
 MAX_PAYLOAD_BYTES = 512
 MAX_BATCH = 1000
 MAX_CHILDREN = 1000
+# No scan is older than the service; older dates are typos (and year 0 would not read back).
+EARLIEST_SCAN = datetime(2000, 1, 1, tzinfo=UTC)
 
 
 class Location(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    lat: Annotated[float, Field(ge=-90, le=90, allow_inf_nan=False)]
-    lon: Annotated[float, Field(ge=-180, le=180, allow_inf_nan=False)]
-    accuracy_m: Annotated[float | None, Field(ge=0, le=1_000_000, allow_inf_nan=False)] = None
+    # strict: a number, never `true` or "12" coerced into one
+    lat: Annotated[float, Field(ge=-90, le=90, allow_inf_nan=False, strict=True)]
+    lon: Annotated[float, Field(ge=-180, le=180, allow_inf_nan=False, strict=True)]
+    accuracy_m: Annotated[
+        float | None, Field(ge=0, le=1_000_000, allow_inf_nan=False, strict=True)
+    ] = None
 
 
 def _payload_bytes(value: str) -> str:
@@ -55,6 +61,20 @@ class ScanIn(BaseModel):
     def _payload_size(cls, value: str) -> str:
         return _payload_bytes(value)
 
+    @field_validator("scanned_at", mode="before")
+    @classmethod
+    def _timestamp_text(cls, value: object) -> object:
+        if isinstance(value, int | float):  # bool too: pydantic would read it as Unix time
+            raise ValueError("must be an RFC 3339 timestamp with offset, not a number")
+        return value
+
+    @field_validator("scanned_at")
+    @classmethod
+    def _not_before_the_service(cls, value: datetime) -> datetime:
+        if value < EARLIEST_SCAN:
+            raise ValueError("is before 2000-01-01T00:00:00Z")
+        return value
+
     @field_validator("children")
     @classmethod
     def _children_size(cls, value: list[str] | None) -> list[str] | None:
@@ -75,7 +95,15 @@ class ScanOut(BaseModel):
 
 class BatchIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    scans: Annotated[list[dict[str, Any]], Field(min_length=1, max_length=MAX_BATCH)]
+    scans: Annotated[
+        list[Any],
+        Field(
+            min_length=1,
+            max_length=MAX_BATCH,
+            description="Scan objects as POST /v1/scans takes them; each is validated on its "
+            "own, so a bad one (even one that is not an object) is rejected alone.",
+        ),
+    ]
 
 
 class BatchResult(BaseModel):

@@ -83,7 +83,8 @@ async def record_scans(
 
 
 def _answer_twins(requests: Sequence[ScanRequest], outcomes: list[Outcome | None]) -> None:
-    """An event sent twice in one upload: the second copy gets the first one's answer."""
+    """An event sent twice in one upload (or by two racing retries in one group): the second
+    copy gets the first one's answer, its refusal too: nothing was stored for either."""
     first: dict[uuid.UUID, Outcome] = {}
     for request, outcome in zip(requests, outcomes, strict=True):
         if outcome is None:
@@ -92,7 +93,11 @@ def _answer_twins(requests: Sequence[ScanRequest], outcomes: list[Outcome | None
         if event_id not in first:
             first[event_id] = outcome
         elif outcome.status == "duplicate" and not outcome.response:
-            outcome.response = first[event_id].response
+            original = first[event_id]
+            if original.status == "rejected":
+                outcome.status, outcome.error = "rejected", original.error
+            else:
+                outcome.response = original.response
 
 
 def _after_static_checks(

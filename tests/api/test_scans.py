@@ -136,6 +136,13 @@ def test_bad_scans_get_precise_problems_and_store_nothing(world: World, db: Sync
         ("store-sh", {"checkpoint": "retail_sell", "scanned_at": "2026-11-27T08:00:00"}, 422),
         ("store-sh", {"checkpoint": "retail_sell", "event_id": "not-a-uuid"}, 422),
         ("store-sh", {"checkpoint": "retail_sell", "surprise": 1}, 422),
+        # Numbers where a timestamp belongs, and coerced coordinates, are refused, not read.
+        ("store-sh", {"checkpoint": "retail_sell", "scanned_at": 1700000000}, 422),
+        ("store-sh", {"checkpoint": "retail_sell", "location": {"lat": True, "lon": 121}}, 422),
+        ("store-sh", {"checkpoint": "retail_sell", "location": {"lat": 31, "lon": "121"}}, 422),
+        # Before the service existed: a typo, and year 1 would not even read back.
+        ("store-sh", {"checkpoint": "retail_sell", "scanned_at": "0001-01-01T00:00:00+01:00"}, 422),
+        ("store-sh", {"checkpoint": "retail_sell", "scanned_at": "1999-12-31T23:59:59Z"}, 422),
     ]
     for who, change, status in cases:
         body = {
@@ -323,6 +330,46 @@ def test_batch_rejects_bad_scans_alone(world: World, db: SyncDb) -> None:
     assert (
         db.fetchval("SELECT count(*) FROM scan_events WHERE event_id = ANY($1::uuid[])", ids) == 4
     )
+
+
+def test_twin_of_a_refused_scan_is_refused_too(world: World, db: SyncDb) -> None:
+    """Two copies of one event in one upload (or two racing retries in one group) that is
+    refused: both get the refusal; neither may read as stored."""
+    [item] = world.issue(1)
+    world.ok("line", item["payload"], "commission")
+    before = db.counts()
+    ship = {
+        "event_id": str(uuid.uuid4()),
+        "payload": item["payload"],
+        "checkpoint": "ship",
+        "to_party_id": "no-such-party",
+        "scanned_at": now().isoformat(),
+    }
+    response = world.client.post(
+        "/v1/scans/batch", json={"scans": [ship, ship]}, headers=world.tokens["plant"]
+    )
+    results = response.json()["results"]
+    assert [r["status"] for r in results] == ["rejected", "rejected"]
+    assert results[1]["error"] == results[0]["error"]
+    assert results[0]["error"]["status"] == 422
+    assert db.counts() == before
+
+
+def test_a_batch_element_that_is_not_an_object_is_rejected_alone(world: World) -> None:
+    [item] = world.issue(1)
+    good = {
+        "event_id": str(uuid.uuid4()),
+        "payload": item["payload"],
+        "checkpoint": "commission",
+        "scanned_at": now().isoformat(),
+    }
+    response = world.client.post(
+        "/v1/scans/batch", json={"scans": [5, good, "scan", None]}, headers=world.tokens["line"]
+    )
+    assert response.status_code == 200, response.text
+    results = response.json()["results"]
+    assert [r["status"] for r in results] == ["rejected", "created", "rejected", "rejected"]
+    assert all(r["error"]["status"] == 422 for r in results if r["status"] == "rejected")
 
 
 def test_batch_limits(world: World) -> None:
