@@ -1,4 +1,4 @@
-"""HTTP: GET /v1/codes/{code}/trace (admin, compliance; line and logistics for their codes)."""
+"""HTTP: GET /v1/codes/{code}/trace (admin, compliance; logistics for the codes it held)."""
 
 from __future__ import annotations
 
@@ -60,14 +60,17 @@ def _out(custody: Custody) -> TraceOut:
     "/v1/codes/{code:path}/trace",
     response_model=TraceOut,
     response_model_exclude_unset=True,
-    responses={404: {"description": "Unknown code, or one the caller may not see"}},
+    responses={
+        403: {"description": "A line token (traces are not among its rights)"},
+        404: {"description": "Unknown code, or one the caller may not see"},
+    },
 )
 async def code_trace(code: CodeRef, conn: Tx, principal: CurrentPrincipal) -> TraceOut:
     """Where the code has been: its scans and its containers' scans, and who held it.
 
-    Admin and compliance see every code; a line token the codes issued for its plant; a
-    logistics token the codes its party held (a custodian, or it scanned the code or a case or
-    pallet holding it). Anything else is 404. Each event also carries its `verdict`
+    Admin and compliance see every code; a logistics token the codes its party held (a
+    custodian, or it scanned the code or a case or pallet holding it), anything else is 404
+    for it. A line token is 403 (api.md "Roles"). Each event also carries its `verdict`
     (an addition to api.md).
     """
     return _out(await service.trace(conn, principal, code))

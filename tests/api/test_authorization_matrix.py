@@ -215,7 +215,7 @@ MATRIX: dict[tuple[str, str], tuple[Call, dict[str, object]]] = {
     ("GET", "/v1/codes/{code}/trace"): (
         lambda c, h: c.client.get(f"/v1/codes/{c.code}/trace", headers=h),
         # Logistics sees only codes its party held: dealer-m never held this one.
-        {"admin": OK, "compliance": OK, "line": OK, "logistics": 404},
+        {"admin": OK, "compliance": OK, "line": 403, "logistics": 404},
     ),
     ("POST", "/v1/verify"): (
         lambda c, h: c.client.post(

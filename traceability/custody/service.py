@@ -19,7 +19,7 @@ from traceability.custody.models import (
     code_status,
     involved,
 )
-from traceability.errors import NotFound
+from traceability.errors import Forbidden, NotFound
 
 
 def _info(row: Any) -> CodeInfo:
@@ -48,22 +48,26 @@ async def custody_of(conn: asyncpg.Connection, code: str) -> Custody | None:
     return build_custody(_info(row), events, memberships)
 
 
+# api.md "Roles": the trace is for admin, compliance, and logistics (codes its party held).
+# A line token issues and commissions codes; where they went (dealers, consumers' fixes) is
+# not its business.
+TRACE_ROLES = frozenset({Role.ADMIN, Role.COMPLIANCE, Role.LOGISTICS})
+
+
 def may_see(principal: Principal, custody: Custody) -> bool:
-    """api.md "Roles": admin and compliance see all; a line its plant's codes; logistics what
-    its party held."""
+    """Admin and compliance see every code; logistics what its party held."""
     if principal.role in (Role.ADMIN, Role.COMPLIANCE):
         return True
-    if principal.party_id is None:
-        return False
-    if principal.role is Role.LINE:
-        return custody.info.plant_id == principal.party_id
-    if principal.role is Role.LOGISTICS:
+    if principal.role is Role.LOGISTICS and principal.party_id is not None:
         return involved(principal.party_id, custody.events)
     return False
 
 
 async def trace(conn: asyncpg.Connection, principal: Principal, code: str) -> Custody:
-    """`code`: canonical code or payload. Unknown or not visible to the caller → NotFound."""
+    """`code`: canonical code or payload. A role without traces → Forbidden; unknown or not
+    visible to the caller → NotFound (so a logistics token cannot probe which codes exist)."""
+    if principal.role not in TRACE_ROLES:
+        raise Forbidden(f"a {principal.role.value} token may not read traces")
     custody = await custody_of(conn, code_from_reference(code))
     if custody is None or not may_see(principal, custody):
         raise NotFound("no such code")
