@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta, timezone
 
 import orjson
@@ -72,6 +73,69 @@ def test_retry_returns_the_first_response_and_stores_once(world: World, db: Sync
         "SELECT count(*) FROM scan_events WHERE event_id = $1", uuid.UUID(body["event_id"])
     )
     assert count == 1
+
+
+def test_racing_retries_get_the_first_response_and_store_once(world: World, db: SyncDb) -> None:
+    """A phone that resends while its first attempt is still in flight: the copies race (in
+    one commit group or in two), one is created, every other one answers the same."""
+    items = world.issue(3)
+    bodies = [
+        {
+            "event_id": str(uuid.uuid4()),
+            "payload": item["payload"],
+            "checkpoint": "commission",
+            "scanned_at": now().isoformat(),
+        }
+        for item in items
+    ]
+    with ThreadPoolExecutor(max_workers=12) as pool:
+        answers = list(
+            pool.map(
+                lambda body: world.client.post(
+                    "/v1/scans", json=body, headers=world.tokens["line"]
+                ),
+                [body for body in bodies for _ in range(4)],
+            )
+        )
+    for n, body in enumerate(bodies):
+        copies = answers[4 * n : 4 * n + 4]
+        assert sorted(a.status_code for a in copies) == [200, 200, 200, 201]
+        assert all(a.json() == copies[0].json() for a in copies)
+        stored = db.fetchval(
+            "SELECT count(*) FROM scan_events WHERE event_id = $1", uuid.UUID(body["event_id"])
+        )
+        assert stored == 1
+
+
+def test_batches_racing_over_the_same_events_store_each_once(world: World, db: SyncDb) -> None:
+    """Two uploads of overlapping scans in opposite orders (an outbox flushed twice)."""
+    items = world.issue(40)
+    scans = [
+        {
+            "event_id": str(uuid.uuid4()),
+            "payload": item["payload"],
+            "checkpoint": "commission",
+            "scanned_at": now().isoformat(),
+        }
+        for item in items
+    ]
+    uploads = [scans, scans[::-1]] * 3
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        answers = list(
+            pool.map(
+                lambda batch: world.client.post(
+                    "/v1/scans/batch", json={"scans": batch}, headers=world.tokens["line"]
+                ),
+                uploads,
+            )
+        )
+    assert [a.status_code for a in answers] == [200] * len(uploads), [a.text for a in answers]
+    statuses = [r["status"] for a in answers for r in a.json()["results"]]
+    assert statuses.count("created") == len(scans)
+    assert statuses.count("duplicate") == len(scans) * (len(uploads) - 1)
+    ids = [uuid.UUID(s["event_id"]) for s in scans]
+    stored = db.fetchval("SELECT count(*) FROM scan_events WHERE event_id = ANY($1::uuid[])", ids)
+    assert stored == len(scans)
 
 
 def test_checkpoints_are_limited_by_party_kind(world: World) -> None:
