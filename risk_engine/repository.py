@@ -39,6 +39,19 @@ async def memberships(conn: asyncpg.Connection, codes: Sequence[str]) -> list[as
     )
 
 
+async def seen_past(
+    conn: asyncpg.Connection, codes: Sequence[str], plant_checkpoints: Sequence[str]
+) -> list[str]:
+    """Those of `codes` with any stored event outside the plant's checkpoints."""
+    rows = await conn.fetch(
+        """SELECT DISTINCT code FROM scan_events
+           WHERE code = ANY($1::text[]) AND checkpoint <> ALL($2::text[])""",
+        list(codes),
+        list(plant_checkpoints),
+    )
+    return [r["code"] for r in rows]
+
+
 # A heavily cloned code can collect thousands of sightings; the rules need the custody
 # events and a recent window of sightings, not all of them (bounded work per scan).
 MAX_EVENTS_PER_CODE = 500

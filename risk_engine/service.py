@@ -30,8 +30,13 @@ from risk_engine.territories import TerritoryCache
 from risk_engine.thresholds import RiskThresholds
 from traceability.db.meanwhile import meanwhile
 
-# Checkpoints at the plant prove nothing about the market: not judged (bulk commissioning).
-UNJUDGED = frozenset({"commission", "pack", "warehouse_in"})
+# Scans at the plant are judged only when their code was already seen past the plant: only
+# then can they prove a break in the chain (a code sold while the item is still at the
+# plant). Commissioning is never judged: it comes in bulk (the batch endpoint's 20,000 scans/s)
+# and the lookup would cost every code of a print run; a code seen in the market before its
+# commission is caught there (`leaked_code`).
+PLANT_CHECKPOINTS = ("commission", "pack", "warehouse_in")
+LOOKED_UP = frozenset({"pack", "warehouse_in"})
 ENGINE_ACTOR = "risk-engine"
 
 T = TypeVar("T")
@@ -87,12 +92,28 @@ class Reads:
     contents: dict[uuid.UUID, list[str]]
     members: list[Row]
     rows: list[Row]
+    judged: frozenset[uuid.UUID]  # the events these reads are for
 
 
-def _judged(engine: RiskEngine, events: Sequence[Row]) -> list[Row]:
+async def _to_judge(
+    conn: asyncpg.Connection, engine: RiskEngine, events: Sequence[Row]
+) -> list[Row]:
+    """Market scans and counterfeit sightings; plant scans of codes seen past the plant."""
     if not engine.enabled:
         return []
-    return [e for e in events if e["checkpoint"] not in UNJUDGED or e["verdict"] == "counterfeit"]
+    judged: list[Row] = []
+    plant: list[Row] = []
+    for e in events:
+        at_plant = e["checkpoint"] in PLANT_CHECKPOINTS and e["verdict"] != "counterfeit"
+        (plant if at_plant else judged).append(e)
+    plant = [e for e in plant if e["code"] and e["checkpoint"] in LOOKED_UP]
+    if plant:
+        past = {e["code"] for e in judged if e["code"]}
+        asked = sorted({e["code"] for e in plant} - past)
+        if asked:
+            past |= set(await repository.seen_past(conn, asked, PLANT_CHECKPOINTS))
+        judged += [e for e in plant if e["code"] in past]
+    return judged
 
 
 async def read_round(
@@ -100,7 +121,7 @@ async def read_round(
 ) -> Reads | None:
     """The database part of `load_round`, for a caller that starts it before its events are
     final: only their event_id, code, checkpoint, verdict and scanned_at are read."""
-    judged = _judged(engine, events)
+    judged = await _to_judge(conn, engine, events)
     return await _read(conn, judged, registry) if judged else None
 
 
@@ -118,7 +139,10 @@ async def load_round(
     judges while its insert is under way); they join the codes' histories as if stored.
     `reads`: what `read_round` already read for these events.
     """
-    judged = _judged(engine, events)
+    if reads is not None:  # read_round chose them
+        judged = [e for e in events if e["event_id"] in reads.judged]
+    else:
+        judged = await _to_judge(conn, engine, events)
     if not judged:
         return None
     judged.sort(key=lambda e: (e["scanned_at"], e["recorded_at"]))
@@ -209,7 +233,7 @@ async def _read(conn: asyncpg.Connection, events: list[Row], known: Mapping[str,
     members = await repository.memberships(conn, all_codes)
     related = sorted(set(all_codes) | {m["parent_code"] for m in members})
     rows = await repository.events(conn, related)
-    return Reads(registry, dict(contents), members, rows)
+    return Reads(registry, dict(contents), members, rows, frozenset(e["event_id"] for e in events))
 
 
 async def _assemble(

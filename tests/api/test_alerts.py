@@ -155,6 +155,25 @@ def test_consumer_junk_is_a_low_counterfeit_and_a_forgery_a_medium_one(world: Wo
     ]
 
 
+def test_a_plant_scan_after_a_sale_proves_the_sale_came_first(world: World) -> None:
+    """Plant scans are judged once their code was seen past the plant: the item is still in
+    the plant's warehouse, yet a store already sold its code."""
+    [item, fresh] = world.issue(2)
+    t = now() - timedelta(hours=5)
+    world.ok("line", item["payload"], "commission", t)
+    world.ok("store-sh", item["payload"], "retail_sell", t + timedelta(hours=1))
+    later = world.ok("plant", item["payload"], "warehouse_in", t + timedelta(hours=3))
+    found = [alert(world, a) for a in later["alert_ids"]]
+    assert [(a["type"], a["reason"], a["severity"]) for a in found] == [
+        ("sequence", "sold_before_leaving_plant", "high")
+    ]
+    world.ok("line", fresh["payload"], "commission", t)  # a code never seen past the plant
+    assert (
+        world.ok("plant", fresh["payload"], "warehouse_in", t + timedelta(hours=3))["alert_ids"]
+        == []
+    )
+
+
 def test_case_workflow_with_penalty_and_history(world: World, db: SyncDb) -> None:
     items = world.issue(2)
     alert_ids: set[str] = set()
