@@ -29,7 +29,7 @@ from datetime import date, datetime, timedelta
 
 from risk_engine.evidence import Witness, witnesses
 from risk_engine.models import Checkpoint, CodeFacts, CodeStatus, ScanFact, SignatureCheck
-from risk_engine.rules.clone import count_places
+from risk_engine.rules.clone import checked_elsewhere
 from risk_engine.thresholds import RiskThresholds
 
 
@@ -184,7 +184,7 @@ def _judge(
     reasons: list[Reason] = []
     if facts.status is CodeStatus.ISSUED:
         reasons.append(Reason.NEVER_COMMISSIONED)
-    if count_places(found, t) >= 2:
+    if checked_elsewhere(found, t):
         reasons.append(Reason.VERIFIED_ELSEWHERE)
     if len(found) >= t.clone_max_witnesses:
         reasons.append(Reason.TOO_MANY_CHECKS)

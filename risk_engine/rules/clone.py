@@ -4,21 +4,36 @@ Evidence, counted in independent witnesses (`risk_engine.evidence.witnesses`): t
 consumer/device checking again (at home, next week) is one witness, never evidence.
 
 - `verified_elsewhere`: distinct consumers checked the code at places at least
-  `clone_min_distance_m` apart (after subtracting accuracy radii): 2 places medium,
-  3 or more places high.
+  `clone_min_distance_m` apart (after subtracting accuracy radii). Three or more places are
+  high. Two places are medium with three or more witnesses, or when no single item could
+  have been at both in the time between (`impossible_places`: faster than `max_speed_kmh`;
+  a consumer holds the item from their first to their last check); two witnesses an item
+  could have travelled between are low: a gift or a resale travels, and one consumer scan
+  far away is weak evidence (PRODUCT.md).
 - `too_many_checks`: `clone_max_witnesses` distinct witnesses (medium), `clone_high_witnesses`
   (high): more than one item plausibly gets.
 - `sold_twice`: two stores both sold the item (`retail_sell` by different parties): high.
 
 Only a scan that adds a new witness (or a second sale) can raise it, so a repeat check
-never re-raises. Source: the last custodian in the chain; one incident per code.
+never re-raises; except a consumer's re-check that shows somebody else checked the code far
+away while they held it (medium: that was a copy). Source: the last custodian in the chain;
+one incident per code.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from risk_engine.evidence import Witness, new_draft, scan_fix, separation_m, witness_of, witnesses
+from geo.distance import speed_kmh
+from risk_engine.evidence import (
+    Witness,
+    new_draft,
+    scan_fix,
+    separation_m,
+    usable_fix,
+    witness_of,
+    witnesses,
+)
 from risk_engine.models import (
     AlertDraft,
     AlertType,
@@ -38,22 +53,27 @@ def clone(scan: ScanFact, facts: CodeFacts, thresholds: RiskThresholds) -> list[
         return []
     earlier = [e for e in facts.history if e.checkpoint is Checkpoint.CONSUMER_VERIFY]
     now = new_witnesses(scan, earlier, thresholds)
-    if now is None:
-        return []  # the scan joined a known witness: no new evidence
+    if now is None:  # the scan joined a known witness: new evidence only in one case
+        if not _held_it_meanwhile(scan, earlier, thresholds):
+            return []
+        now = witnesses([*earlier, scan], thresholds)
     mine = witness_of(scan, now)
     places = count_places(now, thresholds)
     n = len(now)
+    apart = f"{thresholds.clone_min_distance_m / 1000:.0f}+ km apart"
     if places >= 3 or n >= thresholds.clone_high_witnesses:
         severity = Severity.HIGH
-    elif places >= 2 or n >= thresholds.clone_max_witnesses:
+    elif checked_elsewhere(now, thresholds) or n >= thresholds.clone_max_witnesses:
         severity = Severity.MEDIUM
+        if places == 2 and n == 2:
+            apart += ", no single item could have been at both in time"
+    elif places == 2:
+        severity = Severity.LOW
+        apart += ", time enough between them for the item to have travelled"
     else:
         return []
     reason = "verified_elsewhere" if places >= 2 else "too_many_checks"
-    summary = (
-        f"code {facts.code} verified by {n} distinct consumers at {places} places "
-        f"{thresholds.clone_min_distance_m / 1000:.0f}+ km apart"
-    )
+    summary = f"code {facts.code} verified by {n} distinct consumers at {places} places {apart}"
     events = [e for w in now for e in w.event_ids]
     return [
         new_draft(
@@ -85,6 +105,56 @@ def new_witnesses(
     if not scan.consumer_id and len(now) <= len(witnesses(earlier, thresholds)):
         return None
     return now
+
+
+def _held_it_meanwhile(scan: ScanFact, earlier: list[ScanFact], thresholds: RiskThresholds) -> bool:
+    """A consumer checks again, and somebody else checked the code far away since their last
+    check: they held the item all along, so that was a copy (`impossible_places`)."""
+    here = usable_fix(scan.location, thresholds)
+    if here is None or not scan.consumer_id:
+        return False
+    mine = [e.scanned_at for e in earlier if e.consumer_id == scan.consumer_id]
+    if not mine:
+        return False
+    since = max(mine)
+    for other in earlier:
+        if other.consumer_id == scan.consumer_id or not since < other.scanned_at < scan.scanned_at:
+            continue
+        there = usable_fix(other.location, thresholds)
+        if there is not None and separation_m(here, there) >= thresholds.clone_min_distance_m:
+            return True
+    return False
+
+
+def checked_elsewhere(found: Sequence[Witness], thresholds: RiskThresholds) -> bool:
+    """The witnesses saw one code where a single item cannot plausibly have been: three or
+    more places far apart; two, with a third witness (the item would have gone back, or
+    strangers in two cities hold copies); or two witnesses an item could not have travelled
+    between in time. Left out: one more consumer far away, days later (a gift, a resale)."""
+    places = count_places(found, thresholds)
+    if places != 2:
+        return places > 2
+    return len(found) > 2 or impossible_places(found, thresholds)
+
+
+def impossible_places(found: Sequence[Witness], thresholds: RiskThresholds) -> bool:
+    """Two witnesses far apart (`clone_min_distance_m`) whose checks no item could link:
+    faster than `max_speed_kmh` between the end of one's checks and the start of the other's.
+    A consumer holds the item from their first check to their last, so another consumer's
+    check far away in between is impossible whatever the hours. Pairs: keep `found` small."""
+    located = [w for w in found if w.fix is not None]
+    for i, a in enumerate(located):
+        for b in located[i + 1 :]:
+            if a.fix is None or b.fix is None:  # for the type checker: filtered above
+                continue
+            distance = separation_m(a.fix, b.fix)
+            if distance < thresholds.clone_min_distance_m:
+                continue
+            start = max(a.checks[0].scanned_at, b.checks[0].scanned_at)
+            end = min(a.checks[-1].scanned_at, b.checks[-1].scanned_at)
+            if speed_kmh(distance, (start - end).total_seconds()) > thresholds.max_speed_kmh:
+                return True
+    return False
 
 
 def count_places(found: Sequence[Witness], thresholds: RiskThresholds) -> int:

@@ -318,6 +318,10 @@ def sold_at_home(
 def is_cloned(scan: ScanFact, facts: CodeFacts, thresholds: RiskThresholds) -> bool:
     """The code's consumer checks are clone evidence (places far apart, or too many people).
 
+    Places far apart count here even when an item could have travelled between them (the
+    clone rule grades those low): copies, or an item that travelled after its sale, the far
+    checks say nothing about where the dealer's stock went.
+
     Copies of one genuine code are not the dealer's goods: they say nothing about where its
     stock went, and the clone rule reports them. Without this, a counterfeiter selling copies
     of several of a dealer's codes in one city made a "consumer cluster" (found by the

@@ -134,15 +134,36 @@ def test_anonymous_repeat_checks_in_one_session_are_one_witness() -> None:
     assert clone(_verify(SHANGHAI, None, 11 * MIN), facts(history=history), T) == []
 
 
-def test_two_consumers_far_apart_are_a_medium_clone_with_last_custodian() -> None:
+def test_two_consumers_too_far_apart_in_time_are_a_medium_clone_with_last_custodian() -> None:
     history = (_verify(SHANGHAI, "c1", timedelta(0)),)
-    [alert] = clone(_verify(BEIJING, "c2", DAY), facts(*chain_a(), history=history), T)
+    [alert] = clone(_verify(BEIJING, "c2", 30 * MIN), facts(*chain_a(), history=history), T)
     assert alert.type is AlertType.CLONE
     assert alert.severity is Severity.MEDIUM
     assert alert.reason == "verified_elsewhere"
+    assert "no single item could have been at both" in alert.summary
     assert alert.source_party_id == "dealer-a"
     assert alert.key.subject == "code:code-1"
     assert len(alert.evidence_event_ids) == 2
+
+
+def test_an_item_that_could_have_travelled_is_low() -> None:
+    """One consumer scan far away is weak evidence (PRODUCT.md): a gift checked a day later."""
+    history = (_verify(SHANGHAI, "c1", timedelta(0)),)
+    [alert] = clone(_verify(BEIJING, "c2", DAY), facts(*chain_a(), history=history), T)
+    assert (alert.severity, alert.reason) == (Severity.LOW, "verified_elsewhere")
+
+
+def test_a_third_consumer_at_either_place_is_medium() -> None:
+    """Back to Shanghai, or strangers in two cities holding copies: no longer one gift."""
+    history = (_verify(SHANGHAI, "c1", timedelta(0)), _verify(BEIJING, "c2", DAY))
+    [alert] = clone(_verify(SHANGHAI, "c3", 2 * DAY), facts(history=history), T)
+    assert (alert.severity, alert.reason) == (Severity.MEDIUM, "verified_elsewhere")
+
+
+def test_a_check_far_away_while_the_first_consumer_held_the_item_is_medium() -> None:
+    history = (_verify(SHANGHAI, "c1", timedelta(0)), _verify(BEIJING, "c2", DAY))
+    [alert] = clone(_verify(SHANGHAI, "c1", 2 * DAY), facts(history=history), T)
+    assert alert.severity is Severity.MEDIUM
 
 
 def test_three_places_are_high() -> None:

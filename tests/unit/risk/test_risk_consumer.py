@@ -80,11 +80,28 @@ def test_never_commissioned_is_suspicious() -> None:
     assert "never applied" in r.message
 
 
-def test_checked_by_others_far_away_is_suspicious_even_for_the_first_consumer() -> None:
-    far = check("c2", -DAY, BEIJING)
+def test_checked_by_others_far_away_just_before_is_suspicious() -> None:
+    far = check("c2", -30 * MIN, BEIJING)  # no item gets from Beijing to Shanghai that fast
     r = run(check("c1"), far)
     assert (r.verdict, r.reasons) == (Verdict.SUSPICIOUS, (Reason.VERIFIED_ELSEWHERE,))
     assert not r.loyalty.eligible
+
+
+def test_checked_far_away_days_before_is_an_item_that_travelled() -> None:
+    """A gift or a resale: the verdict stays genuine, and the message tells where it was
+    first checked, so the consumer can judge for themselves."""
+    far = check("c2", -DAY, BEIJING)
+    r = run(check("c1"), far)
+    assert (r.verdict, r.reasons) == (Verdict.GENUINE, ())
+    assert "2 times" in r.message
+
+
+def test_checked_far_away_while_the_first_consumer_still_held_it_is_suspicious() -> None:
+    """c1 checked at home two days ago and checks again now: the item was theirs all along,
+    so the check in Beijing yesterday was of a copy, however many hours lay between."""
+    history = (check("c1", -2 * DAY), check("c2", -DAY, BEIJING))
+    r = run(check("c1"), *history)
+    assert (r.verdict, r.reasons) == (Verdict.SUSPICIOUS, (Reason.VERIFIED_ELSEWHERE,))
 
 
 def test_many_distinct_checkers_is_suspicious_but_repeats_are_not() -> None:
