@@ -163,11 +163,21 @@ def code_facts(code: str, loaded: Loaded, judged_event_id: str) -> CodeFacts:
         lot=reg["lot"],
         status=CodeStatus.COMMISSIONED if reg["commissioned_at"] else CodeStatus.ISSUED,
         issuing_plant_id=reg["plant_id"],
+        issuing_line_id=issuing_line(reg),
         batch_id=str(reg["batch_id"]),
         custody=steps,
         authorizations=loaded.authorizations,
         history=history,
     )
+
+
+def issuing_line(reg: Row) -> str | None:
+    """The line that issued the code's batch: its token's name (`created_by` is the issuer's
+    audit name, `role:name`); None when an admin issued it."""
+    role, _, name = (reg.get("created_by") or "").partition(":")
+    if role != "line" or not name:
+        return None
+    return str(name)
 
 
 def judged_scans(event: Row, items: Sequence[str], loaded: Loaded) -> list[Judged]:

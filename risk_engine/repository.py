@@ -12,7 +12,8 @@ import orjson
 
 async def registry(conn: asyncpg.Connection, codes: Sequence[str]) -> list[asyncpg.Record]:
     return await conn.fetch(
-        """SELECT c.code, c.commissioned_at, c.batch_id, b.gtin, b.lot, b.level, b.plant_id
+        """SELECT c.code, c.commissioned_at, c.batch_id, b.gtin, b.lot, b.level, b.plant_id,
+                  b.created_by
            FROM codes c JOIN code_batches b ON b.id = c.batch_id
            WHERE c.code = ANY($1::text[])""",
         list(codes),

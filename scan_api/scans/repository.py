@@ -24,7 +24,8 @@ async def code_rows(conn: asyncpg.Connection, codes: Sequence[str]) -> dict[str,
     """Issued codes with their batch and lifecycle: what verification and the rules need."""
     rows = await conn.fetch(
         """SELECT c.code, c.payload, c.batch_id, c.commissioned_at,
-                  b.gtin, b.lot, b.level, b.plant_id, b.revoked_at AS batch_revoked_at
+                  b.gtin, b.lot, b.level, b.plant_id, b.revoked_at AS batch_revoked_at,
+                  b.created_by
            FROM codes c JOIN code_batches b ON b.id = c.batch_id
            WHERE c.code = ANY($1::text[])""",
         list(codes),

@@ -33,7 +33,7 @@ async def lock_group(
         """WITH locked AS (
                SELECT c.code, c.payload, c.batch_id, c.commissioned_at, c.inner_code_hash,
                       b.gtin, b.lot, b.level, b.expiry, b.plant_id,
-                      b.revoked_at AS batch_revoked_at,
+                      b.revoked_at AS batch_revoked_at, b.created_by,
                       p.name AS product_name, p.inner_code_required
                FROM codes c
                JOIN code_batches b ON b.id = c.batch_id

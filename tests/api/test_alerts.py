@@ -118,8 +118,12 @@ def test_counterfeit_and_leaked_codes_raise_their_alerts(world: World) -> None:
     [fake_alert] = fake["alert_ids"]
     assert alert(world, fake_alert)["type"] == "counterfeit"
     sold = world.ok("store-sh", leaked["payload"], "retail_sell")
-    types = {alert(world, a)["type"] for a in sold["alert_ids"]}
-    assert "leaked_code" in types
+    found = {alert(world, a)["type"]: alert(world, a) for a in sold["alert_ids"]}
+    assert "leaked_code" in found
+    # PRODUCT.md: name the plant/line that issued it (the line token that asked for the batch)
+    me = world.client.get("/v1/me", headers=world.tokens["line"]).json()
+    assert found["leaked_code"]["source_party_id"] == "plant"
+    assert f"line {me['name']} " in found["leaked_code"]["summary"]
     listed = world.client.get(
         "/v1/alerts?type=counterfeit", headers=world.tokens["compliance"]
     ).json()["items"]

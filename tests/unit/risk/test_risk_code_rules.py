@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from risk_factories import DEALER_A, PLANT, STORE_A, STORE_B, chain_a, facts, scan
 
 from risk_engine.evidence import witnesses
+from risk_engine.facts import issuing_line
 from risk_engine.models import AlertType, Checkpoint, CodeStatus, GeoFix, Severity, SignatureCheck
 from risk_engine.rules.clone import clone, new_witnesses
 from risk_engine.rules.counterfeit import counterfeit
@@ -265,3 +266,10 @@ def test_staff_scan_without_gps_uses_the_registered_place() -> None:
     history = (scan(Checkpoint.RETAIL_RECEIVE, party=STORE_A),)
     s = scan(Checkpoint.CONSUMER_VERIFY, 10 * MIN, fix=BEIJING, consumer="c1")
     assert len(impossible_travel(s, facts(history=history), T)) == 1
+
+
+def test_the_issuing_line_is_the_line_token_that_asked_for_the_batch() -> None:
+    assert issuing_line({"created_by": "line:packer-3"}) == "packer-3"
+    assert issuing_line({"created_by": "admin:root"}) is None  # an admin issued it: no line
+    assert issuing_line({"created_by": None}) is None
+    assert issuing_line({}) is None  # a registry row without the column (older callers)
