@@ -52,6 +52,14 @@ DATABASE_DOWN = (
 )
 
 
+# Two transactions that wanted each other's rows: PostgreSQL aborted one. Nothing of it was
+# stored, and the same request succeeds when sent again (scans are idempotent by event_id).
+CONFLICTED = (
+    asyncpg.exceptions.DeadlockDetectedError,
+    asyncpg.exceptions.SerializationError,
+)
+
+
 def problem_body(
     status: int,
     type_slug: str,
@@ -142,6 +150,17 @@ async def _database_down(_: Request, exc: Exception) -> JSONResponse:
     )
 
 
+async def _conflicted(_: Request, exc: Exception) -> JSONResponse:
+    log.warning("transaction aborted by a concurrent one: %s", exc.__class__.__name__)
+    return problem_response(
+        503,
+        "unavailable",
+        "Service unavailable",
+        "A concurrent write conflicted with this request; nothing was stored. Send it again.",
+        headers={"Retry-After": "1"},
+    )
+
+
 async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
     log.exception("unhandled error", exc_info=exc)
     return problem_response(500, "internal", "Internal error", "An unexpected error occurred.")
@@ -153,4 +172,6 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, _http_error)
     for exc_type in DATABASE_DOWN:
         app.add_exception_handler(exc_type, _database_down)
+    for conflict in CONFLICTED:
+        app.add_exception_handler(conflict, _conflicted)
     app.add_exception_handler(Exception, _unexpected)

@@ -126,7 +126,19 @@ async def move_into(
     at: datetime,
     event_id: uuid.UUID,
 ) -> None:
-    """Take each child out of its current container (history kept) and put it into `parent`."""
+    """Take each child out of its current container (history kept) and put it into `parent`.
+
+    Two packs of one child at once would both find its old row and both insert a current one
+    (the unique index refuses the second): the children are locked first, in key order, in a
+    statement of their own, so the second pack's statements run after the first's commit and
+    see its row.
+    """
+    await conn.execute(
+        """SELECT count(pg_advisory_xact_lock(k))
+           FROM (SELECT DISTINCT hashtextextended('sealtrace.containment:' || c, 0) AS k
+                 FROM unnest($1::text[]) AS c ORDER BY k) AS keys""",
+        list(children),
+    )
     await conn.execute(
         """UPDATE containment SET unpacked_at = greatest($2, packed_at), unpack_event_id = $3
            WHERE child_code = ANY($1::text[]) AND unpacked_at IS NULL""",

@@ -5,10 +5,14 @@ from __future__ import annotations
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta, timezone
+from typing import Any
 
+import asyncpg
 import orjson
+import pytest
 from starlette.testclient import TestClient
 
+from scan_api.scans import service as scans_service
 from tests.pg import SyncDb
 from tests.world import GTIN, World, now, tamper
 from traceability.db.columns import float4
@@ -327,6 +331,74 @@ def test_pack_moves_children_and_unpack_releases_them(world: World, db: SyncDb) 
         case_a["code"],
     )
     assert left == 0
+
+
+def test_packs_racing_for_the_same_items_leave_each_in_one_case(world: World, db: SyncDb) -> None:
+    """Two lines pack the same items into different cases at once (a re-pack racing the
+    first pack): both are stored, the later one wins, never a 500."""
+    items = world.issue(6)
+    cases = world.issue(12, level="case")
+    upload = [
+        {
+            "event_id": str(uuid.uuid4()),
+            "payload": entry["payload"],
+            "checkpoint": "commission",
+            "scanned_at": now().isoformat(),
+        }
+        for entry in [*items, *cases]
+    ]
+    batch = world.client.post(
+        "/v1/scans/batch", json={"scans": upload}, headers=world.tokens["line"]
+    )
+    assert batch.status_code == 200
+    children = [i["payload"] for i in items]
+
+    def pack(case: dict[str, str]) -> Any:
+        body = {
+            "event_id": str(uuid.uuid4()),
+            "payload": case["payload"],
+            "checkpoint": "pack",
+            "scanned_at": now().isoformat(),
+            "children": children,
+        }
+        batch = {"scans": [body]}  # a batch is its own transaction: no group to serialise it
+        return world.client.post("/v1/scans/batch", json=batch, headers=world.tokens["line"])
+
+    with ThreadPoolExecutor(max_workers=12) as pool:
+        answers = list(pool.map(pack, cases))
+    assert [a.status_code for a in answers] == [200] * len(cases), [a.text for a in answers]
+    assert [a.json()["results"][0]["status"] for a in answers] == ["created"] * len(cases)
+    current = db.fetch(
+        "SELECT child_code, count(*) AS n FROM containment WHERE unpacked_at IS NULL"
+        " AND child_code = ANY($1::text[]) GROUP BY child_code",
+        [i["code"] for i in items],
+    )
+    assert sorted(r["n"] for r in current) == [1] * len(items)
+
+
+def test_a_batch_aborted_by_a_deadlock_is_a_503_to_retry(
+    world: World, db: SyncDb, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    [item] = world.issue(1)
+
+    async def deadlocked(*args: Any, **kwargs: Any) -> None:
+        raise asyncpg.exceptions.DeadlockDetectedError("deadlock detected")
+
+    monkeypatch.setattr(scans_service, "record_scans", deadlocked)
+    scan = {
+        "event_id": str(uuid.uuid4()),
+        "payload": item["payload"],
+        "checkpoint": "commission",
+        "scanned_at": now().isoformat(),
+    }
+    before = db.counts()
+    response = world.client.post(
+        "/v1/scans/batch", json={"scans": [scan]}, headers=world.tokens["line"]
+    )
+    assert response.status_code == 503
+    assert response.headers["retry-after"] == "1"
+    assert response.headers["content-type"] == "application/problem+json"
+    assert db.counts() == before
 
 
 def test_pack_refuses_wrong_levels_and_fakes(world: World, db: SyncDb) -> None:
