@@ -12,12 +12,13 @@ import orjson
 
 async def stored_responses(
     conn: asyncpg.Connection, event_ids: Sequence[uuid.UUID]
-) -> dict[uuid.UUID, dict[str, object]]:
+) -> dict[uuid.UUID, tuple[str | None, dict[str, object]]]:
+    """event_id → (the scanning party, the first response) of stored events."""
     rows = await conn.fetch(
-        "SELECT event_id, response FROM scan_events WHERE event_id = ANY($1::uuid[])",
+        "SELECT event_id, party_id, response FROM scan_events WHERE event_id = ANY($1::uuid[])",
         list(event_ids),
     )
-    return {r["event_id"]: r["response"] for r in rows}
+    return {r["event_id"]: (r["party_id"], r["response"]) for r in rows}
 
 
 async def code_rows(conn: asyncpg.Connection, codes: Sequence[str]) -> dict[str, asyncpg.Record]:

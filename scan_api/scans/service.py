@@ -32,8 +32,11 @@ from scan_api.scans.models import (
 )
 from scan_api.scans.repository import EVENT_COLUMNS
 from traceability.db.columns import db_uuid, float4
-from traceability.errors import Forbidden
+from traceability.errors import Conflict, Forbidden
 from traceability.events import Checkpoint
+
+# api.md: event_id is unique. Sent again by the party that scanned it, it is a retry.
+EVENT_ID_TAKEN = "event_id is already the id of another party's scan; use a new one"
 
 
 @dataclass(slots=True)
@@ -125,9 +128,17 @@ async def _replay_duplicates(
         return
     stored = await repository.stored_responses(conn, [p.request.scan.event_id for p in pending])
     for p in pending:
-        response = stored.get(p.request.scan.event_id)
-        if response is not None:
-            outcomes[p.index] = Outcome(p.request.scan.event_id, "duplicate", response)
+        if p.request.scan.event_id in stored:
+            outcomes[p.index] = _replayed(p, stored.get(p.request.scan.event_id))
+
+
+def _replayed(p: _Pending, stored: tuple[str | None, dict[str, object]] | None) -> Outcome:
+    """A stored event's first answer, to a retry by the party that scanned it; another party
+    reusing its event_id learns nothing of that scan."""
+    event_id, (party_id, response) = p.request.scan.event_id, stored or (None, {})
+    if stored is not None and party_id != p.request.principal.party_id:
+        return Outcome(event_id, "rejected", error=Conflict(EVENT_ID_TAKEN))
+    return Outcome(event_id, "duplicate", response)
 
 
 async def _verify_and_check(
@@ -320,8 +331,7 @@ async def _store(
     if lost:  # a concurrent retry of the same event committed first: answer with its response
         stored = await repository.stored_responses(conn, [p.request.scan.event_id for p in lost])
         for p in lost:
-            event_id = p.request.scan.event_id
-            outcomes[p.index] = Outcome(event_id, "duplicate", stored.get(event_id, {}))
+            outcomes[p.index] = _replayed(p, stored.get(p.request.scan.event_id))
     won = [p for p in pending if p.request.scan.event_id in inserted]
     created = []
     for p in won:

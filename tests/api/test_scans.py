@@ -79,6 +79,36 @@ def test_retry_returns_the_first_response_and_stores_once(world: World, db: Sync
     assert count == 1
 
 
+def test_another_partys_event_id_is_a_conflict_that_reveals_nothing(
+    world: World, db: SyncDb
+) -> None:
+    [item, other] = world.issue(2)
+    world.deliver(item["payload"])
+    body = {
+        "event_id": str(uuid.uuid4()),
+        "payload": item["payload"],
+        "checkpoint": "dealer_receive",
+        "scanned_at": now().isoformat(),
+    }
+    assert world.client.post("/v1/scans", json=body, headers=world.tokens["dealer-sh"]).is_success
+    before = db.counts()
+    stolen = {**body, "payload": other["payload"], "checkpoint": "retail_receive"}
+    for attempt in (
+        world.client.post("/v1/scans", json=stolen, headers=world.tokens["store-sh"]),
+        world.client.post(
+            "/v1/scans/batch", json={"scans": [stolen]}, headers=world.tokens["store-sh"]
+        ),
+    ):
+        answer = attempt.json()
+        problem = answer if attempt.status_code == 409 else answer["results"][0]["error"]
+        assert problem["status"] == 409
+        assert "another party" in problem["detail"]
+        assert item["code"] not in attempt.text
+    assert db.counts() == before
+    again = world.client.post("/v1/scans", json=body, headers=world.tokens["dealer-sh"])
+    assert again.status_code == 200 and again.json()["code"] == item["code"]
+
+
 def test_racing_retries_get_the_first_response_and_store_once(world: World, db: SyncDb) -> None:
     """A phone that resends while its first attempt is still in flight: the copies race (in
     one commit group or in two), one is created, every other one answers the same."""
