@@ -23,8 +23,18 @@ from traceability.db.group_commit import GroupCommit
 from traceability.errors import Forbidden
 
 router = APIRouter(prefix="/v1/scans", tags=["scans"])
+
+
+class ScanRoute(LeanRoute):
+    """A request without a bearer token is refused (401) before its body is read, as the
+    batch endpoint's dependency refuses it; the token itself is checked in the group."""
+
+    def guard(self, request: Request) -> None:
+        bearer_token(request)
+
+
 # The hot path: served by a lean handler (scan_api/http/lean.py), documented like the rest.
-hot = APIRouter(prefix="/v1/scans", tags=["scans"], route_class=LeanRoute)
+hot = APIRouter(prefix="/v1/scans", tags=["scans"], route_class=ScanRoute)
 
 
 def check_scanner(principal: Principal) -> None:
