@@ -157,6 +157,26 @@ def test_junk_payload_is_counterfeit_malformed(world: World, db: SyncDb) -> None
     assert [tuple(r) for r in row] == [(None, "counterfeit", "malformed_payload")]
 
 
+def test_a_revoked_batch_and_an_unissued_code_get_their_own_reasons(
+    world: World, db: SyncDb
+) -> None:
+    """Machine-readable reasons (PRODUCT.md): a stolen roll of labels, and a code that was
+    signed with our keys but is not in the registry."""
+    [stolen, unissued] = world.issue(2)
+    world.ok("line", stolen["payload"], "commission")
+    batch_id = db.fetchval("SELECT batch_id FROM codes WHERE code = $1", stolen["code"])
+    db.execute(
+        "UPDATE code_batches SET revoked_at = now(), revoke_reason = 'stolen labels' WHERE id = $1",
+        batch_id,
+    )
+    revoked = verify(world.client, stolen["payload"], "erin")
+    assert (revoked["verdict"], revoked["reason"]) == ("counterfeit", "revoked_batch")
+    db.execute("DELETE FROM codes WHERE code = $1", unissued["code"])
+    unknown = verify(world.client, unissued["payload"], "erin")
+    assert (unknown["verdict"], unknown["reason"]) == ("counterfeit", "unknown_code")
+    assert revoked["points_awarded"] == unknown["points_awarded"] == 0
+
+
 def test_never_commissioned_code_is_suspicious(world: World) -> None:
     [item] = world.issue(1)
     result = verify(world.client, item["payload"], "dave")

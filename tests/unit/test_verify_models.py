@@ -74,4 +74,11 @@ def test_every_registry_reason_has_a_consumer_outcome() -> None:
     from scan_api.verify.models import _SIGNATURE
 
     assert set(_SIGNATURE) == set(Reason)
-    assert _SIGNATURE[Reason.UNKNOWN_KID] is SignatureCheck.BAD_SIGNATURE
+    assert _SIGNATURE == {
+        Reason.MALFORMED: SignatureCheck.MALFORMED,
+        Reason.UNKNOWN_KID: SignatureCheck.BAD_SIGNATURE,  # a key the brand never had
+        Reason.BAD_SIGNATURE: SignatureCheck.BAD_SIGNATURE,
+        Reason.REVOKED_KEY: SignatureCheck.REVOKED_KEY,
+        Reason.UNKNOWN_CODE: SignatureCheck.UNKNOWN_CODE,
+        Reason.REVOKED_BATCH: SignatureCheck.REVOKED_BATCH,
+    }
