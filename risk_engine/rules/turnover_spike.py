@@ -77,7 +77,6 @@ def turnover_spike(
     if ratio < thresholds.spike_ratio:
         return []
     severity = Severity.HIGH if ratio >= thresholds.spike_high_ratio else Severity.MEDIUM
-    iso = current.week_start.isocalendar()
     shown = "no shipments" if mean == 0 else f"{ratio:.1f}x its {n}-week mean of {mean:.0f}"
     summary = (
         f"{dealer_id} shipped {current.items} items in the week of "
@@ -90,7 +89,10 @@ def turnover_spike(
             "weekly_volume_spike",
             summary,
             at=datetime.combine(current.week_start, time(), tzinfo=UTC),
-            subject=f"week:{iso.year}-W{iso.week:02d}",
+            # One incident per spike, not per calendar week: the windows roll with each
+            # shipment, so a spike that goes on over a weekend would otherwise open a second
+            # alert; evidence within a week of the incident's joins it.
+            subject="outbound-volume",
             window=_WEEK,
             codes=(),
             event_ids=evidence_event_ids,

@@ -5,6 +5,7 @@ from datetime import date, timedelta
 import pytest
 from risk_factories import DEALER_A, DEALER_B, PLANT, STORE_A, STORE_B, SUB_A1, chain_a, facts, scan
 
+from risk_engine.incidents import dedupe
 from risk_engine.models import AlertType, Checkpoint, GeoFix, PartyKind, PartyRef, Severity
 from risk_engine.rules.sequence import sequence
 from risk_engine.rules.turnover_spike import WeeklyVolume, turnover_spike
@@ -133,7 +134,24 @@ def test_four_times_the_trailing_mean_is_a_spike() -> None:
     assert alert.type is AlertType.TURNOVER_SPIKE
     assert alert.severity is Severity.MEDIUM
     assert alert.source_party_id == "dealer-a"
-    assert alert.key.subject == "week:2026-W49"
+    assert alert.key.subject == "outbound-volume"
+    assert "in the week of 2026-11-30" in alert.summary
+
+
+def test_a_spike_rolling_over_a_weekend_is_one_incident() -> None:
+    """The windows roll with each shipment: Saturday's and Monday's windows straddle two ISO
+    weeks, and are still one spike."""
+
+    def rolling(first_day: date, latest: int) -> list[WeeklyVolume]:
+        counts = (100, 100, 100, 100, latest)
+        return [WeeklyVolume(first_day + timedelta(weeks=i), n) for i, n in enumerate(counts)]
+
+    saturday, monday = rolling(date(2026, 10, 31), 450), rolling(date(2026, 11, 2), 480)
+    drafts = [*turnover_spike("dealer-a", saturday, T), *turnover_spike("dealer-a", monday, T)]
+    assert len(drafts) == 2
+    assert drafts[0].first_seen.isocalendar().week != drafts[1].first_seen.isocalendar().week
+    [incident] = dedupe(drafts, T)
+    assert incident.source_party_id == "dealer-a"
 
 
 def test_just_under_four_times_is_not() -> None:
