@@ -15,6 +15,7 @@ Character rules (see ``docs/code-format.md``):
 
 from __future__ import annotations
 
+import functools
 import re
 import secrets
 from dataclasses import dataclass
@@ -72,7 +73,16 @@ def gs1_check_digit(body: str) -> int:
 
 def normalize_gtin(gtin: str) -> str:
     """Validate a GTIN-8/12/13/14 (check digit included) and return it as GTIN-14."""
-    if not isinstance(gtin, str) or not _DIGITS_RE.fullmatch(gtin):
+    if not isinstance(gtin, str):
+        raise IdentityError("GTIN must be 8, 12, 13 or 14 ASCII digits")
+    return _normalized_gtin(gtin)
+
+
+@functools.lru_cache(maxsize=4096)
+def _normalized_gtin(gtin: str) -> str:
+    """Memoized: a brand has a few hundred products and every scan's payload names one (the
+    check digit in Python was half the cost of parsing a payload). Errors are not cached."""
+    if not _DIGITS_RE.fullmatch(gtin):
         raise IdentityError("GTIN must be 8, 12, 13 or 14 ASCII digits")
     if len(gtin) not in (8, 12, 13, 14):
         raise IdentityError("GTIN must be 8, 12, 13 or 14 digits long")
