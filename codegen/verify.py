@@ -35,6 +35,7 @@ from codegen.payload import (
     parse_payload,
     validate_kid,
 )
+from traceability.frozen import fast_init
 
 __all__ = [
     "ALL_LAYERS",
@@ -166,6 +167,7 @@ class Keyring:
         return ring
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class LayerResult:
     layer: Layer
@@ -182,6 +184,7 @@ class LayerResult:
         }
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class VerificationResult:
     """Overall verdict, per-layer outcomes, and the first reason for failure."""
