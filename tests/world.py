@@ -48,6 +48,19 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
+def scan_body(
+    payload: str, checkpoint: str, at: datetime | None = None, **extra: Any
+) -> dict[str, Any]:
+    """A scan as POST /v1/scans takes it, with a fresh event_id."""
+    return {
+        "event_id": str(uuid.uuid4()),
+        "payload": payload,
+        "checkpoint": checkpoint,
+        "scanned_at": (at or now()).isoformat(),
+        **extra,
+    }
+
+
 @dataclass
 class World:
     client: TestClient
@@ -72,13 +85,7 @@ class World:
         loc: tuple[float, float] | None = None,
         **extra: Any,
     ) -> Any:
-        body: dict[str, Any] = {
-            "event_id": str(uuid.uuid4()),
-            "payload": payload,
-            "checkpoint": checkpoint,
-            "scanned_at": (at or now()).isoformat(),
-            **extra,
-        }
+        body = scan_body(payload, checkpoint, at, **extra)
         if loc is not None:
             body["location"] = {"lat": loc[0], "lon": loc[1], "accuracy_m": 20}
         return self.client.post("/v1/scans", json=body, headers=self.tokens[who])

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 import asyncpg
@@ -139,26 +139,27 @@ async def _http_error(_: Request, exc: Exception) -> JSONResponse:
     return problem_response(exc.status_code, slug, title, detail, headers=headers)
 
 
-async def _database_down(_: Request, exc: Exception) -> JSONResponse:
-    log.warning("database unavailable: %s", exc.__class__.__name__)
-    return problem_response(
-        503,
-        "unavailable",
-        "Service unavailable",
-        "The database is unavailable; retry shortly.",
-        headers={"Retry-After": "2"},
-    )
+def _retry_later(
+    why: str, detail: str, seconds: int
+) -> Callable[[Request, Exception], Awaitable[JSONResponse]]:
+    """A 503 with Retry-After for failures that a later identical request gets past."""
+
+    async def answer(_: Request, exc: Exception) -> JSONResponse:
+        log.warning("%s: %s", why, exc.__class__.__name__)
+        headers = {"Retry-After": str(seconds)}
+        return problem_response(503, "unavailable", "Service unavailable", detail, headers=headers)
+
+    return answer
 
 
-async def _conflicted(_: Request, exc: Exception) -> JSONResponse:
-    log.warning("transaction aborted by a concurrent one: %s", exc.__class__.__name__)
-    return problem_response(
-        503,
-        "unavailable",
-        "Service unavailable",
-        "A concurrent write conflicted with this request; nothing was stored. Send it again.",
-        headers={"Retry-After": "1"},
-    )
+_database_down = _retry_later(
+    "database unavailable", "The database is unavailable; retry shortly.", 2
+)
+_conflicted = _retry_later(
+    "transaction aborted by a concurrent one",
+    "A concurrent write conflicted with this request; nothing was stored. Send it again.",
+    1,
+)
 
 
 async def _unexpected(_: Request, exc: Exception) -> JSONResponse:

@@ -15,7 +15,7 @@ from scan_api.http.hot import lean_handlers
 from scan_api.scans.router import hot as scans_hot_router
 from scan_api.verify.router import router as verify_router
 from tests.pg import SyncDb
-from tests.world import World, now
+from tests.world import World, now, scan_body
 
 PROBLEM = "application/problem+json"
 
@@ -123,12 +123,7 @@ def test_a_chunked_body_over_one_megabyte_is_413(
 
 def test_a_chunked_body_within_the_limit_is_served(client: TestClient, world: World) -> None:
     [item] = world.issue(1)
-    scan = {
-        "event_id": str(uuid.uuid4()),
-        "payload": item["payload"],
-        "checkpoint": "commission",
-        "scanned_at": now().isoformat(),
-    }
+    scan = scan_body(item["payload"], "commission")
     response = client.post(
         "/v1/scans",
         content=_chunks(orjson.dumps(scan), size=17),

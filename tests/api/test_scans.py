@@ -14,7 +14,7 @@ from starlette.testclient import TestClient
 
 from scan_api.scans import service as scans_service
 from tests.pg import SyncDb
-from tests.world import GTIN, World, now, tamper
+from tests.world import GTIN, World, now, scan_body, tamper
 from traceability.db.columns import float4
 
 
@@ -63,12 +63,7 @@ def test_never_commissioned_codes_are_suspicious_in_the_market(world: World) -> 
 
 def test_retry_returns_the_first_response_and_stores_once(world: World, db: SyncDb) -> None:
     [item] = world.issue(1)
-    body = {
-        "event_id": str(uuid.uuid4()),
-        "payload": item["payload"],
-        "checkpoint": "commission",
-        "scanned_at": now().isoformat(),
-    }
+    body = scan_body(item["payload"], "commission")
     first = world.client.post("/v1/scans", json=body, headers=world.tokens["line"])
     again = world.client.post("/v1/scans", json=body, headers=world.tokens["line"])
     assert (first.status_code, again.status_code) == (201, 200)
@@ -113,15 +108,7 @@ def test_racing_retries_get_the_first_response_and_store_once(world: World, db: 
     """A phone that resends while its first attempt is still in flight: the copies race (in
     one commit group or in two), one is created, every other one answers the same."""
     items = world.issue(3)
-    bodies = [
-        {
-            "event_id": str(uuid.uuid4()),
-            "payload": item["payload"],
-            "checkpoint": "commission",
-            "scanned_at": now().isoformat(),
-        }
-        for item in items
-    ]
+    bodies = [scan_body(item["payload"], "commission") for item in items]
     with ThreadPoolExecutor(max_workers=12) as pool:
         answers = list(
             pool.map(
@@ -144,15 +131,7 @@ def test_racing_retries_get_the_first_response_and_store_once(world: World, db: 
 def test_batches_racing_over_the_same_events_store_each_once(world: World, db: SyncDb) -> None:
     """Two uploads of overlapping scans in opposite orders (an outbox flushed twice)."""
     items = world.issue(40)
-    scans = [
-        {
-            "event_id": str(uuid.uuid4()),
-            "payload": item["payload"],
-            "checkpoint": "commission",
-            "scanned_at": now().isoformat(),
-        }
-        for item in items
-    ]
+    scans = [scan_body(item["payload"], "commission") for item in items]
     uploads = [scans, scans[::-1]] * 3
     with ThreadPoolExecutor(max_workers=6) as pool:
         answers = list(
@@ -368,15 +347,7 @@ def test_packs_racing_for_the_same_items_leave_each_in_one_case(world: World, db
     first pack): both are stored, the later one wins, never a 500."""
     items = world.issue(6)
     cases = world.issue(12, level="case")
-    upload = [
-        {
-            "event_id": str(uuid.uuid4()),
-            "payload": entry["payload"],
-            "checkpoint": "commission",
-            "scanned_at": now().isoformat(),
-        }
-        for entry in [*items, *cases]
-    ]
+    upload = [scan_body(entry["payload"], "commission") for entry in [*items, *cases]]
     batch = world.client.post(
         "/v1/scans/batch", json={"scans": upload}, headers=world.tokens["line"]
     )
@@ -415,12 +386,7 @@ def test_a_batch_aborted_by_a_deadlock_is_a_503_to_retry(
         raise asyncpg.exceptions.DeadlockDetectedError("deadlock detected")
 
     monkeypatch.setattr(scans_service, "record_scans", deadlocked)
-    scan = {
-        "event_id": str(uuid.uuid4()),
-        "payload": item["payload"],
-        "checkpoint": "commission",
-        "scanned_at": now().isoformat(),
-    }
+    scan = scan_body(item["payload"], "commission")
     before = db.counts()
     response = world.client.post(
         "/v1/scans/batch", json={"scans": [scan]}, headers=world.tokens["line"]
@@ -453,15 +419,7 @@ def test_pack_refuses_wrong_levels_and_fakes(world: World, db: SyncDb) -> None:
 
 def test_batch_rejects_bad_scans_alone(world: World, db: SyncDb) -> None:
     items = world.issue(4)
-    good = [
-        {
-            "event_id": str(uuid.uuid4()),
-            "payload": i["payload"],
-            "checkpoint": "commission",
-            "scanned_at": now().isoformat(),
-        }
-        for i in items
-    ]
+    good = [scan_body(i["payload"], "commission") for i in items]
     bad_time = {
         **good[0],
         "event_id": str(uuid.uuid4()),
@@ -523,12 +481,7 @@ def test_twin_of_a_refused_scan_is_refused_too(world: World, db: SyncDb) -> None
 
 def test_a_batch_element_that_is_not_an_object_is_rejected_alone(world: World) -> None:
     [item] = world.issue(1)
-    good = {
-        "event_id": str(uuid.uuid4()),
-        "payload": item["payload"],
-        "checkpoint": "commission",
-        "scanned_at": now().isoformat(),
-    }
+    good = scan_body(item["payload"], "commission")
     response = world.client.post(
         "/v1/scans/batch", json={"scans": [5, good, "scan", None]}, headers=world.tokens["line"]
     )
@@ -540,12 +493,7 @@ def test_a_batch_element_that_is_not_an_object_is_rejected_alone(world: World) -
 
 def test_batch_limits(world: World) -> None:
     [item] = world.issue(1)
-    scan = {
-        "event_id": str(uuid.uuid4()),
-        "payload": item["payload"],
-        "checkpoint": "commission",
-        "scanned_at": now().isoformat(),
-    }
+    scan = scan_body(item["payload"], "commission")
     too_many = world.client.post(
         "/v1/scans/batch", json={"scans": [scan] * 1001}, headers=world.tokens["line"]
     )
