@@ -43,10 +43,21 @@ async def memberships(conn: asyncpg.Connection, codes: Sequence[str]) -> list[as
 async def seen_past(
     conn: asyncpg.Connection, codes: Sequence[str], plant_checkpoints: Sequence[str]
 ) -> list[str]:
-    """Those of `codes` with any stored event outside the plant's checkpoints."""
+    """Those of `codes` that were seen past the plant: any stored event outside the plant's
+    checkpoints, of the code or of what it holds now (two levels: a pallet's cases' items;
+    plant scans are mostly of cases and pallets)."""
     rows = await conn.fetch(
-        """SELECT DISTINCT code FROM scan_events
-           WHERE code = ANY($1::text[]) AND checkpoint <> ALL($2::text[])""",
+        """WITH RECURSIVE held AS (
+               SELECT q.code AS root, q.code AS code, 0 AS depth
+               FROM unnest($1::text[]) AS q(code)
+               UNION ALL
+               SELECT h.root, k.child_code, h.depth + 1
+               FROM held h JOIN containment k
+                 ON k.parent_code = h.code AND k.unpacked_at IS NULL
+               WHERE h.depth < 2)
+           SELECT DISTINCT h.root AS code FROM held h
+           WHERE EXISTS (SELECT 1 FROM scan_events e
+                         WHERE e.code = h.code AND e.checkpoint <> ALL($2::text[]))""",
         list(codes),
         list(plant_checkpoints),
     )

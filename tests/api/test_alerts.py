@@ -178,6 +178,25 @@ def test_a_plant_scan_after_a_sale_proves_the_sale_came_first(world: World) -> N
     )
 
 
+def test_items_sold_before_their_case_was_packed_at_the_plant(world: World) -> None:
+    """Plant scans are mostly of cases: a case packed (and later stored) at the plant holding
+    an item a store already sold proves the sale came first, item by item."""
+    [sold, unsold] = world.issue(2)
+    [case] = world.issue(1, level="case")
+    t = now() - timedelta(hours=5)
+    for entry in (sold, unsold, case):
+        world.ok("line", entry["payload"], "commission", t)
+    world.ok("store-sh", sold["payload"], "retail_sell", t + timedelta(hours=1))
+    children = [sold["payload"], unsold["payload"]]
+    packed = world.ok("line", case["payload"], "pack", t + timedelta(hours=2), children=children)
+    found = [alert(world, a) for a in packed["alert_ids"]]
+    assert [(a["type"], a["reason"], a["codes"]) for a in found] == [
+        ("sequence", "sold_before_leaving_plant", [sold["code"]])
+    ]
+    stored = world.ok("plant", case["payload"], "warehouse_in", t + timedelta(hours=3))
+    assert stored["alert_ids"] == packed["alert_ids"]  # the same incident, one more piece
+
+
 def test_case_workflow_with_penalty_and_history(world: World, db: SyncDb) -> None:
     items = world.issue(2)
     alert_ids: set[str] = set()
