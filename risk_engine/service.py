@@ -32,9 +32,9 @@ from traceability.db.meanwhile import meanwhile
 
 # Scans at the plant are judged only when their code (or what it holds) was already seen
 # past the plant: only then can they prove a break in the chain (a code sold while the item
-# is still at the plant). Commissioning is never judged: it comes in bulk (the batch endpoint's 20,000 scans/s)
-# and the lookup would cost every code of a print run; a code seen in the market before its
-# commission is caught there (`leaked_code`).
+# is still at the plant). Commissioning is never judged: it comes in bulk (the batch
+# endpoint's 20,000 scans/s) and the lookup would cost every code of a print run; a code
+# seen in the market before its commission is caught there (`leaked_code`).
 PLANT_CHECKPOINTS = ("commission", "pack", "warehouse_in")
 LOOKED_UP = frozenset({"pack", "warehouse_in"})
 ENGINE_ACTOR = "risk-engine"
