@@ -44,7 +44,7 @@ async def seen_past(
     conn: asyncpg.Connection, codes: Sequence[str], plant_checkpoints: Sequence[str]
 ) -> list[str]:
     """Those of `codes` that were seen past the plant: any stored event outside the plant's
-    checkpoints, of the code or of what it holds now (two levels: a pallet's cases' items;
+    checkpoints (a forged copy's sighting aside), of the code or of what it holds now (two levels: a pallet's cases' items;
     plant scans are mostly of cases and pallets)."""
     rows = await conn.fetch(
         """WITH RECURSIVE held AS (
@@ -57,7 +57,8 @@ async def seen_past(
                WHERE h.depth < 2)
            SELECT DISTINCT h.root AS code FROM held h
            WHERE EXISTS (SELECT 1 FROM scan_events e
-                         WHERE e.code = h.code AND e.checkpoint <> ALL($2::text[]))""",
+                         WHERE e.code = h.code AND e.checkpoint <> ALL($2::text[])
+                           AND e.verdict <> 'counterfeit')""",
         list(codes),
         list(plant_checkpoints),
     )

@@ -19,6 +19,7 @@ One incident per code, except unshipped receipts: one per receiving party (a cas
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
 from risk_engine.evidence import new_draft, scan_fix
 from risk_engine.models import (
@@ -31,6 +32,7 @@ from risk_engine.models import (
     PartyKind,
     ScanFact,
     Severity,
+    SignatureCheck,
 )
 from risk_engine.thresholds import RiskThresholds
 
@@ -108,16 +110,45 @@ def _downstream(event: ScanFact) -> bool:
     return event.checkpoint in MARKET_CHECKPOINTS
 
 
+def _left_plant(scan: ScanFact, facts: CodeFacts) -> datetime | None:
+    """When the item first left the plant: its first plant shipment (mandatory for plants)."""
+    ships = [
+        e.scanned_at
+        for e in (*facts.history, scan)
+        if e.checkpoint is Checkpoint.SHIP and _at_plant(e, facts) and _genuine(e)
+    ]
+    return min(ships, default=None)
+
+
+def _genuine(event: ScanFact) -> bool:
+    """A forged copy's sighting says nothing about where the genuine item was."""
+    return event.signature is SignatureCheck.VALID
+
+
 def _sold_before_leaving_plant(scan: ScanFact, facts: CodeFacts, t: RiskThresholds) -> _Break:
+    """A market scan of the item before it ever left the plant, and a plant scan after it. A
+    plant scan after the item was shipped out is a return, not a break."""
     skew = t.clock_skew
+    left = _left_plant(scan, facts)
+
+    def still_at_plant(market_event: ScanFact) -> bool:
+        return left is None or market_event.scanned_at < left - skew
+
     if _at_plant(scan, facts):
         market = [
-            e for e in facts.history if _downstream(e) and e.scanned_at < scan.scanned_at - skew
+            e
+            for e in facts.history
+            if _downstream(e)
+            and _genuine(e)
+            and e.scanned_at < scan.scanned_at - skew
+            and still_at_plant(e)
         ]
         plant = [scan]
-    elif _downstream(scan):
+    elif _downstream(scan) and still_at_plant(scan):
         late = scan.scanned_at + skew
-        plant = [e for e in facts.history if _at_plant(e, facts) and e.scanned_at > late]
+        plant = [
+            e for e in facts.history if _at_plant(e, facts) and _genuine(e) and e.scanned_at > late
+        ]
         market = [scan]
     else:
         return None

@@ -6,7 +6,15 @@ import pytest
 from risk_factories import DEALER_A, DEALER_B, PLANT, STORE_A, STORE_B, SUB_A1, chain_a, facts, scan
 
 from risk_engine.incidents import dedupe
-from risk_engine.models import AlertType, Checkpoint, GeoFix, PartyKind, PartyRef, Severity
+from risk_engine.models import (
+    AlertType,
+    Checkpoint,
+    GeoFix,
+    PartyKind,
+    PartyRef,
+    Severity,
+    SignatureCheck,
+)
 from risk_engine.rules.sequence import sequence
 from risk_engine.rules.turnover_spike import WeeklyVolume, turnover_spike
 from risk_engine.thresholds import RiskThresholds
@@ -95,6 +103,30 @@ def test_sold_at_a_store_while_still_at_the_plant_is_high() -> None:
     receive = scan(Checkpoint.DEALER_RECEIVE, -3 * DAY, party=DEALER_A)
     [medium] = sequence(warehouse, facts(history=(COMMISSION, receive)), T)
     assert medium.severity is Severity.MEDIUM
+
+
+def test_a_forged_copys_sighting_is_no_market_evidence() -> None:
+    """A consumer checked a forged copy of the code (stored under it, bad signature) before
+    the genuine item was stored at the plant: that is `counterfeit`, not a break."""
+    forged = scan(
+        Checkpoint.CONSUMER_VERIFY, -3 * DAY, consumer="c1", signature=SignatureCheck.BAD_SIGNATURE
+    )
+    warehouse = scan(Checkpoint.WAREHOUSE_IN, -2 * DAY, party=PLANT)
+    assert sequence(warehouse, facts(history=(COMMISSION, forged)), T) == []
+
+
+def test_goods_returned_to_the_plant_are_no_break() -> None:
+    """Shipped, received by the dealer, sent back: the plant scan after that is a return."""
+    shipped = scan(Checkpoint.SHIP, -4 * DAY, party=PLANT, to=DEALER_A)
+    received = scan(Checkpoint.DEALER_RECEIVE, -3 * DAY, party=DEALER_A)
+    back = scan(Checkpoint.WAREHOUSE_IN, -DAY, party=PLANT)
+    assert sequence(back, facts(history=(COMMISSION, shipped, received)), T) == []
+    # the same scans arriving in the other order
+    assert sequence(received, facts(history=(COMMISSION, shipped, back)), T) == []
+    # but a sale before the plant shipped it at all still is one
+    early_sale = scan(Checkpoint.RETAIL_SELL, -5 * DAY, party=STORE_A)
+    found = sequence(back, facts(history=(COMMISSION, early_sale, shipped, received)), T)
+    assert reasons(found) == {"sold_before_leaving_plant"}
 
 
 def test_dealer_receiving_goods_shipped_to_another_dealer() -> None:
