@@ -44,8 +44,8 @@ async def seen_past(
     conn: asyncpg.Connection, codes: Sequence[str], plant_checkpoints: Sequence[str]
 ) -> list[str]:
     """Those of `codes` that were seen past the plant: any stored event outside the plant's
-    checkpoints (a forged copy's sighting aside), of the code or of what it holds now (two levels: a pallet's cases' items;
-    plant scans are mostly of cases and pallets)."""
+    checkpoints (a forged copy's sighting aside), of the code or of what it holds now (two
+    levels, a pallet's cases' items: plant scans are mostly of cases and pallets)."""
     rows = await conn.fetch(
         """WITH RECURSIVE held AS (
                SELECT q.code AS root, q.code AS code, 0 AS depth
