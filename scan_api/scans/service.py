@@ -88,16 +88,18 @@ async def record_scans(
 def _answer_twins(requests: Sequence[ScanRequest], outcomes: list[Outcome | None]) -> None:
     """An event sent twice in one upload (or by two racing retries in one group): the second
     copy gets the first one's answer, its refusal too: nothing was stored for either."""
-    first: dict[uuid.UUID, Outcome] = {}
+    first: dict[uuid.UUID, tuple[ScanRequest, Outcome]] = {}
     for request, outcome in zip(requests, outcomes, strict=True):
         if outcome is None:
             continue
         event_id = request.scan.event_id
         if event_id not in first:
-            first[event_id] = outcome
+            first[event_id] = (request, outcome)
         elif outcome.status == "duplicate" and not outcome.response:
-            original = first[event_id]
-            if original.status == "rejected":
+            sender, original = first[event_id]
+            if sender.principal.party_id != request.principal.party_id:
+                outcome.status, outcome.error = "rejected", Conflict(EVENT_ID_TAKEN)
+            elif original.status == "rejected":
                 outcome.status, outcome.error = "rejected", original.error
             else:
                 outcome.response = original.response

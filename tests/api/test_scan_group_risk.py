@@ -123,3 +123,49 @@ def test_a_group_of_consumer_checks_sees_its_own_checks(
         code,
     )
     assert ("clone", "medium") in {(r["type"], r["severity"]) for r in rows}
+
+
+def test_copies_of_one_event_id_from_two_parties_in_one_group(
+    world: World, db: SyncDb, module_dsn: str
+) -> None:
+    """Two parties' scans with one event_id land in one commit group: the first is stored,
+    the other is refused (409) and shown nothing of it."""
+    [item, other] = world.issue(2)
+    world.deliver(item["payload"])
+    world.deliver(other["payload"])
+    app: Any = world.client.app
+    event_id = str(uuid.uuid4())
+
+    def scan(payload: str) -> ScanIn:
+        return ScanIn.model_validate(
+            {
+                "event_id": event_id,
+                "payload": payload,
+                "checkpoint": "retail_receive",
+                "scanned_at": now().isoformat(),
+            }
+        )
+
+    async def record() -> list[Any]:
+        conn = await asyncpg.connect(module_dsn)
+        try:
+            await _init_connection(conn)
+            sh, hz = [
+                await auth.authenticate(conn, world.tokens[who]["Authorization"].split()[1])
+                for who in ("store-sh", "store-hz")
+            ]
+            group = [
+                ScanRequest(scan(item["payload"]), sh),
+                ScanRequest(scan(other["payload"]), hz),
+            ]
+            async with conn.transaction():
+                return await record_scans(conn, app.state.keystore, group, app.state.risk)
+        finally:
+            await conn.close()
+
+    first, second = run(record)
+    assert first.status == "created" and first.response["code"] == item["code"]
+    assert second.status == "rejected" and second.error is not None
+    assert second.error.status == 409 and not second.response
+    stored = db.fetch("SELECT code FROM scan_events WHERE event_id = $1", uuid.UUID(event_id))
+    assert [r["code"] for r in stored] == [item["code"]]
