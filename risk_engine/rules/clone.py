@@ -6,17 +6,16 @@ consumer/device checking again (at home, next week) is one witness, never eviden
 - `verified_elsewhere`: distinct consumers checked the code at places at least
   `clone_min_distance_m` apart (after subtracting accuracy radii). Three or more places are
   high. Two places are medium with three or more witnesses, or when no single item could
-  have been at both in the time between (`impossible_places`: faster than `max_speed_kmh`;
-  a consumer holds the item from their first to their last check); two witnesses an item
-  could have travelled between are low: a gift or a resale travels, and one consumer scan
-  far away is weak evidence (PRODUCT.md).
+  have been at both in the time between two of their checks (`impossible_places`: faster
+  than `max_speed_kmh`); two witnesses an item could have travelled between are low: a gift
+  or a resale travels, and one consumer scan far away is weak evidence (PRODUCT.md).
 - `too_many_checks`: `clone_max_witnesses` distinct witnesses (medium), `clone_high_witnesses`
   (high): more than one item plausibly gets.
 - `sold_twice`: two stores both sold the item (`retail_sell` by different parties): high.
 
 Only a scan that adds a new witness (or a second sale) can raise it, so a repeat check
-never re-raises; except a consumer's re-check that shows somebody else checked the code far
-away while they held it (medium: that was a copy). Source: the last custodian in the chain;
+never re-raises; except a consumer's re-check that no item could link with another
+consumer's check (medium: one of them held a copy). Source: the last custodian in the chain;
 one incident per code.
 """
 
@@ -54,7 +53,7 @@ def clone(scan: ScanFact, facts: CodeFacts, thresholds: RiskThresholds) -> list[
     earlier = [e for e in facts.history if e.checkpoint is Checkpoint.CONSUMER_VERIFY]
     now = new_witnesses(scan, earlier, thresholds)
     if now is None:  # the scan joined a known witness: new evidence only in one case
-        if not _held_it_meanwhile(scan, earlier, thresholds):
+        if not _impossible_with_others(scan, earlier, thresholds):
             return []
         now = witnesses([*earlier, scan], thresholds)
     mine = witness_of(scan, now)
@@ -107,23 +106,30 @@ def new_witnesses(
     return now
 
 
-def _held_it_meanwhile(scan: ScanFact, earlier: list[ScanFact], thresholds: RiskThresholds) -> bool:
-    """A consumer checks again, and somebody else checked the code far away since their last
-    check: they held the item all along, so that was a copy (`impossible_places`)."""
+def _impossible_with_others(
+    scan: ScanFact, earlier: list[ScanFact], thresholds: RiskThresholds
+) -> bool:
+    """A known consumer's re-check that no item could link with another consumer's check:
+    new evidence after all (`impossible_places`, for this check)."""
     here = usable_fix(scan.location, thresholds)
-    if here is None or not scan.consumer_id:
+    if here is None:
         return False
-    mine = [e.scanned_at for e in earlier if e.consumer_id == scan.consumer_id]
-    if not mine:
+    return any(
+        _unreachable(here, scan, other, thresholds)
+        for other in earlier
+        if other.consumer_id != scan.consumer_id or not scan.consumer_id
+    )
+
+
+def _unreachable(here: GeoFix, scan: ScanFact, other: ScanFact, thresholds: RiskThresholds) -> bool:
+    there = usable_fix(other.location, thresholds)
+    if there is None:
         return False
-    since = max(mine)
-    for other in earlier:
-        if other.consumer_id == scan.consumer_id or not since < other.scanned_at < scan.scanned_at:
-            continue
-        there = usable_fix(other.location, thresholds)
-        if there is not None and separation_m(here, there) >= thresholds.clone_min_distance_m:
-            return True
-    return False
+    distance = separation_m(here, there)
+    if distance < thresholds.clone_min_distance_m:
+        return False
+    seconds = abs((scan.scanned_at - other.scanned_at).total_seconds())
+    return speed_kmh(distance, seconds) > thresholds.max_speed_kmh
 
 
 def checked_elsewhere(found: Sequence[Witness], thresholds: RiskThresholds) -> bool:
@@ -138,23 +144,22 @@ def checked_elsewhere(found: Sequence[Witness], thresholds: RiskThresholds) -> b
 
 
 def impossible_places(found: Sequence[Witness], thresholds: RiskThresholds) -> bool:
-    """Two witnesses far apart (`clone_min_distance_m`) whose checks no item could link:
-    faster than `max_speed_kmh` between the end of one's checks and the start of the other's.
-    A consumer holds the item from their first check to their last, so another consumer's
-    check far away in between is impossible whatever the hours. Pairs: keep `found` small."""
-    located = [w for w in found if w.fix is not None]
-    for i, a in enumerate(located):
-        for b in located[i + 1 :]:
-            if a.fix is None or b.fix is None:  # for the type checker: filtered above
-                continue
-            distance = separation_m(a.fix, b.fix)
-            if distance < thresholds.clone_min_distance_m:
-                continue
-            start = max(a.checks[0].scanned_at, b.checks[0].scanned_at)
-            end = min(a.checks[-1].scanned_at, b.checks[-1].scanned_at)
-            if speed_kmh(distance, (start - end).total_seconds()) > thresholds.max_speed_kmh:
-                return True
+    """Two witnesses' checks that no single item could link: far apart (`clone_min_distance_m`)
+    and faster than `max_speed_kmh` between them, each check at its own fix. Their latest
+    `_PAIRED` checks each: quadratic, so callers keep `found` to two witnesses."""
+    located = [[c for c in w.checks if c.location is not None][-_PAIRED:] for w in found]
+    for i, mine in enumerate(located):
+        for theirs in located[i + 1 :]:
+            for check in mine:
+                here = usable_fix(check.location, thresholds)
+                if here is not None and any(
+                    _unreachable(here, check, other, thresholds) for other in theirs
+                ):
+                    return True
     return False
+
+
+_PAIRED = 16
 
 
 def count_places(found: Sequence[Witness], thresholds: RiskThresholds) -> int:

@@ -161,10 +161,12 @@ def test_a_third_consumer_at_either_place_is_medium() -> None:
     assert (alert.severity, alert.reason) == (Severity.MEDIUM, "verified_elsewhere")
 
 
-def test_a_check_far_away_while_the_first_consumer_held_the_item_is_medium() -> None:
-    history = (_verify(SHANGHAI, "c1", timedelta(0)), _verify(BEIJING, "c2", DAY))
-    [alert] = clone(_verify(SHANGHAI, "c1", 2 * DAY), facts(history=history), T)
+def test_a_recheck_no_item_could_link_with_anothers_check_is_medium() -> None:
+    history = (_verify(SHANGHAI, "c1", timedelta(0)), _verify(BEIJING, "c2", 2 * DAY))
+    [alert] = clone(_verify(SHANGHAI, "c1", 2 * DAY + 30 * MIN), facts(history=history), T)
     assert alert.severity is Severity.MEDIUM
+    # a re-check a day later is a trip an item can make: nothing new
+    assert clone(_verify(SHANGHAI, "c1", 3 * DAY), facts(history=history), T) == []
 
 
 def test_three_places_are_high() -> None:

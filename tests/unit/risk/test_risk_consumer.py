@@ -96,10 +96,16 @@ def test_checked_far_away_days_before_is_an_item_that_travelled() -> None:
     assert "2 times" in r.message
 
 
-def test_checked_far_away_while_the_first_consumer_still_held_it_is_suspicious() -> None:
-    """c1 checked at home two days ago and checks again now: the item was theirs all along,
-    so the check in Beijing yesterday was of a copy, however many hours lay between."""
-    history = (check("c1", -2 * DAY), check("c2", -DAY, BEIJING))
+def test_a_traveller_whose_relative_checked_it_elsewhere_stays_genuine() -> None:
+    """c1 checked at home, took the item to Beijing where c2 checked it, and checks again on
+    coming home: every step is a trip an item can make."""
+    history = (check("c1", -3 * DAY), check("c2", -DAY, BEIJING))
+    assert run(check("c1"), *history).verdict is Verdict.GENUINE
+    assert run(check("c1", fix=BEIJING), *history).verdict is Verdict.GENUINE
+
+
+def test_a_recheck_no_item_could_link_with_anothers_check_is_suspicious() -> None:
+    history = (check("c1", -2 * DAY), check("c2", -30 * MIN, BEIJING))
     r = run(check("c1"), *history)
     assert (r.verdict, r.reasons) == (Verdict.SUSPICIOUS, (Reason.VERIFIED_ELSEWHERE,))
 
