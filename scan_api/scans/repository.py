@@ -120,19 +120,12 @@ async def commission(
     )
 
 
-async def move_into(
-    conn: asyncpg.Connection,
-    children: Sequence[str],
-    parent: str,
-    at: datetime,
-    event_id: uuid.UUID,
-) -> None:
-    """Take each child out of its current container (history kept) and put it into `parent`.
+async def lock_children(conn: asyncpg.Connection, children: Sequence[str]) -> None:
+    """Lock the containment of `children` until the transaction ends, in key order.
 
     Two packs of one child at once would both find its old row and both insert a current one
-    (the unique index refuses the second): the children are locked first, in key order, in a
-    statement of their own, so the second pack's statements run after the first's commit and
-    see its row.
+    (the unique index refuses the second). Locked first, in a statement of its own, the second
+    pack's statements run after the first's commit and see its row. Call before `move_into`.
     """
     await conn.execute(
         """SELECT count(pg_advisory_xact_lock(k))
@@ -140,6 +133,17 @@ async def move_into(
                  FROM unnest($1::text[]) AS c ORDER BY k) AS keys""",
         list(children),
     )
+
+
+async def move_into(
+    conn: asyncpg.Connection,
+    children: Sequence[str],
+    parent: str,
+    at: datetime,
+    event_id: uuid.UUID,
+) -> None:
+    """Take each child out of its current container (history kept) and put it into `parent`
+    (the children locked first: `lock_children`)."""
     await conn.execute(
         """UPDATE containment SET unpacked_at = greatest($2, packed_at), unpack_event_id = $3
            WHERE child_code = ANY($1::text[]) AND unpacked_at IS NULL""",

@@ -360,6 +360,9 @@ async def _apply_effects(conn: asyncpg.Connection, won: list[_Pending]) -> None:
         await repository.set_children(
             conn, [p.request.scan.event_id for p in packs], [p.children or [] for p in packs]
         )
+        # Every child of the group's packs locked at once, in key order: two uploads packing
+        # the same items in different orders wait for each other instead of deadlocking.
+        await repository.lock_children(conn, sorted({c for p in packs for c in p.children or []}))
     for p in real:
         scan = p.request.scan
         if scan.unpack:

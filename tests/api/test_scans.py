@@ -377,6 +377,37 @@ def test_packs_racing_for_the_same_items_leave_each_in_one_case(world: World, db
     assert sorted(r["n"] for r in current) == [1] * len(items)
 
 
+def test_batches_packing_the_same_items_in_opposite_orders_do_not_deadlock(
+    world: World, db: SyncDb
+) -> None:
+    items = world.issue(2)
+    cases = world.issue(16, level="case")
+    commission = [scan_body(e["payload"], "commission") for e in [*items, *cases]]
+    world.client.post("/v1/scans/batch", json={"scans": commission}, headers=world.tokens["line"])
+    x, y = (i["payload"] for i in items)
+
+    def upload(n: int) -> Any:
+        first, second = cases[2 * n], cases[2 * n + 1]
+        order = [x, y] if n % 2 else [y, x]
+        packs = [
+            scan_body(first["payload"], "pack", children=[order[0]]),
+            scan_body(second["payload"], "pack", children=[order[1]]),
+        ]
+        return world.client.post(
+            "/v1/scans/batch", json={"scans": packs}, headers=world.tokens["line"]
+        )
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        answers = list(pool.map(upload, range(8)))
+    assert [a.status_code for a in answers] == [200] * 8, [a.text for a in answers]
+    current = db.fetch(
+        "SELECT count(*) AS n FROM containment WHERE unpacked_at IS NULL"
+        " AND child_code = ANY($1::text[]) GROUP BY child_code",
+        [i["code"] for i in items],
+    )
+    assert [r["n"] for r in current] == [1, 1]
+
+
 def test_a_batch_aborted_by_a_deadlock_is_a_503_to_retry(
     world: World, db: SyncDb, monkeypatch: pytest.MonkeyPatch
 ) -> None:
