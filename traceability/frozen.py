@@ -12,6 +12,7 @@ the instances stay frozen (assignment still raises `FrozenInstanceError`). Measu
 from __future__ import annotations
 
 import dataclasses
+import inspect
 from typing import Any, TypeVar
 
 C = TypeVar("C", bound=type)
@@ -24,13 +25,18 @@ def fast_init(cls: C) -> C:
     params = dataclasses.fields(cls)
     if not (cls.__dataclass_params__.frozen and "__slots__" in cls.__dict__):  # type: ignore[attr-defined]
         raise TypeError(f"{cls.__name__}: fast_init is for frozen dataclasses with slots=True")
+    generated = cls.__dict__.get("__init__")  # the dataclass's own
+    original = inspect.signature(generated) if generated is not None else None
+    if original is None or list(original.parameters)[1:] != [f.name for f in params]:
+        raise TypeError(f"{cls.__name__}: fast_init needs __init__ to take exactly the fields")
     namespace: dict[str, Any] = {"_NO_VALUE": _NO_VALUE}
     positional: list[str] = []
     keyword: list[str] = []
     body: list[str] = []
     for f in params:
-        if not f.init:
-            raise TypeError(f"{cls.__name__}.{f.name}: fast_init needs every field in __init__")
+        slot: Any = cls.__dict__.get(f.name)
+        if not hasattr(slot, "__set__"):  # inherited from a base class: its slot is there
+            raise TypeError(f"{cls.__name__}.{f.name}: fast_init needs the class's own slots")
         spec = f.name
         if f.default is not dataclasses.MISSING:
             namespace[f"_default_{f.name}"] = f.default
@@ -40,7 +46,7 @@ def fast_init(cls: C) -> C:
             spec = f"{f.name}=_NO_VALUE"
             body.append(f"    if {f.name} is _NO_VALUE: {f.name} = _factory_{f.name}()")
         (keyword if f.kw_only else positional).append(spec)
-        namespace[f"_set_{f.name}"] = cls.__dict__[f.name].__set__
+        namespace[f"_set_{f.name}"] = slot.__set__
         body.append(f"    _set_{f.name}(self, {f.name})")
     if hasattr(cls, "__post_init__"):
         body.append("    self.__post_init__()")
@@ -50,5 +56,6 @@ def fast_init(cls: C) -> C:
     init = namespace["__init__"]
     init.__qualname__ = f"{cls.__qualname__}.__init__"
     init.__module__ = cls.__module__
+    init.__signature__ = original  # defaults shown as the dataclass shows them (<factory>)
     cls.__init__ = init  # type: ignore[misc]
     return cls

@@ -64,6 +64,7 @@ def test_same_values_as_the_dataclass_init(
 
 def test_same_signature_and_errors() -> None:
     plain, fast = inspect.signature(Plain), inspect.signature(Fast)
+    assert str(plain) == str(fast)
     assert list(plain.parameters) == list(fast.parameters)
     assert [p.kind for p in plain.parameters.values()] == [p.kind for p in fast.parameters.values()]
     with pytest.raises(TypeError):
@@ -106,7 +107,20 @@ def test_only_for_frozen_slotted_dataclasses_with_every_field_in_init() -> None:
         a: int
         b: int = field(default=0, init=False)
 
-    for cls in (NoSlots, NotFrozen, Hidden):
+    @dataclass(frozen=True, slots=True)
+    class WithInitVar:
+        a: int
+        scale: dataclasses.InitVar[int] = 1
+
+    @dataclass(frozen=True, slots=True)
+    class Base:
+        a: int
+
+    @dataclass(frozen=True, slots=True)
+    class Derived(Base):
+        b: int = 0
+
+    for cls in (NoSlots, NotFrozen, Hidden, WithInitVar, Derived):
         with pytest.raises(TypeError):
             fast_init(cls)
 
