@@ -26,8 +26,9 @@ router = APIRouter(prefix="/v1/scans", tags=["scans"])
 
 
 class ScanRoute(LeanRoute):
-    """A request without a bearer token is refused (401) before its body is read, as the
-    batch endpoint's dependency refuses it; the token itself is checked in the group."""
+    """A request without a bearer token is refused (401) before the route reads its body (a
+    chunked body has been read up to the size limit by then), as the batch endpoint's
+    dependency refuses it; the token itself is checked in the group."""
 
     def guard(self, request: Request) -> None:
         bearer_token(request)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
@@ -16,6 +17,7 @@ MAX_BATCH = 1000
 MAX_CHILDREN = 1000
 # No scan is older than the service; older dates are typos (and year 0 would not read back).
 EARLIEST_SCAN = datetime(2000, 1, 1, tzinfo=UTC)
+_NUMBER = re.compile(r"[+-]?[0-9]+(\.[0-9]*)?([eE][+-]?[0-9]+)?")
 
 
 class Location(BaseModel):
@@ -64,7 +66,11 @@ class ScanIn(BaseModel):
     @field_validator("scanned_at", mode="before")
     @classmethod
     def _timestamp_text(cls, value: object) -> object:
-        if isinstance(value, int | float):  # bool too: pydantic would read it as Unix time
+        """Pydantic reads numbers, and text that is one, as Unix time: refused here."""
+        number = isinstance(value, int | float) or (
+            isinstance(value, str) and _NUMBER.fullmatch(value.strip()) is not None
+        )
+        if number:
             raise ValueError("must be an RFC 3339 timestamp with offset, not a number")
         return value
 
@@ -102,6 +108,8 @@ class BatchIn(BaseModel):
             max_length=MAX_BATCH,
             description="Scan objects as POST /v1/scans takes them; each is validated on its "
             "own, so a bad one (even one that is not an object) is rejected alone.",
+            # Documented as what they should be; accepted as anything, to be judged one by one.
+            json_schema_extra={"items": {"$ref": "#/components/schemas/ScanIn"}},
         ),
     ]
 

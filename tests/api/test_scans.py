@@ -12,7 +12,7 @@ import orjson
 import pytest
 from starlette.testclient import TestClient
 
-from scan_api.scans import service as scans_service
+from scan_api.scans import repository as scans_repository
 from tests.pg import SyncDb
 from tests.world import GTIN, World, now, scan_body, tamper
 from traceability.db.columns import float4
@@ -215,6 +215,8 @@ def test_bad_scans_get_precise_problems_and_store_nothing(world: World, db: Sync
         ("store-sh", {"checkpoint": "retail_sell", "surprise": 1}, 422),
         # Numbers where a timestamp belongs, and coerced coordinates, are refused, not read.
         ("store-sh", {"checkpoint": "retail_sell", "scanned_at": 1700000000}, 422),
+        ("store-sh", {"checkpoint": "retail_sell", "scanned_at": "1700000000"}, 422),
+        ("store-sh", {"checkpoint": "retail_sell", "scanned_at": "1.7e9"}, 422),
         ("store-sh", {"checkpoint": "retail_sell", "location": {"lat": True, "lon": 121}}, 422),
         ("store-sh", {"checkpoint": "retail_sell", "location": {"lat": 31, "lon": "121"}}, 422),
         # Before the service existed: a typo, and year 1 would not even read back.
@@ -408,24 +410,31 @@ def test_batches_packing_the_same_items_in_opposite_orders_do_not_deadlock(
     assert [r["n"] for r in current] == [1, 1]
 
 
-def test_a_batch_aborted_by_a_deadlock_is_a_503_to_retry(
-    world: World, db: SyncDb, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize("path", ["/v1/scans/batch", "/v1/scans"])
+def test_a_scan_aborted_by_a_deadlock_is_a_503_to_retry(
+    world: World, db: SyncDb, monkeypatch: pytest.MonkeyPatch, path: str
 ) -> None:
+    """PostgreSQL aborts the transaction after the insert went through: nothing is stored,
+    and the client is told to send it again (the single-scan lane retries alone once first)."""
     [item] = world.issue(1)
+    insert = scans_repository.insert_events
 
-    async def deadlocked(*args: Any, **kwargs: Any) -> None:
+    async def deadlocked(*args: Any, **kwargs: Any) -> Any:
+        await insert(*args, **kwargs)
         raise asyncpg.exceptions.DeadlockDetectedError("deadlock detected")
 
-    monkeypatch.setattr(scans_service, "record_scans", deadlocked)
+    monkeypatch.setattr(scans_repository, "insert_events", deadlocked)
     scan = scan_body(item["payload"], "commission")
     before = db.counts()
-    response = world.client.post(
-        "/v1/scans/batch", json={"scans": [scan]}, headers=world.tokens["line"]
-    )
+    body = {"scans": [scan]} if path.endswith("batch") else scan
+    response = world.client.post(path, json=body, headers=world.tokens["line"])
     assert response.status_code == 503
     assert response.headers["retry-after"] == "1"
     assert response.headers["content-type"] == "application/problem+json"
     assert db.counts() == before
+    monkeypatch.undo()
+    again = world.client.post(path, json=body, headers=world.tokens["line"])
+    assert again.status_code in (200, 201)
 
 
 def test_pack_refuses_wrong_levels_and_fakes(world: World, db: SyncDb) -> None:
@@ -591,3 +600,11 @@ def test_a_nul_character_is_refused_and_stores_nothing(world: World, db: SyncDb)
     response = world.scan("store-sh", "https://fake.example/\x00", "retail_sell")
     assert response.status_code == 422, response.text
     assert db.fetchval("SELECT count(*) FROM scan_events") == before
+
+
+def test_the_batch_schema_documents_its_scans(world: World) -> None:
+    """Accepted as anything (each judged alone), documented as the scans they should be."""
+    spec = world.client.get("/openapi.json").json()
+    scans = spec["components"]["schemas"]["BatchIn"]["properties"]["scans"]
+    assert scans["items"] == {"$ref": "#/components/schemas/ScanIn"}
+    assert "ScanIn" in spec["components"]["schemas"]
