@@ -5,6 +5,7 @@ if they had been stored first."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -21,6 +22,7 @@ from scan_api.verify.service import VerifyPolicy, store_group, verify_group
 from tests.pg import SyncDb, run
 from tests.world import World, now
 from traceability.auth import service as auth
+from traceability.auth.models import Principal
 from traceability.db.pool import _init_connection
 
 SHANGHAI, HANGZHOU = (31.23, 121.47), (30.27, 120.15)  # ~165 km apart
@@ -30,7 +32,6 @@ def _two_stores_one_minute_apart(world: World, module_dsn: str, together: bool) 
     """The same item received in Shanghai and, a minute later, in Hangzhou."""
     [item] = world.issue(1)
     world.ok("line", item["payload"], "commission", now() - timedelta(hours=3))
-    app: Any = world.client.app
     t = now() - timedelta(minutes=30)
 
     def scan(minute: int, where: tuple[float, float]) -> ScanIn:
@@ -44,6 +45,21 @@ def _two_stores_one_minute_apart(world: World, module_dsn: str, together: bool) 
             }
         )
 
+    def groups(sh: Principal, hz: Principal) -> list[list[ScanRequest]]:
+        requests = [ScanRequest(scan(0, SHANGHAI), sh), ScanRequest(scan(1, HANGZHOU), hz)]
+        return [requests] if together else [[r] for r in requests]
+
+    return _record_as_stores(world, module_dsn, groups)
+
+
+def _record_as_stores(
+    world: World,
+    module_dsn: str,
+    groups_of: Callable[[Principal, Principal], list[list[ScanRequest]]],
+) -> list[Any]:
+    """record_scans for each group of `groups_of(store-sh, store-hz)`, a transaction each."""
+    app: Any = world.client.app
+
     async def record() -> list[Any]:
         conn = await asyncpg.connect(module_dsn)
         try:
@@ -52,10 +68,8 @@ def _two_stores_one_minute_apart(world: World, module_dsn: str, together: bool) 
                 await auth.authenticate(conn, world.tokens[who]["Authorization"].split()[1])
                 for who in ("store-sh", "store-hz")
             ]
-            requests = [ScanRequest(scan(0, SHANGHAI), sh), ScanRequest(scan(1, HANGZHOU), hz)]
-            groups = [requests] if together else [[r] for r in requests]
             outcomes = []
-            for group in groups:
+            for group in groups_of(sh, hz):
                 async with conn.transaction():
                     outcomes += await record_scans(conn, app.state.keystore, group, app.state.risk)
             return outcomes
@@ -133,7 +147,6 @@ def test_copies_of_one_event_id_from_two_parties_in_one_group(
     [item, other] = world.issue(2)
     world.deliver(item["payload"])
     world.deliver(other["payload"])
-    app: Any = world.client.app
     event_id = str(uuid.uuid4())
 
     def scan(payload: str) -> ScanIn:
@@ -146,24 +159,13 @@ def test_copies_of_one_event_id_from_two_parties_in_one_group(
             }
         )
 
-    async def record() -> list[Any]:
-        conn = await asyncpg.connect(module_dsn)
-        try:
-            await _init_connection(conn)
-            sh, hz = [
-                await auth.authenticate(conn, world.tokens[who]["Authorization"].split()[1])
-                for who in ("store-sh", "store-hz")
-            ]
-            group = [
-                ScanRequest(scan(item["payload"]), sh),
-                ScanRequest(scan(other["payload"]), hz),
-            ]
-            async with conn.transaction():
-                return await record_scans(conn, app.state.keystore, group, app.state.risk)
-        finally:
-            await conn.close()
-
-    first, second = run(record)
+    first, second = _record_as_stores(
+        world,
+        module_dsn,
+        lambda sh, hz: [
+            [ScanRequest(scan(item["payload"]), sh), ScanRequest(scan(other["payload"]), hz)]
+        ],
+    )
     assert first.status == "created" and first.response["code"] == item["code"]
     assert second.status == "rejected" and second.error is not None
     assert second.error.status == 409 and not second.response
