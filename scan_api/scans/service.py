@@ -130,8 +130,9 @@ async def _replay_duplicates(
         return
     stored = await repository.stored_responses(conn, [p.request.scan.event_id for p in pending])
     for p in pending:
-        if p.request.scan.event_id in stored:
-            outcomes[p.index] = _replayed(p, stored.get(p.request.scan.event_id))
+        found = stored.get(p.request.scan.event_id)
+        if found is not None:
+            outcomes[p.index] = _replayed(p, found)
 
 
 def _replayed(p: _Pending, stored: tuple[str | None, dict[str, object]] | None) -> Outcome:
