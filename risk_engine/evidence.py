@@ -9,7 +9,17 @@ from datetime import datetime, timedelta
 
 from geo.distance import haversine_m, min_separation_m
 from geo.regions import area_cell as area_cell  # re-exported for the rules
-from risk_engine.models import AlertDraft, AlertType, GeoFix, IncidentKey, ScanFact, Severity
+from risk_engine.models import (
+    SHIP_CHECKPOINTS,
+    AlertDraft,
+    AlertType,
+    CodeFacts,
+    GeoFix,
+    IncidentKey,
+    PartyRef,
+    ScanFact,
+    Severity,
+)
 from risk_engine.thresholds import RiskThresholds
 
 
@@ -147,3 +157,25 @@ def new_draft(
         expected_territory_ids=tuple(expected),
         witnesses=witnesses,
     )
+
+
+def unshipped_receipt(
+    party: PartyRef, at: datetime, facts: CodeFacts, thresholds: RiskThresholds
+) -> list[ScanFact] | None:
+    """The shipments recorded by `at`, when none went to `party`, to its (sub-)dealer or from
+    it: its holding is not explained by the chain. None when it is, or when no shipment is
+    recorded yet (a skipped or late scan explains nothing away)."""
+    ships = [
+        e
+        for e in facts.history
+        if e.checkpoint in SHIP_CHECKPOINTS
+        and e.to_party is not None
+        and e.scanned_at <= at + thresholds.clock_skew
+    ]
+    if not ships:
+        return None
+    targets = {e.to_party.id for e in ships if e.to_party}
+    owners = {party.id, party.parent_id, *party.ancestor_ids}
+    if targets & owners or party.id in {e.party_id for e in ships}:
+        return None  # shipped to it, or to its (sub-)dealer: dealers skip their own dealer_ship
+    return ships

@@ -15,8 +15,8 @@ consumer/device checking again (at home, next week) is one witness, never eviden
 
 Only a scan that adds a new witness (or a second sale) can raise it, so a repeat check
 never re-raises; except a consumer's re-check that no item could link with another
-consumer's check (medium: one of them held a copy). Source: the last custodian in the chain;
-one incident per code.
+consumer's check (medium: one of them held a copy). Source: the last legitimate custodian
+(`_last_custodian`); one incident per code.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from risk_engine.evidence import (
     new_draft,
     scan_fix,
     separation_m,
+    unshipped_receipt,
     usable_fix,
     witness_of,
     witnesses,
@@ -85,7 +86,7 @@ def clone(scan: ScanFact, facts: CodeFacts, thresholds: RiskThresholds) -> list[
             window=thresholds.incident_window,
             codes=(facts.code,),
             event_ids=events,
-            source=_last_custodian(facts),
+            source=_last_custodian(facts, thresholds),
             location=mine.fix if mine else None,
             witnesses=frozenset(w.key for w in now),
         )
@@ -196,13 +197,20 @@ def _sold_twice(scan: ScanFact, facts: CodeFacts, thresholds: RiskThresholds) ->
             window=thresholds.incident_window,
             codes=(facts.code,),
             event_ids=[*(e.event_id for e in other), scan.event_id],
-            source=_last_custodian(facts),
+            source=_last_custodian(facts, thresholds),
             observed_party_id=scan.party_id,
             location=scan_fix(scan, thresholds),
         )
     ]
 
 
-def _last_custodian(facts: CodeFacts) -> str | None:
-    steps = sorted(facts.custody, key=lambda s: s.since)
-    return steps[-1].party.id if steps else None
+def _last_custodian(facts: CodeFacts, thresholds: RiskThresholds) -> str | None:
+    """The last legitimate custodian (PRODUCT.md): the last party whose holding the chain
+    explains. A store that received the code without any shipment to it or its dealer may
+    have received the copies; it is not where the genuine code leaked from."""
+    legitimate = [
+        step
+        for step in sorted(facts.custody, key=lambda s: s.since)
+        if unshipped_receipt(step.party, step.since, facts, thresholds) is None
+    ]
+    return legitimate[-1].party.id if legitimate else None

@@ -21,10 +21,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from risk_engine.evidence import new_draft, scan_fix
+from risk_engine.evidence import new_draft, scan_fix, unshipped_receipt
 from risk_engine.models import (
     MARKET_CHECKPOINTS,
-    SHIP_CHECKPOINTS,
     AlertDraft,
     AlertType,
     Checkpoint,
@@ -170,20 +169,10 @@ def _unshipped_receiver(scan: ScanFact, facts: CodeFacts, t: RiskThresholds) -> 
     party = scan.party
     if scan.checkpoint not in _RECEIVE or party is None:
         return None
-    ships = [
-        e
-        for e in facts.history
-        if e.checkpoint in SHIP_CHECKPOINTS
-        and e.to_party is not None
-        and e.scanned_at <= scan.scanned_at + t.clock_skew
-    ]
-    if not ships:
-        return None  # no shipment recorded (yet): a skipped or late scan, not a break
+    ships = unshipped_receipt(party, scan.scanned_at, facts, t)
+    if ships is None:
+        return None
     targets = {e.to_party.id for e in ships if e.to_party}
-    senders = {e.party_id for e in ships}
-    owners = {party.id, party.parent_id, *party.ancestor_ids}
-    if targets & owners or party.id in senders:
-        return None  # shipped to it, or to its (sub-)dealer: dealers skip their own dealer_ship
     severity = Severity.MEDIUM if party.kind is PartyKind.DEALER else Severity.LOW
     summary = (
         f"code {facts.code} received by {party.id}, but it was only shipped to "

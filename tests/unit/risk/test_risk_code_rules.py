@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from risk_factories import DEALER_A, PLANT, STORE_A, STORE_B, chain_a, facts, scan
+from risk_factories import DEALER_A, PLANT, STORE_A, STORE_B, chain_a, facts, scan, step
 
 from risk_engine.evidence import witnesses
 from risk_engine.facts import issuing_line
@@ -145,6 +145,25 @@ def test_two_consumers_too_far_apart_in_time_are_a_medium_clone_with_last_custod
     assert alert.source_party_id == "dealer-a"
     assert alert.key.subject == "code:code-1"
     assert len(alert.evidence_event_ids) == 2
+
+
+def test_the_clone_source_is_the_last_legitimate_custodian() -> None:
+    """A store that received the code without any shipment to it or its dealer may hold the
+    copies: the source is the last party the chain explains (PRODUCT.md)."""
+    shipped = scan(Checkpoint.SHIP, -5 * DAY, party=PLANT, to=DEALER_A)
+    copies_received = scan(Checkpoint.RETAIL_RECEIVE, -2 * DAY, party=STORE_B)
+    custody = (
+        step(DEALER_A, -5 * DAY),
+        step(STORE_B, -2 * DAY, Checkpoint.RETAIL_RECEIVE),
+    )
+    checks = (_verify(SHANGHAI, "c1", -DAY),)
+    history = (shipped, copies_received, *checks)
+    [alert] = clone(_verify(BEIJING, "c2", -DAY + 30 * MIN), facts(*custody, history=history), T)
+    assert alert.source_party_id == "dealer-a"
+    # a store of the dealer that got the shipment is explained (dealers skip dealer_ship)
+    custody_a = (step(DEALER_A, -5 * DAY), step(STORE_A, -2 * DAY, Checkpoint.RETAIL_RECEIVE))
+    [alert] = clone(_verify(BEIJING, "c2", -DAY + 30 * MIN), facts(*custody_a, history=history), T)
+    assert alert.source_party_id == "store-a"
 
 
 def test_an_item_that_could_have_travelled_is_low() -> None:
