@@ -60,20 +60,20 @@ def clone(scan: ScanFact, facts: CodeFacts, thresholds: RiskThresholds) -> list[
     mine = witness_of(scan, now)
     places = count_places(now, thresholds)
     n = len(now)
-    apart = f"{thresholds.clone_min_distance_m / 1000:.0f}+ km apart"
     if places >= 3 or n >= thresholds.clone_high_witnesses:
-        severity = Severity.HIGH
-    elif checked_elsewhere(now, thresholds) or n >= thresholds.clone_max_witnesses:
+        severity, why = Severity.HIGH, ""
+    elif checked_elsewhere(now, thresholds, places) or n >= thresholds.clone_max_witnesses:
         severity = Severity.MEDIUM
-        if places == 2 and n == 2:
-            apart += ", no single item could have been at both in time"
+        why = ", no single item could have been at both in time" if (places, n) == (2, 2) else ""
     elif places == 2:
-        severity = Severity.LOW
-        apart += ", time enough between them for the item to have travelled"
+        severity, why = Severity.LOW, ", time enough between them for the item to have travelled"
     else:
         return []
     reason = "verified_elsewhere" if places >= 2 else "too_many_checks"
-    summary = f"code {facts.code} verified by {n} distinct consumers at {places} places {apart}"
+    summary = (
+        f"code {facts.code} verified by {n} distinct consumers at {places} places "
+        f"{thresholds.clone_min_distance_m / 1000:.0f}+ km apart{why}"
+    )
     events = [e for w in now for e in w.event_ids]
     return [
         new_draft(
@@ -133,12 +133,15 @@ def _unreachable(here: GeoFix, scan: ScanFact, other: ScanFact, thresholds: Risk
     return speed_kmh(distance, seconds) > thresholds.max_speed_kmh
 
 
-def checked_elsewhere(found: Sequence[Witness], thresholds: RiskThresholds) -> bool:
+def checked_elsewhere(
+    found: Sequence[Witness], thresholds: RiskThresholds, places: int | None = None
+) -> bool:
     """The witnesses saw one code where a single item cannot plausibly have been: three or
     more places far apart; two, with a third witness (the item would have gone back, or
     strangers in two cities hold copies); or two witnesses an item could not have travelled
     between in time. Left out: one more consumer far away, days later (a gift, a resale)."""
-    places = count_places(found, thresholds)
+    if places is None:  # `count_places(found)`, when the caller has it already
+        places = count_places(found, thresholds)
     if places != 2:
         return places > 2
     return len(found) > 2 or impossible_places(found, thresholds)

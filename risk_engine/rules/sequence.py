@@ -128,22 +128,14 @@ def _sold_before_leaving_plant(scan: ScanFact, facts: CodeFacts, t: RiskThreshol
     """A market scan of the item before it ever left the plant, and a plant scan after it. A
     plant scan after the item was shipped out is a return, not a break."""
     skew = t.clock_skew
-    left = _left_plant(scan, facts)
-
-    def still_at_plant(market_event: ScanFact) -> bool:
-        return left is None or market_event.scanned_at < left - skew
-
     if _at_plant(scan, facts):
         market = [
             e
             for e in facts.history
-            if _downstream(e)
-            and _genuine(e)
-            and e.scanned_at < scan.scanned_at - skew
-            and still_at_plant(e)
+            if _downstream(e) and _genuine(e) and e.scanned_at < scan.scanned_at - skew
         ]
         plant = [scan]
-    elif _downstream(scan) and still_at_plant(scan):
+    elif _downstream(scan):
         late = scan.scanned_at + skew
         plant = [
             e for e in facts.history if _at_plant(e, facts) and _genuine(e) and e.scanned_at > late
@@ -151,6 +143,9 @@ def _sold_before_leaving_plant(scan: ScanFact, facts: CodeFacts, t: RiskThreshol
         market = [scan]
     else:
         return None
+    left = _left_plant(scan, facts) if market and plant else None
+    if left is not None:  # a market scan after the item left counts no more: a return
+        market = [e for e in market if e.scanned_at < left - skew]
     if not market or not plant:
         return None
     severity = Severity.HIGH if any(e.checkpoint in _SALE for e in market) else Severity.MEDIUM
