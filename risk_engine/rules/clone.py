@@ -107,6 +107,9 @@ def new_witnesses(
     return now
 
 
+Located = tuple[ScanFact, GeoFix]
+
+
 def _impossible_with_others(
     scan: ScanFact, earlier: list[ScanFact], thresholds: RiskThresholds
 ) -> bool:
@@ -115,21 +118,22 @@ def _impossible_with_others(
     here = usable_fix(scan.location, thresholds)
     if here is None:
         return False
+    others = [e for e in earlier if e.consumer_id != scan.consumer_id or not scan.consumer_id]
     return any(
-        _unreachable(here, scan, other, thresholds)
-        for other in earlier
-        if other.consumer_id != scan.consumer_id or not scan.consumer_id
+        _unreachable((scan, here), other, thresholds) for other in _located(others, thresholds)
     )
 
 
-def _unreachable(here: GeoFix, scan: ScanFact, other: ScanFact, thresholds: RiskThresholds) -> bool:
-    there = usable_fix(other.location, thresholds)
-    if there is None:
-        return False
-    distance = separation_m(here, there)
+def _located(checks: Sequence[ScanFact], thresholds: RiskThresholds) -> list[Located]:
+    """The checks with a usable fix, each with it (looked up once, compared many times)."""
+    return [(c, fix) for c in checks if (fix := usable_fix(c.location, thresholds)) is not None]
+
+
+def _unreachable(a: Located, b: Located, thresholds: RiskThresholds) -> bool:
+    distance = separation_m(a[1], b[1])
     if distance < thresholds.clone_min_distance_m:
         return False
-    seconds = abs((scan.scanned_at - other.scanned_at).total_seconds())
+    seconds = abs((a[0].scanned_at - b[0].scanned_at).total_seconds())
     return speed_kmh(distance, seconds) > thresholds.max_speed_kmh
 
 
@@ -151,16 +155,14 @@ def impossible_places(found: Sequence[Witness], thresholds: RiskThresholds) -> b
     """Two witnesses' checks that no single item could link: far apart (`clone_min_distance_m`)
     and faster than `max_speed_kmh` between them, each check at its own fix. Their latest
     `_PAIRED` checks each: quadratic, so callers keep `found` to two witnesses."""
-    located = [[c for c in w.checks if c.location is not None][-_PAIRED:] for w in found]
-    for i, mine in enumerate(located):
-        for theirs in located[i + 1 :]:
-            for check in mine:
-                here = usable_fix(check.location, thresholds)
-                if here is not None and any(
-                    _unreachable(here, check, other, thresholds) for other in theirs
-                ):
-                    return True
-    return False
+    located = [_located(w.checks, thresholds)[-_PAIRED:] for w in found]
+    return any(
+        _unreachable(a, b, thresholds)
+        for i, mine in enumerate(located)
+        for theirs in located[i + 1 :]
+        for a in mine
+        for b in theirs
+    )
 
 
 _PAIRED = 16
