@@ -13,6 +13,7 @@ import orjson
 import pytest
 from starlette.testclient import TestClient
 
+from scan_api.verify import repository as verify_repository
 from scan_api.verify.models import pin_hash
 from scan_api.verify.ratelimit import TokenBucket
 from scan_api.verify.router import VerifyState, install
@@ -394,3 +395,21 @@ def test_verify_needs_no_token_and_ignores_one(world: World) -> None:
     assert isinstance(datetime.fromisoformat(response.json()["first_verified_at"]), datetime)
     assert datetime.fromisoformat(response.json()["first_verified_at"]).tzinfo is not None
     assert datetime.fromisoformat(response.json()["first_verified_at"]) <= datetime.now(UTC)
+
+
+def test_a_code_checked_past_the_window_read_keeps_exact_counts(
+    inner_world: World, db: SyncDb, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Only a code's first and latest checks are read (a cloned code collects thousands); the
+    count, the first check and the wrong inner codes still cover every earlier check."""
+    monkeypatch.setattr(verify_repository, "RECENT_CHECKS", 1)
+    payload = inner_item(inner_world, db)
+    first = verify(inner_world.client, payload, "first", pin="0000")
+    for guess in ("1111", "2222"):  # the third wrong guess (3 in this module) locks the code
+        verify(inner_world.client, payload, "mallory", pin=guess)
+    verify(inner_world.client, payload, "shelf")  # pushes the guesses out of the window
+    late = verify(inner_world.client, payload, "owner", pin="AB12-CD34")
+    assert late["verification_count"] == 5
+    assert late["first_verified_at"] == first["first_verified_at"]
+    assert late["points_awarded"] == 0 and late["loyalty_reason"] == "inner_code_wrong"
+    assert "Checked 5 times" in late["message"]
