@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from benchmarks import bench_codes_api, bench_geo, bench_incidents, bench_scans
+from benchmarks import bench_codes_api, bench_geo, bench_hot_code, bench_incidents, bench_scans
 
 
 def main() -> None:
@@ -23,6 +23,8 @@ def main() -> None:
     bench_codes_api.run(args.codes)
     print("\n== scans and consumer checks through the API ==", flush=True)
     bench_scans.run(args.seconds, args.scan_codes)
+    print("\n== a cloned code's checks ==", flush=True)
+    bench_hot_code.main()
     print("\n== incidents that grow ==", flush=True)
     bench_incidents.run(20_000)
     print("\n== territory lookups ==", flush=True)

@@ -65,11 +65,11 @@ class History:
     """Per code: all its earlier checks, and how many of them sent a wrong inner code."""
 
 
-RECENT_CHECKS = 500
+RECENT_CHECKS = 100
 """Earlier checks of a code read per check: its first and this many of its latest. A cloned
-code collects thousands; reading them all made each check cost ~15 µs more per earlier check
-(33 ms at 2,000). Counts stay exact (`History.totals`). The risk engine reads the same window
-(`risk_engine.repository.MAX_EVENTS_PER_CODE`)."""
+code collects thousands; reading them all cost ~14 ms more per 1,000 earlier checks (31 ms a
+check at 2,000; benchmarks/bench_hot_code.py). Counts stay exact (`History.totals`). The risk
+engine reads the same window (`risk_engine.repository.MAX_EVENTS_PER_CODE`)."""
 
 
 async def history(

@@ -1,0 +1,93 @@
+"""A cloned code's checks: what one more consumer check costs once a code has many.
+
+Counterfeiters print one genuine code on thousands of fakes, so one code can collect
+thousands of consumer checks. A check reads its code's first and latest `RECENT_CHECKS`
+(scan_api/verify/repository.py) and the risk engine its latest `MAX_EVENTS_PER_CODE`: past
+that window the rules and the verdict do no more work; PostgreSQL still sorts all of the
+code's checks to find the window (~2 µs each). Measured on a real server, one request at a
+time (latency, not throughput), each figure beside a check of a fresh code in the same step.
+Run alone: `python -m benchmarks.bench_hot_code`.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+import uuid
+from datetime import UTC, datetime
+
+import httpx2 as httpx
+
+from benchmarks.bench_scans import DOCK, setup
+from benchmarks.harness import Server
+from scan_api.verify.repository import RECENT_CHECKS
+
+PLACES = [DOCK, (39.90, 116.40), (23.13, 113.26), (30.57, 104.07)]  # four cities
+STEPS = (0, RECENT_CHECKS, 5 * RECENT_CHECKS, 20 * RECENT_CHECKS)
+SAMPLES = 15
+
+
+def _check(api: httpx.Client, payload: str, consumer: str, place: tuple[float, float]) -> float:
+    body = {
+        "payload": payload,
+        "consumer_id": consumer,
+        "location": {"lat": place[0], "lon": place[1], "accuracy_m": 20},
+    }
+    started = time.perf_counter()
+    api.post("/v1/verify", json=body).raise_for_status()
+    return 1000 * (time.perf_counter() - started)
+
+
+def run() -> list[tuple[int, float, float]]:
+    """(earlier checks, median ms for the hot code, median ms for fresh codes) per step."""
+    env = {
+        "SEALTRACE_VERIFY_RATE_PER_ADDRESS_PER_MIN": "0",
+        "SEALTRACE_VERIFY_RATE_PER_CONSUMER_PER_MIN": "0",
+    }
+    figures = []
+    with Server(env) as server, server.client() as api:
+        world = setup(api, 200)
+        line_token = {"Authorization": f"Bearer {world['tokens']['line']}"}
+        now = datetime.now(UTC).isoformat()
+        scans = [
+            {"event_id": str(uuid.uuid4()), "payload": p, "checkpoint": "commission"}
+            | {"scanned_at": now}
+            for p in world["payloads"]
+        ]
+        api.post("/v1/scans/batch", json={"scans": scans}, headers=line_token).raise_for_status()
+        hot, fresh = world["payloads"][0], iter(world["payloads"][1:])
+        done = 0
+        for target in STEPS:
+            while done < target:
+                _check(api, hot, f"clone-{done}", PLACES[done % len(PLACES)])
+                done += 1
+            hot_ms, fresh_ms = [], []
+            for _ in range(SAMPLES):
+                fresh_ms.append(_check(api, next(fresh), f"fresh-{done}", DOCK))
+                hot_ms.append(_check(api, hot, f"clone-{done}", DOCK))
+                done += 1
+            figures.append((target, statistics.median(hot_ms), statistics.median(fresh_ms)))
+    return figures
+
+
+def main() -> None:
+    print(
+        f"consumer checks of one code with many earlier checks (window {RECENT_CHECKS}; "
+        f"median of {SAMPLES}, one request at a time)"
+    )
+    figures = run()
+    for earlier, hot_ms, fresh_ms in figures:
+        print(
+            f"  {f'{earlier:,} earlier checks':<30} {hot_ms:8.2f} ms"
+            f"   ({hot_ms / fresh_ms:.2f} x a fresh code's {fresh_ms:.2f} ms)"
+        )
+    (near, at_near, _), (far, at_far, _) = figures[1], figures[-1]
+    per_thousand = 1000 * (at_far - at_near) / (far - near)
+    print(
+        f"  {'beyond the window':<30} {per_thousand:8.2f} ms more per 1,000 earlier checks"
+        "   (reading them all: ~14; PostgreSQL still sorts each one)"
+    )
+
+
+if __name__ == "__main__":
+    main()
