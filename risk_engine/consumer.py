@@ -133,7 +133,6 @@ class VerificationInput:
     inner_code_ok: bool | None = None  # None: no inner code sent
     claims: ClaimHistory = ClaimHistory()
     places: Mapping[str, str] = field(default_factory=dict)  # event id -> place name
-    earlier_checks: int | None = None  # all earlier checks, when facts.history is a window
 
 
 def verify(
@@ -161,12 +160,11 @@ def verify(
         reasons = (*reasons, Reason.EXPIRED)
     place = request.places.get(first.event_id)
     loyalty = _loyalty(request, verdict, prior, p)
-    count = len(checks) if request.earlier_checks is None else request.earlier_checks + 1
-    message = _message(verdict, reasons, count, first.scanned_at, place, request.expiry)
+    message = _message(verdict, reasons, len(checks), first.scanned_at, place, request.expiry)
     return VerificationResult(
         verdict=verdict,
         reasons=reasons,
-        verification_count=count,
+        verification_count=len(checks),
         distinct_checkers=len(found),
         first_verified_at=first.scanned_at,
         first_verified_place=place,

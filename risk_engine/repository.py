@@ -66,10 +66,8 @@ async def seen_past(
 
 
 # A heavily cloned code can collect thousands of sightings; the rules need the custody
-# events and a recent window of sightings, not all of them (bounded work per scan). 100, as
-# the consumer check's own read (scan_api/verify/repository.RECENT_CHECKS): with 500, a check
-# of a code checked 500 times took 14.8 ms against 5.2 (benchmarks/bench_hot_code.py).
-MAX_EVENTS_PER_CODE = 100
+# events and a recent window of sightings, not all of them (bounded work per scan).
+MAX_EVENTS_PER_CODE = 500
 
 
 async def events(conn: asyncpg.Connection, codes: Sequence[str]) -> list[asyncpg.Record]:

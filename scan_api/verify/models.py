@@ -181,11 +181,9 @@ class LoadedCheck:
     code: str | None
     row: asyncpg.Record | None
     signature: SignatureCheck
-    earlier: list[dict[str, Any]]  # the code's first and latest earlier checks, oldest first
+    earlier: list[dict[str, Any]]  # earlier consumer checks of the code, oldest first
     here: Region | None
     first_place: str | None  # where the code was first checked: that answer's region label
-    earlier_total: int = 0  # all earlier checks of the code (`earlier` may be a window)
-    pin_failures: int = 0  # earlier checks of the code that sent a wrong inner code
 
     @property
     def is_item(self) -> bool:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -58,18 +58,9 @@ async def lock_group(
 class History:
     """What the group's checks are decided on (read after `lock_group`'s locks)."""
 
-    checks: dict[str, list[asyncpg.Record]]  # per code: its first and its recent checks, in order
+    checks: dict[str, list[asyncpg.Record]]  # earlier consumer checks per code, oldest first
     claimed: set[str]  # codes somebody has points for
     claims: dict[str, list[tuple[datetime, str | None]]]  # per consumer: (claimed_at, region)
-    totals: dict[str, tuple[int, int]] = field(default_factory=dict)
-    """Per code: all its earlier checks, and how many of them sent a wrong inner code."""
-
-
-RECENT_CHECKS = 100
-"""Earlier checks of a code read per check: its first and this many of its latest. A cloned
-code collects thousands; reading them all cost ~14 ms more per 1,000 earlier checks (31 ms a
-check at 2,000; benchmarks/bench_hot_code.py). Counts stay exact (`History.totals`). The risk
-engine reads the same window (`risk_engine.repository.MAX_EVENTS_PER_CODE`)."""
 
 
 async def history(
@@ -77,46 +68,32 @@ async def history(
     codes: Sequence[str],
     consumer_ids: Sequence[str],
     since: datetime,
-    recent: int | None = None,
 ) -> History:
-    """Earlier consumer checks of the codes (the first and the `recent` latest of each, by
-    default `RECENT_CHECKS`, with exact counts), which codes were claimed, and each
-    consumer's claims since `since`: one statement."""
+    """Earlier consumer checks of the codes, which of them were claimed, and each consumer's
+    claims since `since`: one statement."""
     found = History({}, set(), {})
     if not codes and not consumer_ids:
         return found
     rows = await conn.fetch(
         """SELECT 1 AS kind, code, event_id, scanned_at, lat, lon, accuracy_m, consumer_id,
-                  loyalty_reason, NULL::text AS region, total, failures
-           FROM (SELECT code, event_id, scanned_at, lat, lon, accuracy_m, consumer_id,
-                        response->>'loyalty_reason' AS loyalty_reason,
-                        row_number() OVER latest AS recent,
-                        count(*) OVER (PARTITION BY code) AS total,
-                        count(*) FILTER (WHERE response->>'loyalty_reason' = 'inner_code_wrong')
-                            OVER (PARTITION BY code) AS failures
-                 FROM scan_events
-                 WHERE code = ANY($1::text[]) AND checkpoint = 'consumer_verify'
-                 WINDOW latest AS (PARTITION BY code ORDER BY scanned_at DESC, event_id DESC)
-                ) checks
-           WHERE recent <= $4 OR recent = total
+                  response->>'loyalty_reason' AS loyalty_reason, NULL::text AS region
+           FROM scan_events
+           WHERE code = ANY($1::text[]) AND checkpoint = 'consumer_verify'
            UNION ALL
-           SELECT 2, code, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
+           SELECT 2, code, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
            FROM loyalty_claims WHERE code = ANY($1::text[])
            UNION ALL
-           SELECT 3, NULL, NULL, claimed_at, NULL, NULL, NULL, consumer_id, NULL, region, NULL,
-                  NULL
+           SELECT 3, NULL, NULL, claimed_at, NULL, NULL, NULL, consumer_id, NULL, region
            FROM loyalty_claims
            WHERE consumer_id = ANY($2::text[]) AND claimed_at >= $3
            ORDER BY kind, code, scanned_at, event_id""",
         list(codes),
         list(consumer_ids),
         since,
-        recent or RECENT_CHECKS,
     )
     for row in rows:
         if row["kind"] == 1:
             found.checks.setdefault(row["code"], []).append(row)
-            found.totals[row["code"]] = (row["total"], row["failures"])
         elif row["kind"] == 2:
             found.claimed.add(row["code"])
         else:

@@ -85,11 +85,12 @@ class VerifyPolicy:
 
 
 def _pin_ok(
-    req: VerifyRequest, row: asyncpg.Record, failures: int, max_failures: int
+    req: VerifyRequest, row: asyncpg.Record, earlier: Sequence[Check], max_failures: int
 ) -> bool | None:
     """None: no pin sent. After `max_failures` wrong pins for the code, no pin is right."""
     if req.pin is None:
         return None
+    failures = sum(1 for r in earlier if r["loyalty_reason"] == LoyaltyReason.INNER_CODE_WRONG)
     if failures >= max_failures:
         return False
     return pin_matches(req.pin, row["inner_code_hash"])
@@ -114,8 +115,7 @@ async def verify_code(
 class _Group:
     """What a group's checks know, kept up to date as each check is decided in order."""
 
-    earlier: dict[str, list[Check]]  # per code: its first and latest checks, oldest first
-    totals: dict[str, list[int]]  # per code: [all its checks, those with a wrong inner code]
+    earlier: dict[str, list[Check]]  # consumer checks per code, oldest first
     claimed: set[str]  # codes somebody has points for (or a check of this group takes them)
     claims: dict[str, list[tuple[datetime, str | None]]]  # per consumer: (claimed_at, region)
 
@@ -162,7 +162,6 @@ async def verify_group(
         history = await history_read
         group = _Group(
             {code: [dict(r) for r in history.checks.get(code, [])] for code in wanted},
-            {code: list(history.totals.get(code, (0, 0))) for code in wanted},
             history.claimed,
             history.claims,
         )
@@ -279,19 +278,8 @@ def _load(group: _Group, one: _Prepared, rows: dict[str, asyncpg.Record]) -> Loa
         first: str | None = earlier[0]["first_place"]
     else:
         first = one.here.label if one.here else None
-    total, failures = group.totals.get(code, [0, 0]) if code else [0, 0]
     return LoadedCheck(
-        req,
-        one.event_id,
-        one.at,
-        code,
-        row,
-        one.signature,
-        earlier,
-        one.here,
-        first,
-        total,
-        failures,
+        req, one.event_id, one.at, code, row, one.signature, earlier, one.here, first
     )
 
 
@@ -323,10 +311,6 @@ def _decide(
             group.claimed.add(code)
             group.claims.setdefault(consumer, []).append((check.now, _region(check)))
     if code:
-        counts = group.totals.setdefault(code, [0, 0])
-        counts[0] += 1
-        if loyalty_reason == LoyaltyReason.INNER_CODE_WRONG:
-            counts[1] += 1
         fix = check.req.location
         earlier = group.earlier.setdefault(code, [])
         earlier.append(
@@ -360,7 +344,7 @@ def _input(check: LoadedCheck, claims: ClaimHistory, policy: VerifyPolicy) -> Ve
     first_id = str(check.earlier[0]["event_id"]) if check.earlier else scan.event_id
     pin_ok = None
     if row is not None and check.inner_required:
-        pin_ok = _pin_ok(req, row, check.pin_failures, policy.max_pin_failures)
+        pin_ok = _pin_ok(req, row, check.earlier, policy.max_pin_failures)
     return VerificationInput(
         check=scan,
         signature=check.signature,
@@ -371,7 +355,6 @@ def _input(check: LoadedCheck, claims: ClaimHistory, policy: VerifyPolicy) -> Ve
         inner_code_ok=pin_ok,
         claims=claims,
         places={first_id: check.first_place} if check.first_place else {},
-        earlier_checks=check.earlier_total,
     )
 
 
@@ -398,7 +381,7 @@ def _answer(
         "verdict": result.verdict.value,
         "reason": result.reasons[0].value if result.reasons else None,
         "product": _product(row) if row is not None and show_product else None,
-        "verification_count": check.earlier_total + 1,
+        "verification_count": len(check.earlier) + 1,
         "first_verified_at": check.first_at.isoformat() if check.code else None,
         "first_verified_region": check.first_place if check.code else None,
         "points_awarded": points,

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import random
 import uuid
-from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
@@ -191,33 +190,3 @@ def test_concurrent_groups_over_the_same_codes_and_consumers_never_deadlock(
     assert all(r["n"] <= 3 for r in claims)  # the daily limit held across the groups
     checks = [a["verification_count"] for group in answers for a in group]
     assert sorted(checks) == sorted(n for n in range(1, 13) for _ in payloads)
-
-
-def test_the_history_read_is_bounded_and_its_counts_exact(
-    inner_world: World, client: TestClient, db: SyncDb, module_dsn: str
-) -> None:
-    """A code checked 12 times: the read returns its first and its latest `recent` (here 3)
-    checks, oldest first, and counts all 12, and those answered `inner_code_wrong`."""
-    payload = inner_item(inner_world, db)
-    for i in range(12):
-        pin = "0000" if i in (2, 5, 9) else None
-        body = {"payload": payload, "consumer_id": f"n{i}", "pin": pin}
-        client.post("/v1/verify", json=body).raise_for_status()
-
-    async def read() -> repository.History:
-        conn = await asyncpg.connect(module_dsn)
-        try:
-            code = await conn.fetchval("SELECT code FROM codes WHERE payload = $1", payload)
-            return await repository.history(conn, [code], [], datetime.now(UTC), recent=3)
-        finally:
-            await conn.close()
-
-    found = run(read)
-    [(code, checks)] = found.checks.items()
-    assert [c["consumer_id"] for c in checks] == ["n0", "n9", "n10", "n11"]
-    wrong = db.fetchval(
-        """SELECT count(*) FROM scan_events
-           WHERE code = $1 AND response->>'loyalty_reason' = 'inner_code_wrong'""",
-        code,
-    )
-    assert wrong >= 1 and found.totals[code] == (12, wrong)
