@@ -69,19 +69,33 @@ async def seen_past(
 # events and a recent window of sightings, not all of them (bounded work per scan).
 MAX_EVENTS_PER_CODE = 500
 
+CHECKS_PER_CONSUMER = 8
+"""Of one consumer id's checks of a code, only its first and its latest this many enter the
+window. The rules count witnesses (one per consumer id), not checks: one id checking a cloned
+code over and over must not push the other witnesses out and hide the clone."""
+
 
 async def events(conn: asyncpg.Connection, codes: Sequence[str]) -> list[asyncpg.Record]:
-    """Every custody event of these codes, plus their most recent consumer checks."""
+    """Every custody event of these codes, plus their most recent consumer checks (at most
+    `CHECKS_PER_CONSUMER` first and last ones of each consumer id)."""
     return await conn.fetch(
         """SELECT event_id, code, checkpoint, party_id, to_party_id, scanned_at, recorded_at,
                   lat, lon, accuracy_m, verdict, reason, unpack, consumer_id
-           FROM (SELECT e.*, row_number() OVER (
-                            PARTITION BY e.code, e.checkpoint = 'consumer_verify'
-                            ORDER BY e.scanned_at DESC) AS recent
-                 FROM scan_events e WHERE e.code = ANY($1::text[])) ranked
+           FROM (SELECT kept.*, row_number() OVER (
+                            PARTITION BY kept.code, kept.checkpoint = 'consumer_verify'
+                            ORDER BY kept.scanned_at DESC) AS recent
+                 FROM (SELECT e.*,
+                              row_number() OVER mine AS nth,
+                              count(*) OVER (PARTITION BY e.code, e.consumer_id) AS of_mine
+                       FROM scan_events e WHERE e.code = ANY($1::text[])
+                       WINDOW mine AS (PARTITION BY e.code, e.consumer_id
+                                       ORDER BY e.scanned_at, e.event_id)) kept
+                 WHERE kept.consumer_id IS NULL OR kept.nth <= $3
+                    OR kept.nth > kept.of_mine - $3) ranked
            WHERE checkpoint <> 'consumer_verify' OR recent <= $2""",
         list(codes),
         MAX_EVENTS_PER_CODE,
+        CHECKS_PER_CONSUMER,
     )
 
 

@@ -9,14 +9,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import orjson
 import pytest
 from starlette.testclient import TestClient
 
+from risk_engine import repository as risk_repository
 from scan_api.verify.models import pin_hash
 from scan_api.verify.ratelimit import TokenBucket
 from scan_api.verify.router import VerifyState, install
-from tests.pg import SyncDb
+from tests.pg import SyncDb, run
 from tests.world import World, tamper
 from traceability.config import Settings
 
@@ -408,3 +410,37 @@ def test_one_consumer_checking_again_and_again_cannot_clear_a_cloned_code(world:
     late = verify(world.client, payload, "newcomer", loc=IN_SH)
     assert late["verdict"] == "suspicious" and late["reason"] == "too_many_checks"
     assert late["verification_count"] == 156
+
+
+def test_the_risk_engine_keeps_every_witness_through_one_consumers_flood(
+    world: World, db: SyncDb, module_dsn: str
+) -> None:
+    """The rules read a window of a code's latest checks; one consumer id's flood enters it
+    with its first and last few checks only, so the other witnesses stay in view."""
+    [payload] = commissioned(world)
+    for i, place in enumerate((IN_SH, IN_HZ, BEIJING)):
+        verify(world.client, payload, f"witness-{i}", loc=place)
+    code = db.fetchval("SELECT code FROM codes WHERE payload = $1", payload)
+    db.execute(
+        """INSERT INTO scan_events (event_id, code, payload, checkpoint, scanned_at, verdict,
+                                    consumer_id, response)
+           SELECT gen_random_uuid(), $1, $2, 'consumer_verify',
+                  now() + i * interval '1 second', 'genuine', 'launderer', '{}'
+           FROM generate_series(1, $3) AS i""",
+        code,
+        payload,
+        risk_repository.MAX_EVENTS_PER_CODE + 50,
+    )
+
+    async def read() -> list[Any]:
+        conn = await asyncpg.connect(module_dsn)
+        try:
+            return await risk_repository.events(conn, [code])
+        finally:
+            await conn.close()
+
+    rows = run(read)
+    checks = [r["consumer_id"] for r in rows if r["checkpoint"] == "consumer_verify"]
+    assert set(checks) == {"witness-0", "witness-1", "witness-2", "launderer"}
+    assert checks.count("launderer") == 2 * risk_repository.CHECKS_PER_CONSUMER
+    assert any(r["checkpoint"] == "commission" for r in rows)
