@@ -69,15 +69,18 @@ async def seen_past(
 # events and a recent window of sightings, not all of them (bounded work per scan).
 MAX_EVENTS_PER_CODE = 500
 
-CHECKS_PER_CONSUMER = 8
-"""Of one consumer id's checks of a code, only its first and its latest this many enter the
-window. The rules count witnesses (one per consumer id), not checks: one id checking a cloned
-code over and over must not push the other witnesses out and hide the clone."""
+CHECKS_PER_WITNESS = 8
+"""Of one witness's checks of a code, only its first and its latest this many enter the
+window. The rules count witnesses, not checks: one person checking a cloned code over and
+over must not push the other witnesses out and hide the clone. A witness here is a
+consumer id, or for anonymous checks a ~2 km cell in a 30-minute slot (anonymous checks that
+close are one session for the rules anyway: `RiskThresholds.session_radius_m`,
+`session_window`)."""
 
 
 async def events(conn: asyncpg.Connection, codes: Sequence[str]) -> list[asyncpg.Record]:
     """Every custody event of these codes, plus their most recent consumer checks (at most
-    `CHECKS_PER_CONSUMER` first and last ones of each consumer id)."""
+    `CHECKS_PER_WITNESS` first and last ones of each witness)."""
     return await conn.fetch(
         """SELECT event_id, code, checkpoint, party_id, to_party_id, scanned_at, recorded_at,
                   lat, lon, accuracy_m, verdict, reason, unpack, consumer_id
@@ -85,17 +88,23 @@ async def events(conn: asyncpg.Connection, codes: Sequence[str]) -> list[asyncpg
                             PARTITION BY kept.code, kept.checkpoint = 'consumer_verify'
                             ORDER BY kept.scanned_at DESC) AS recent
                  FROM (SELECT e.*,
-                              row_number() OVER mine AS nth,
-                              count(*) OVER (PARTITION BY e.code, e.consumer_id) AS of_mine
-                       FROM scan_events e WHERE e.code = ANY($1::text[])
-                       WINDOW mine AS (PARTITION BY e.code, e.consumer_id
-                                       ORDER BY e.scanned_at, e.event_id)) kept
-                 WHERE kept.consumer_id IS NULL OR kept.nth <= $3
-                    OR kept.nth > kept.of_mine - $3) ranked
+                              row_number() OVER witness AS nth,
+                              count(*) OVER (PARTITION BY e.code, w.key) AS of_witness
+                       FROM scan_events e
+                       CROSS JOIN LATERAL (SELECT coalesce(
+                           'consumer:' || e.consumer_id,
+                           concat_ws(':', 'anonymous',
+                                     floor(extract(epoch FROM e.scanned_at) / 1800),
+                                     round(e.lat * 50), round(e.lon * 50))) AS key) w
+                       WHERE e.code = ANY($1::text[])
+                       WINDOW witness AS (PARTITION BY e.code, w.key
+                                          ORDER BY e.scanned_at, e.event_id)) kept
+                 WHERE kept.checkpoint <> 'consumer_verify' OR kept.nth <= $3
+                    OR kept.nth > kept.of_witness - $3) ranked
            WHERE checkpoint <> 'consumer_verify' OR recent <= $2""",
         list(codes),
         MAX_EVENTS_PER_CODE,
-        CHECKS_PER_CONSUMER,
+        CHECKS_PER_WITNESS,
     )
 
 
