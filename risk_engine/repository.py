@@ -93,7 +93,7 @@ async def events(conn: asyncpg.Connection, codes: Sequence[str]) -> list[asyncpg
                        FROM scan_events e
                        CROSS JOIN LATERAL (SELECT coalesce(
                            'consumer:' || e.consumer_id,
-                           concat_ws(':', 'anonymous',
+                           concat_ws(':', e.checkpoint,  -- custody events apart
                                      floor(extract(epoch FROM e.scanned_at) / 1800),
                                      round(e.lat * 50), round(e.lon * 50))) AS key) w
                        WHERE e.code = ANY($1::text[])
