@@ -11,14 +11,13 @@ fresh code in the same step. Run alone: `python -m benchmarks.bench_hot_code`.
 
 from __future__ import annotations
 
+import asyncio
 import statistics
 import time
-import uuid
-from datetime import UTC, datetime
 
 import httpx2 as httpx
 
-from benchmarks.bench_scans import DOCK, setup
+from benchmarks.bench_scans import DOCK, batch_rate, setup
 from benchmarks.harness import Server
 
 PLACES = [DOCK, (39.90, 116.40), (23.13, 113.26), (30.57, 104.07)]  # four cities
@@ -46,14 +45,7 @@ def run() -> list[tuple[int, float, float]]:
     figures = []
     with Server(env) as server, server.client() as api:
         world = setup(api, 200)
-        line_token = {"Authorization": f"Bearer {world['tokens']['line']}"}
-        now = datetime.now(UTC).isoformat()
-        scans = [
-            {"event_id": str(uuid.uuid4()), "payload": p, "checkpoint": "commission"}
-            | {"scanned_at": now}
-            for p in world["payloads"]
-        ]
-        api.post("/v1/scans/batch", json={"scans": scans}, headers=line_token).raise_for_status()
+        asyncio.run(batch_rate(server.base, world["tokens"]["line"], world["payloads"]))
         hot, fresh = world["payloads"][0], iter(world["payloads"][1:])
         done = 0
         for target in STEPS:

@@ -87,18 +87,15 @@ async def events(conn: asyncpg.Connection, codes: Sequence[str]) -> list[asyncpg
            FROM (SELECT kept.*, row_number() OVER (
                             PARTITION BY kept.code, kept.checkpoint = 'consumer_verify'
                             ORDER BY kept.scanned_at DESC) AS recent
-                 FROM (SELECT e.*,
-                              row_number() OVER witness AS nth,
-                              count(*) OVER (PARTITION BY e.code, w.key) AS of_witness
-                       FROM scan_events e
-                       CROSS JOIN LATERAL (SELECT coalesce(
-                           'consumer:' || e.consumer_id,
-                           concat_ws(':', e.checkpoint,  -- custody events apart
-                                     floor(extract(epoch FROM e.scanned_at) / 1800),
-                                     round(e.lat * 50), round(e.lon * 50))) AS key) w
-                       WHERE e.code = ANY($1::text[])
-                       WINDOW witness AS (PARTITION BY e.code, w.key
-                                          ORDER BY e.scanned_at, e.event_id)) kept
+                 FROM (SELECT e.*, row_number() OVER witness AS nth,
+                              count(*) OVER whole AS of_witness
+                       FROM scan_events e WHERE e.code = ANY($1::text[])
+                       WINDOW whole AS (PARTITION BY e.code, coalesce(
+                                  'consumer:' || e.consumer_id,
+                                  concat_ws(':', e.checkpoint,  -- custody events apart
+                                            floor(extract(epoch FROM e.scanned_at) / 1800),
+                                            round(e.lat * 50), round(e.lon * 50)))),
+                              witness AS (whole ORDER BY e.scanned_at, e.event_id)) kept
                  WHERE kept.checkpoint <> 'consumer_verify' OR kept.nth <= $3
                     OR kept.nth > kept.of_witness - $3) ranked
            WHERE checkpoint <> 'consumer_verify' OR recent <= $2""",
