@@ -13,6 +13,13 @@ alert codes):
 Checks by the same consumer/device (or one anonymous session) are one checker: a consumer
 scanning again at home never turns an item suspicious.
 
+A code with both clone reasons (`verified_elsewhere` and `too_many_checks`) keeps them: the
+witnesses only grow, so no later check can take either back or add another. The caller may
+store that finding and pass it back as `known_clone`, with the number of earlier checks it did
+not read (`unread_checks`), so that a cloned code's later checks do not regroup thousands of
+earlier ones. With one reason only, the other may still come, and may come first in the
+verdict's order: every check is read.
+
 Loyalty: points for the first genuine verification of a commissioned item, once per code,
 to an identified consumer (`consumer_id`), after the inner code when the product requires
 it; nobody else may have checked the code before (a used cap sold on to a fraud ring earns
@@ -115,7 +122,8 @@ class VerificationResult:
     verdict: Verdict
     reasons: tuple[Reason, ...]
     verification_count: int  # every check, this one included
-    distinct_checkers: int  # consumers/devices/sessions, this one included
+    distinct_checkers: int | None  # consumers/devices/sessions, this one included; None when
+    # the verdict came from a stored clone finding (the checks were not grouped again)
     first_verified_at: datetime
     first_verified_place: str | None
     message: str
@@ -133,6 +141,18 @@ class VerificationInput:
     inner_code_ok: bool | None = None  # None: no inner code sent
     claims: ClaimHistory = ClaimHistory()
     places: Mapping[str, str] = field(default_factory=dict)  # event id -> place name
+    known_clone: tuple[Reason, ...] = ()  # a stored clone finding of an earlier check
+    unread_checks: int = 0  # earlier checks of the code not in `facts.history`
+
+
+CLONE_FINDING = (Reason.VERIFIED_ELSEWHERE, Reason.TOO_MANY_CHECKS)
+"""The clone reasons, in verdict order; a verdict with all of them is final."""
+
+
+def clone_finding(result: VerificationResult) -> tuple[Reason, ...]:
+    """The verdict's clone reasons when they are final (all of them), else ()."""
+    found = tuple(r for r in result.reasons if r in CLONE_FINDING)
+    return found if found == CLONE_FINDING else ()
 
 
 def verify(
@@ -153,19 +173,20 @@ def verify(
         else []
     )
     checks = sorted([*prior, check], key=lambda e: (e.scanned_at, e.event_id))
-    found = witnesses(checks, t)
+    found = None if request.known_clone else witnesses(checks, t)
     first = checks[0]
     verdict, reasons = _judge(request, found, t)
     if request.expiry is not None and check.scanned_at.date() > request.expiry:
         reasons = (*reasons, Reason.EXPIRED)
     place = request.places.get(first.event_id)
     loyalty = _loyalty(request, verdict, prior, p)
-    message = _message(verdict, reasons, len(checks), first.scanned_at, place, request.expiry)
+    count = len(checks) + request.unread_checks
+    message = _message(verdict, reasons, count, first.scanned_at, place, request.expiry)
     return VerificationResult(
         verdict=verdict,
         reasons=reasons,
-        verification_count=len(checks),
-        distinct_checkers=len(found),
+        verification_count=count,
+        distinct_checkers=None if found is None else len(found),
         first_verified_at=first.scanned_at,
         first_verified_place=place,
         message=message,
@@ -174,8 +195,9 @@ def verify(
 
 
 def _judge(
-    request: VerificationInput, found: list[Witness], t: RiskThresholds
+    request: VerificationInput, found: list[Witness] | None, t: RiskThresholds
 ) -> tuple[Verdict, tuple[Reason, ...]]:
+    """`found` is None when the clone reasons are `request.known_clone`."""
     if request.signature is not SignatureCheck.VALID:
         return Verdict.COUNTERFEIT, (_COUNTERFEIT[request.signature],)
     facts = request.facts
@@ -184,10 +206,13 @@ def _judge(
     reasons: list[Reason] = []
     if facts.status is CodeStatus.ISSUED:
         reasons.append(Reason.NEVER_COMMISSIONED)
-    if checked_elsewhere(found, t):
-        reasons.append(Reason.VERIFIED_ELSEWHERE)
-    if len(found) >= t.clone_max_witnesses:
-        reasons.append(Reason.TOO_MANY_CHECKS)
+    if found is None:
+        reasons.extend(request.known_clone)
+    else:
+        if checked_elsewhere(found, t):
+            reasons.append(Reason.VERIFIED_ELSEWHERE)
+        if len(found) >= t.clone_max_witnesses:
+            reasons.append(Reason.TOO_MANY_CHECKS)
     if reasons:
         return Verdict.SUSPICIOUS, tuple(reasons)
     return Verdict.GENUINE, ()

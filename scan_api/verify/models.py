@@ -19,6 +19,7 @@ from codegen.verify import Reason as CodeReason
 from codegen.verify import VerificationResult
 from geo.regions import Region
 from risk_engine.consumer import LoyaltyReason
+from risk_engine.consumer import Reason as ConsumerReason
 from risk_engine.consumer import VerificationResult as ConsumerResult
 from risk_engine.models import (
     Checkpoint,
@@ -126,6 +127,7 @@ class VerifiedGroup:
     registry: dict[str, Any]  # code -> its registry row (codes, batch, product)
     unsaved: list[tuple[Any, ...]]  # the checks to insert (repository.insert_checks)
     claims: list[tuple[Any, ...]]  # their loyalty claims, at most one per code
+    clones: list[tuple[Any, ...]]  # clone findings to store (repository.insert_checks)
     reads: Reads | None = None  # the risk engine's facts, read while the checks were decided
 
 
@@ -184,6 +186,13 @@ class LoadedCheck:
     earlier: list[dict[str, Any]]  # earlier consumer checks of the code, oldest first
     here: Region | None
     first_place: str | None  # where the code was first checked: that answer's region label
+    unread: int = 0  # earlier checks of the code not in `earlier` (a stored clone finding)
+    known_clone: tuple[ConsumerReason, ...] = ()  # the code's stored clone finding
+
+    @property
+    def verification_count(self) -> int:
+        """Consumer checks of the code, this one included."""
+        return len(self.earlier) + self.unread + 1
 
     @property
     def is_item(self) -> bool:

@@ -32,6 +32,7 @@ async def lock_group(
     rows = await conn.fetch(
         """WITH locked AS (
                SELECT c.code, c.payload, c.batch_id, c.commissioned_at, c.inner_code_hash,
+                      c.clone_reasons, c.clone_checks, c.clone_first_event,
                       b.gtin, b.lot, b.level, b.expiry, b.plant_id,
                       b.revoked_at AS batch_revoked_at, b.created_by,
                       p.name AS product_name, p.inner_code_required
@@ -68,17 +69,27 @@ async def history(
     codes: Sequence[str],
     consumer_ids: Sequence[str],
     since: datetime,
+    first_checks: Sequence[uuid.UUID] = (),
 ) -> History:
     """Earlier consumer checks of the codes, which of them were claimed, and each consumer's
-    claims since `since`: one statement."""
+    claims since `since`: one statement.
+
+    `first_checks`: the first checks of codes with a stored clone finding, read instead of
+    all their checks. Their codes are not in `codes`: the finding holds the count, and a
+    clone pays no points, so their claims do not matter.
+    """
     found = History({}, set(), {})
-    if not codes and not consumer_ids:
+    if not codes and not consumer_ids and not first_checks:
         return found
     rows = await conn.fetch(
         """SELECT 1 AS kind, code, event_id, scanned_at, lat, lon, accuracy_m, consumer_id,
                   response->>'loyalty_reason' AS loyalty_reason, NULL::text AS region
            FROM scan_events
            WHERE code = ANY($1::text[]) AND checkpoint = 'consumer_verify'
+           UNION ALL
+           SELECT 1, code, event_id, scanned_at, lat, lon, accuracy_m, consumer_id,
+                  response->>'loyalty_reason', NULL
+           FROM scan_events WHERE event_id = ANY($4::uuid[])
            UNION ALL
            SELECT 2, code, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
            FROM loyalty_claims WHERE code = ANY($1::text[])
@@ -90,6 +101,7 @@ async def history(
         list(codes),
         list(consumer_ids),
         since,
+        list(first_checks),
     )
     for row in rows:
         if row["kind"] == 1:
@@ -116,15 +128,18 @@ async def insert_checks(
     conn: asyncpg.Connection,
     events: Sequence[tuple[Any, ...]],
     claims: Sequence[tuple[str, str, uuid.UUID, int, str | None, datetime]],
+    clones: Sequence[tuple[str, Sequence[str], int, uuid.UUID]] = (),
 ) -> None:
-    """Consumer checks and their loyalty claims, in one statement.
+    """Consumer checks, their loyalty claims and the codes' clone findings, in one statement.
 
     Checks: (event_id, code, payload, scanned_at, lat, lon, accuracy_m, verdict, reason,
     consumer_id, response) each; claims: (code, consumer_id, event_id, points, region,
-    claimed_at), at most one per code. Both are sent as JSON arrays of arrays (why: see
-    scan_api/scans/repository.insert_events). Raises ClaimRaceLost when a claim was not written.
+    claimed_at), at most one per code; clones: (code, reasons, checks so far, first check)
+    per code found cloned, written under the code's row lock. All are sent as JSON arrays of
+    arrays (why: see scan_api/scans/repository.insert_events). Raises ClaimRaceLost when a
+    claim was not written.
     """
-    if not events and not claims:
+    if not events and not claims and not clones:
         return
     written = await conn.fetchval(
         """WITH checks AS (
@@ -143,10 +158,18 @@ async def insert_checks(
                FROM jsonb_array_elements($2::text::jsonb) AS c
                ORDER BY 1
                ON CONFLICT (code) DO NOTHING
-               RETURNING 1)
+               RETURNING 1),
+           clones AS (
+               UPDATE codes
+               SET clone_reasons = ARRAY(SELECT jsonb_array_elements_text(k->1)),
+                   clone_checks = (k->>2)::int4,
+                   clone_first_event = (k->>3)::uuid
+               FROM jsonb_array_elements($3::text::jsonb) AS k
+               WHERE codes.code = k->>0)
            SELECT count(*) FROM claims""",
         orjson.dumps(events, default=str).decode(),
         orjson.dumps(claims, default=str).decode(),
+        orjson.dumps(clones, default=str).decode(),
     )
     if written != len(claims):
         raise ClaimRaceLost(f"{len(claims) - written} of {len(claims)} claims met an earlier one")

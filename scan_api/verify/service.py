@@ -25,8 +25,10 @@ from risk_engine.consumer import (
     ClaimHistory,
     LoyaltyPolicy,
     LoyaltyReason,
+    Reason,
     Verdict,
     VerificationInput,
+    clone_finding,
     verify,
 )
 from risk_engine.consumer import VerificationResult as ConsumerResult
@@ -118,6 +120,22 @@ class _Group:
     earlier: dict[str, list[Check]]  # consumer checks per code, oldest first
     claimed: set[str]  # codes somebody has points for (or a check of this group takes them)
     claims: dict[str, list[tuple[datetime, str | None]]]  # per consumer: (claimed_at, region)
+    unread: dict[str, int]  # per code with a stored clone finding: checks not in `earlier`
+    clones: dict[str, tuple[Reason, ...]]  # clone findings, stored or made by this group
+
+    def clone_rows(self) -> list[tuple[str, list[str], int, object]]:
+        """The clone findings as `repository.insert_checks` stores them, counts brought up to
+        date with this group's checks."""
+        return [
+            (
+                code,
+                [r.value for r in reasons],
+                len(self.earlier[code]) + self.unread.get(code, 0),
+                self.earlier[code][0]["event_id"],
+            )
+            for code, reasons in self.clones.items()
+            if self.earlier.get(code)
+        ]
 
 
 async def verify_group(
@@ -150,7 +168,16 @@ async def verify_group(
     region_map = await regions.regions(conn)  # before any read is left in flight
     since = start - max(CLAIM_DAY, policy.loyalty.region_window)
     early = [early_subject(e, c, t) for e, c, t in zip(event_ids, codes, times, strict=True)]
-    history_read = asyncio.ensure_future(repository.history(conn, wanted, consumers, since))
+    cloned = {code: row for code, row in rows.items() if row["clone_reasons"]}
+    history_read = asyncio.ensure_future(
+        repository.history(
+            conn,
+            [code for code in wanted if code not in cloned],
+            consumers,
+            since,
+            [row["clone_first_event"] for row in cloned.values()],
+        )
+    )
     risk_read = asyncio.ensure_future(_risk_reads(history_read, conn, risk, early, rows))
     async with settled(history_read, risk_read):
         await asyncio.sleep(0)  # the history read reaches the wire before the CPU work starts
@@ -160,10 +187,13 @@ async def verify_group(
         ]
         heres = _regions_here(region_map, [req for req, _ in jobs])
         history = await history_read
+        earlier = {code: [dict(r) for r in history.checks.get(code, [])] for code in wanted}
         group = _Group(
-            {code: [dict(r) for r in history.checks.get(code, [])] for code in wanted},
+            earlier,
             history.claimed,
             history.claims,
+            {code: row["clone_checks"] - len(earlier[code]) for code, row in cloned.items()},
+            {code: tuple(map(Reason, row["clone_reasons"])) for code, row in cloned.items()},
         )
         _name_first_places(region_map, group.earlier)
         prepared = [
@@ -182,7 +212,8 @@ async def verify_group(
     answers = [_answer(check, result, points, reason) for check, result, points, reason in decided]
     pairs = zip(decided, answers, strict=True)
     events = [check_row(c, r, a) for (c, r, _, _), a in pairs]
-    return VerifiedGroup(answers, [risk_row(e) for e in events], rows, events, claims, reads)
+    risk_events = [risk_row(e) for e in events]
+    return VerifiedGroup(answers, risk_events, rows, events, claims, group.clone_rows(), reads)
 
 
 async def _risk_reads(
@@ -254,7 +285,7 @@ async def store_group(
     never shown to consumers) judges them while the insert runs, in the same transaction."""
 
     def write() -> Awaitable[None]:
-        return repository.insert_checks(conn, group.unsaved, group.claims)
+        return repository.insert_checks(conn, group.unsaved, group.claims, group.clones)
 
     if risk is None or not risk.enabled:
         await write()
@@ -279,7 +310,17 @@ def _load(group: _Group, one: _Prepared, rows: dict[str, asyncpg.Record]) -> Loa
     else:
         first = one.here.label if one.here else None
     return LoadedCheck(
-        req, one.event_id, one.at, code, row, one.signature, earlier, one.here, first
+        req,
+        one.event_id,
+        one.at,
+        code,
+        row,
+        one.signature,
+        earlier,
+        one.here,
+        first,
+        group.unread.get(code, 0) if code else 0,
+        group.clones.get(code, ()) if code else (),
     )
 
 
@@ -303,6 +344,9 @@ def _decide(
             ),
         )
     result = verify(_input(check, claims, policy), policy.thresholds, loyalty)
+    finding = clone_finding(result) if check.row is not None and not check.known_clone else ()
+    if code and finding:  # it stands from now on: stored with the group's checks
+        group.clones[code] = finding
     points, loyalty_reason = _pay(check, result)
     if points and code and consumer:
         if code in group.claimed:  # the claim would lose on the code's key
@@ -355,6 +399,8 @@ def _input(check: LoadedCheck, claims: ClaimHistory, policy: VerifyPolicy) -> Ve
         inner_code_ok=pin_ok,
         claims=claims,
         places={first_id: check.first_place} if check.first_place else {},
+        known_clone=check.known_clone,
+        unread_checks=check.unread,
     )
 
 
@@ -381,7 +427,7 @@ def _answer(
         "verdict": result.verdict.value,
         "reason": result.reasons[0].value if result.reasons else None,
         "product": _product(row) if row is not None and show_product else None,
-        "verification_count": len(check.earlier) + 1,
+        "verification_count": check.verification_count,
         "first_verified_at": check.first_at.isoformat() if check.code else None,
         "first_verified_region": check.first_place if check.code else None,
         "points_awarded": points,

@@ -12,6 +12,7 @@ from risk_engine.consumer import (
     Reason,
     Verdict,
     VerificationInput,
+    clone_finding,
     verify,
 )
 from risk_engine.models import Checkpoint, CodeStatus, GeoFix, ScanFact, SignatureCheck
@@ -161,3 +162,58 @@ def test_loyalty_successes() -> None:
         policy=lenient,
     )
     assert r.loyalty.eligible
+
+
+# -- a stored clone finding ------------------------------------------------------------------
+
+
+def _cloned_history() -> tuple[ScanFact, ...]:
+    """Five people, one of them in Beijing: both clone reasons."""
+    return tuple(
+        check(f"c{i}", i * DAY - 10 * DAY, BEIJING if i == 4 else SHANGHAI) for i in range(5)
+    )
+
+
+def test_a_final_clone_finding_is_both_reasons_and_nothing_less() -> None:
+    history = _cloned_history()
+    both = run(check("c9"), *history)
+    assert clone_finding(both) == (Reason.VERIFIED_ELSEWHERE, Reason.TOO_MANY_CHECKS)
+    one_city = run(check("c9"), *history[:4])  # five people, all in Shanghai
+    assert one_city.reasons == (Reason.TOO_MANY_CHECKS,)
+    assert clone_finding(one_city) == ()  # Beijing may still come, and come first
+
+
+def test_a_stored_finding_answers_as_the_checks_it_stands_for() -> None:
+    """Given the first check and the count of the others, the finding gives the answer that
+    grouping every check gives."""
+    history = _cloned_history()
+    full = run(check("c9"), *history, places={history[0].event_id: "Shanghai"})
+    stored = run(
+        check("c9"),
+        history[0],
+        places={history[0].event_id: "Shanghai"},
+        known_clone=clone_finding(full),
+        unread_checks=len(history) - 1,
+    )
+    assert stored.distinct_checkers is None and full.distinct_checkers == 6
+    assert (stored.verdict, stored.reasons, stored.message, stored.loyalty) == (
+        full.verdict,
+        full.reasons,
+        full.message,
+        full.loyalty,
+    )
+    assert (stored.verification_count, stored.first_verified_at) == (6, history[0].scanned_at)
+
+
+def test_a_forged_copy_of_a_cloned_code_is_still_counterfeit() -> None:
+    r = run(
+        check("c9"),
+        signature=SignatureCheck.BAD_SIGNATURE,
+        known_clone=(Reason.VERIFIED_ELSEWHERE, Reason.TOO_MANY_CHECKS),
+        unread_checks=40,
+    )
+    assert (r.verdict, r.reasons, r.verification_count) == (
+        Verdict.COUNTERFEIT,
+        (Reason.BAD_SIGNATURE,),
+        41,
+    )

@@ -1,0 +1,116 @@
+"""A cloned code's finding is stored: later checks answer as reading every check would, and
+count every check exactly, without reading them (docs/consumer-verification.md)."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from tests.api import test_verify
+from tests.api.test_verify import BEIJING, IN_HZ, IN_SH, commissioned, consumer_events, verify
+from tests.pg import SyncDb
+from tests.world import World
+
+settings = test_verify.settings  # the endpoint tests' module settings
+
+
+def finding(db: SyncDb, code: str) -> Any:
+    [row] = db.fetch(
+        "SELECT clone_reasons, clone_checks, clone_first_event FROM codes WHERE code = $1", code
+    )
+    return row
+
+
+def forget_finding(db: SyncDb, code: str) -> None:
+    db.execute(
+        "UPDATE codes SET clone_reasons = NULL, clone_checks = NULL, clone_first_event = NULL"
+        " WHERE code = $1",
+        code,
+    )
+
+
+def code_of(db: SyncDb, payload: str) -> str:
+    code: str = db.fetchval("SELECT code FROM codes WHERE payload = $1", payload)
+    return code
+
+
+def test_the_check_that_finds_a_clone_stores_the_finding(world: World, db: SyncDb) -> None:
+    """Stored once both clone reasons hold: with one only, the other may still come (and
+    come first), so every check is still read."""
+    [payload] = commissioned(world)
+    code = code_of(db, payload)
+    for i in range(4):
+        assert verify(world.client, payload, f"buyer-{i}")["verdict"] == "genuine"
+    fifth = verify(world.client, payload, "buyer-4")
+    assert (fifth["verdict"], fifth["reason"]) == ("suspicious", "too_many_checks")
+    assert finding(db, code)["clone_reasons"] is None
+    far = verify(world.client, payload, "buyer-5", loc=BEIJING)
+    assert (far["verdict"], far["reason"]) == ("suspicious", "verified_elsewhere")
+    stored = finding(db, code)
+    first = consumer_events(db, code)[0]
+    assert list(stored["clone_reasons"]) == ["verified_elsewhere", "too_many_checks"]
+    assert (stored["clone_checks"], stored["clone_first_event"]) == (6, first["event_id"])
+
+
+def test_later_checks_answer_as_reading_every_check_would(world: World, db: SyncDb) -> None:
+    """The same check answered from the stored finding and, with the finding forgotten, from
+    every check of the code: the same verdict, reasons, count and first check."""
+    [payload] = commissioned(world)
+    code = code_of(db, payload)
+    for consumer, place in [("a", IN_SH), ("b", BEIJING), (None, IN_HZ), ("c", None), ("d", IN_SH)]:
+        verify(world.client, payload, consumer, loc=place)
+    assert finding(db, code)["clone_checks"] == 5
+    for consumer, place in [("a", IN_SH), (None, BEIJING)]:
+        verify(world.client, payload, consumer, loc=place)
+    from_finding = verify(world.client, payload, "e", loc=IN_HZ)
+    forget_finding(db, code)
+    from_every_check = verify(world.client, payload, "f", loc=IN_HZ)
+    assert from_finding["verification_count"] == 8
+    assert from_every_check["verification_count"] == 9
+    same = ("verdict", "reason", "first_verified_at", "first_verified_region", "points_awarded")
+    assert {k: from_finding[k] for k in same} == {k: from_every_check[k] for k in same}
+    assert from_finding["message"].replace("8 times", "9 times") == from_every_check["message"]
+    assert "far from here; this code was checked by more people" in from_finding["message"]
+    assert finding(db, code)["clone_checks"] == 9  # stored again by the full read
+
+
+def test_the_count_stays_exact_through_forgeries_and_racing_checks(
+    world: World, db: SyncDb
+) -> None:
+    """Every consumer check of the code counts, a forged copy of its payload too, and checks
+    that arrive together (one group, or groups waiting on the code's row lock) count once
+    each."""
+    [payload] = commissioned(world)
+    code = code_of(db, payload)
+    for i in range(5):
+        verify(world.client, payload, f"buyer-{i}", loc=BEIJING if i == 4 else IN_SH)
+    assert finding(db, code)["clone_checks"] == 5
+    forged = payload[:-3] + ("AAA" if not payload.endswith("AAA") else "BBB")
+    assert verify(world.client, forged, "forger")["verdict"] == "counterfeit"
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        answers = list(
+            pool.map(lambda i: verify(world.client, payload, f"racer-{i}", loc=None), range(16))
+        )
+    assert sorted(a["verification_count"] for a in answers) == list(range(7, 23))
+    assert all(a["verdict"] == "suspicious" for a in answers)
+    assert finding(db, code)["clone_checks"] == len(consumer_events(db, code)) == 22
+
+
+def test_a_later_check_reads_the_finding_not_the_checks(world: World, db: SyncDb) -> None:
+    """What answers a cloned code's later check is its finding: checks written behind the
+    service's back (no path of the service does that) are neither read nor counted."""
+    [payload] = commissioned(world)
+    code = code_of(db, payload)
+    for i in range(5):
+        verify(world.client, payload, f"buyer-{i}", loc=BEIJING if i == 4 else IN_SH)
+    db.execute(
+        """INSERT INTO scan_events (event_id, code, payload, checkpoint, scanned_at, verdict,
+                                    response)
+           SELECT gen_random_uuid(), $1, $2, 'consumer_verify', now(), 'genuine', '{}'
+           FROM generate_series(1, 100)""",
+        code,
+        payload,
+    )
+    assert verify(world.client, payload, "buyer-5")["verification_count"] == 6
+    forget_finding(db, code)
+    assert verify(world.client, payload, "buyer-6")["verification_count"] == 107
