@@ -9,6 +9,7 @@ import hashlib
 import hmac
 import re
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -18,7 +19,7 @@ import asyncpg
 from codegen.verify import Reason as CodeReason
 from codegen.verify import VerificationResult
 from geo.regions import Region
-from risk_engine.consumer import LoyaltyReason
+from risk_engine.consumer import LoyaltyReason, Verdict
 from risk_engine.consumer import Reason as ConsumerReason
 from risk_engine.consumer import VerificationResult as ConsumerResult
 from risk_engine.models import (
@@ -236,3 +237,50 @@ def check_row(
         check.req.consumer_id,
         answer,
     )
+
+
+# -- answers ---------------------------------------------------------------------------------
+
+
+def pin_ok(
+    req: VerifyRequest, row: asyncpg.Record, earlier: Sequence[dict[str, Any]], max_failures: int
+) -> bool | None:
+    """None: no pin sent. After `max_failures` wrong pins for the code, no pin is right."""
+    if req.pin is None:
+        return None
+    failures = sum(1 for r in earlier if r["loyalty_reason"] == LoyaltyReason.INNER_CODE_WRONG)
+    if failures >= max_failures:
+        return False
+    return pin_matches(req.pin, row["inner_code_hash"])
+
+
+def answer_of(
+    check: LoadedCheck, result: ConsumerResult, points: int, loyalty_reason: str | None
+) -> dict[str, Any]:
+    message = result.message
+    if result.verdict is Verdict.GENUINE:
+        extra = loyalty_text(points, loyalty_reason)
+        message = f"{message} {extra}" if extra else message
+    row = check.row
+    show_product = row is not None and result.verdict is not Verdict.COUNTERFEIT
+    return {
+        "verdict": result.verdict.value,
+        "reason": result.reasons[0].value if result.reasons else None,
+        "product": product_of(row) if row is not None and show_product else None,
+        "verification_count": check.verification_count,
+        "first_verified_at": check.first_at.isoformat() if check.code else None,
+        "first_verified_region": check.first_place if check.code else None,
+        "points_awarded": points,
+        "loyalty_reason": loyalty_reason,
+        "message": message,
+    }
+
+
+def product_of(row: asyncpg.Record) -> dict[str, Any]:
+    expiry = row["expiry"]
+    return {
+        "gtin": row["gtin"],
+        "name": row["product_name"],
+        "lot": row["lot"],
+        "expiry": expiry.isoformat() if expiry is not None else None,
+    }

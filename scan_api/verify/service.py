@@ -42,13 +42,13 @@ from scan_api.verify.models import (
     LoadedCheck,
     VerifiedGroup,
     VerifyRequest,
+    answer_of,
     check_row,
     code_facts_of,
     earlier_check,
     early_subject,
     fix_of,
-    loyalty_text,
-    pin_matches,
+    pin_ok,
     risk_row,
     signature_check,
 )
@@ -84,18 +84,6 @@ class VerifyPolicy:
             thresholds=RiskThresholds(),
             max_pin_failures=settings.verify_max_pin_failures,
         )
-
-
-def _pin_ok(
-    req: VerifyRequest, row: asyncpg.Record, earlier: Sequence[Check], max_failures: int
-) -> bool | None:
-    """None: no pin sent. After `max_failures` wrong pins for the code, no pin is right."""
-    if req.pin is None:
-        return None
-    failures = sum(1 for r in earlier if r["loyalty_reason"] == LoyaltyReason.INNER_CODE_WRONG)
-    if failures >= max_failures:
-        return False
-    return pin_matches(req.pin, row["inner_code_hash"])
 
 
 async def verify_code(
@@ -209,7 +197,9 @@ async def verify_group(
         for c, _, points, _ in decided
         if points and c.code and c.req.consumer_id
     ]
-    answers = [_answer(check, result, points, reason) for check, result, points, reason in decided]
+    answers = [
+        answer_of(check, result, points, reason) for check, result, points, reason in decided
+    ]
     pairs = zip(decided, answers, strict=True)
     events = [check_row(c, r, a) for (c, r, _, _), a in pairs]
     risk_events = [risk_row(e) for e in events]
@@ -386,9 +376,9 @@ def _input(check: LoadedCheck, claims: ClaimHistory, policy: VerifyPolicy) -> Ve
     )
     history = tuple(earlier_check(r, check.code or "") for r in check.earlier)
     first_id = str(check.earlier[0]["event_id"]) if check.earlier else scan.event_id
-    pin_ok = None
+    pin_right = None
     if row is not None and check.inner_required:
-        pin_ok = _pin_ok(req, row, check.earlier, policy.max_pin_failures)
+        pin_right = pin_ok(req, row, check.earlier, policy.max_pin_failures)
     return VerificationInput(
         check=scan,
         signature=check.signature,
@@ -396,7 +386,7 @@ def _input(check: LoadedCheck, claims: ClaimHistory, policy: VerifyPolicy) -> Ve
         expiry=row["expiry"] if row is not None else None,
         region=check.here.key if check.here else None,
         inner_code_required=check.inner_required,
-        inner_code_ok=pin_ok,
+        inner_code_ok=pin_right,
         claims=claims,
         places={first_id: check.first_place} if check.first_place else {},
         known_clone=check.known_clone,
@@ -412,35 +402,3 @@ def _pay(check: LoadedCheck, result: ConsumerResult) -> tuple[int, str | None]:
     if not (result.loyalty.eligible and check.code and check.req.consumer_id):
         return 0, reason
     return result.loyalty.points, None
-
-
-def _answer(
-    check: LoadedCheck, result: ConsumerResult, points: int, loyalty_reason: str | None
-) -> dict[str, Any]:
-    message = result.message
-    if result.verdict is Verdict.GENUINE:
-        extra = loyalty_text(points, loyalty_reason)
-        message = f"{message} {extra}" if extra else message
-    row = check.row
-    show_product = row is not None and result.verdict is not Verdict.COUNTERFEIT
-    return {
-        "verdict": result.verdict.value,
-        "reason": result.reasons[0].value if result.reasons else None,
-        "product": _product(row) if row is not None and show_product else None,
-        "verification_count": check.verification_count,
-        "first_verified_at": check.first_at.isoformat() if check.code else None,
-        "first_verified_region": check.first_place if check.code else None,
-        "points_awarded": points,
-        "loyalty_reason": loyalty_reason,
-        "message": message,
-    }
-
-
-def _product(row: asyncpg.Record) -> dict[str, Any]:
-    expiry = row["expiry"]
-    return {
-        "gtin": row["gtin"],
-        "name": row["product_name"],
-        "lot": row["lot"],
-        "expiry": expiry.isoformat() if expiry is not None else None,
-    }
