@@ -13,18 +13,15 @@ alert codes):
 Checks by the same consumer/device (or one anonymous session) are one checker: a consumer
 scanning again at home never turns an item suspicious.
 
-A code with both clone reasons (`verified_elsewhere` and `too_many_checks`) keeps them: the
-witnesses only grow, so no later check can take either back or add another. The caller may
-store that finding and pass it back as `known_clone`, with the number of earlier checks it did
-not read (`unread_checks`), so that a cloned code's later checks do not regroup thousands of
-earlier ones. With one reason only, the other may still come, and may come first in the
-verdict's order: every check is read.
-
-Loyalty: points for the first genuine verification of a commissioned item, once per code,
-to an identified consumer (`consumer_id`), after the inner code when the product requires
-it; nobody else may have checked the code before (a used cap sold on to a fraud ring earns
-nothing). Harvesters stop earning: more than `max_claims_per_day` claims a day, or claims
-from more than `max_regions` regions within `region_window`.
+A code with both clone reasons (`verified_elsewhere` and `too_many_checks`) whose first
+witness had a location keeps them: witnesses and their fixes only ever come, never go, the
+first place (that witness's fix) cannot move, and with five witnesses one fix 50 km from it is
+`verified_elsewhere`. So no later check can take a reason back, add one or reorder them. The
+caller may store that finding (`VerificationResult.final_clone`) and pass it back as
+`known_clone`, with the number of earlier checks it did not read (`unread_checks`), so that a
+cloned code's later checks do not regroup thousands of earlier ones. Otherwise every check is
+read: with one reason the other may still come, and come first; and a first witness without a
+location may get one that makes the other places one.
 """
 
 from __future__ import annotations
@@ -128,6 +125,8 @@ class VerificationResult:
     first_verified_place: str | None
     message: str
     loyalty: LoyaltyDecision
+    final_clone: tuple[Reason, ...] = ()  # the clone reasons, when no later check can change
+    # them (see the module's docstring): what a caller may store and pass as `known_clone`
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,13 +145,17 @@ class VerificationInput:
 
 
 CLONE_FINDING = (Reason.VERIFIED_ELSEWHERE, Reason.TOO_MANY_CHECKS)
-"""The clone reasons, in verdict order; a verdict with all of them is final."""
+"""The clone reasons, in verdict order."""
 
 
-def clone_finding(result: VerificationResult) -> tuple[Reason, ...]:
-    """The verdict's clone reasons when they are final (all of them), else ()."""
-    found = tuple(r for r in result.reasons if r in CLONE_FINDING)
-    return found if found == CLONE_FINDING else ()
+def _final_clone(
+    reasons: tuple[Reason, ...], found: list[Witness] | None, known: tuple[Reason, ...]
+) -> tuple[Reason, ...]:
+    """The clone reasons if they are final: all of them, the first witness located."""
+    if found is None:
+        return known
+    clone = tuple(r for r in reasons if r in CLONE_FINDING)
+    return clone if clone == CLONE_FINDING and found and found[0].fix is not None else ()
 
 
 def verify(
@@ -191,6 +194,7 @@ def verify(
         first_verified_place=place,
         message=message,
         loyalty=loyalty,
+        final_clone=_final_clone(reasons, found, request.known_clone),
     )
 
 

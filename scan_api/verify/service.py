@@ -28,7 +28,6 @@ from risk_engine.consumer import (
     Reason,
     Verdict,
     VerificationInput,
-    clone_finding,
     verify,
 )
 from risk_engine.consumer import VerificationResult as ConsumerResult
@@ -334,9 +333,8 @@ def _decide(
             ),
         )
     result = verify(_input(check, claims, policy), policy.thresholds, loyalty)
-    finding = clone_finding(result) if check.row is not None and not check.known_clone else ()
-    if code and finding:  # it stands from now on: stored with the group's checks
-        group.clones[code] = finding
+    if code and result.final_clone and not check.known_clone:  # stored with the checks
+        group.clones[code] = result.final_clone
     points, loyalty_reason = _pay(check, result)
     if points and code and consumer:
         if code in group.claimed:  # the claim would lose on the code's key

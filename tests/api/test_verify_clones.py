@@ -114,3 +114,18 @@ def test_a_later_check_reads_the_finding_not_the_checks(world: World, db: SyncDb
     assert verify(world.client, payload, "buyer-5")["verification_count"] == 6
     forget_finding(db, code)
     assert verify(world.client, payload, "buyer-6")["verification_count"] == 107
+
+
+def test_no_finding_is_stored_while_the_first_checker_had_no_location(
+    world: World, db: SyncDb
+) -> None:
+    """The first checker's location may still come and join the far places into one (then
+    `verified_elsewhere` would go): every check stays read."""
+    [payload] = commissioned(world)
+    code = code_of(db, payload)
+    for consumer, place in [("x", None), ("a", IN_SH), ("b", BEIJING), ("c", IN_SH)]:
+        verify(world.client, payload, consumer, loc=place)
+    both = verify(world.client, payload, "d", loc=IN_SH)
+    assert (both["verdict"], both["reason"]) == ("suspicious", "verified_elsewhere")
+    assert "more people than one item" in both["message"]
+    assert finding(db, code)["clone_reasons"] is None

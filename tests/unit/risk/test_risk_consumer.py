@@ -3,16 +3,18 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 from risk_factories import chain_a, facts, scan
 
 from risk_engine.consumer import (
+    CLONE_FINDING,
     ClaimHistory,
     LoyaltyPolicy,
     LoyaltyReason,
     Reason,
     Verdict,
     VerificationInput,
-    clone_finding,
     verify,
 )
 from risk_engine.models import Checkpoint, CodeStatus, GeoFix, ScanFact, SignatureCheck
@@ -177,10 +179,10 @@ def _cloned_history() -> tuple[ScanFact, ...]:
 def test_a_final_clone_finding_is_both_reasons_and_nothing_less() -> None:
     history = _cloned_history()
     both = run(check("c9"), *history)
-    assert clone_finding(both) == (Reason.VERIFIED_ELSEWHERE, Reason.TOO_MANY_CHECKS)
+    assert both.final_clone == (Reason.VERIFIED_ELSEWHERE, Reason.TOO_MANY_CHECKS)
     one_city = run(check("c9"), *history[:4])  # five people, all in Shanghai
     assert one_city.reasons == (Reason.TOO_MANY_CHECKS,)
-    assert clone_finding(one_city) == ()  # Beijing may still come, and come first
+    assert one_city.final_clone == ()  # Beijing may still come, and come first
 
 
 def test_a_stored_finding_answers_as_the_checks_it_stands_for() -> None:
@@ -192,7 +194,7 @@ def test_a_stored_finding_answers_as_the_checks_it_stands_for() -> None:
         check("c9"),
         history[0],
         places={history[0].event_id: "Shanghai"},
-        known_clone=clone_finding(full),
+        known_clone=full.final_clone,
         unread_checks=len(history) - 1,
     )
     assert stored.distinct_checkers is None and full.distinct_checkers == 6
@@ -203,6 +205,64 @@ def test_a_stored_finding_answers_as_the_checks_it_stands_for() -> None:
         full.loyalty,
     )
     assert (stored.verification_count, stored.first_verified_at) == (6, history[0].scanned_at)
+
+
+def test_no_finding_while_the_first_witness_has_no_location() -> None:
+    """A first witness without a fix may get one later that joins the far places into one:
+    the full read would then drop `verified_elsewhere`, so the finding is not final."""
+    west = GeoFix(31.23, 120.81, 30.0)  # ~63 km from Shanghai
+    between = GeoFix(31.23, 121.14, 30.0)  # ~31 km from each
+    history = (
+        check("x", -10 * DAY, None),
+        check("a", -9 * DAY),
+        check("b", -8 * DAY, west),
+        check("c", -7 * DAY),
+    )
+    both = run(check("d", -6 * DAY), *history)
+    assert both.reasons == (Reason.VERIFIED_ELSEWHERE, Reason.TOO_MANY_CHECKS)
+    assert both.final_clone == ()
+    x_again = run(check("x", -5 * DAY, between), *history, check("d", -6 * DAY))
+    assert x_again.reasons == (Reason.TOO_MANY_CHECKS,)  # why it could not be stored
+
+
+_PLACES = [
+    None,
+    SHANGHAI,
+    GeoFix(31.23, 120.81, 30.0),
+    GeoFix(31.23, 121.14, 30.0),
+    BEIJING,
+    GeoFix(31.23, 121.47, 20_000.0),  # no evidence
+]
+
+
+@settings(max_examples=300, deadline=None)
+@example([("x", 1, 0), ("a", 1, 1), ("b", 1, 2), ("c", 1, 1), ("d", 1, 1), ("x", 1, 3)])
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from([None, None, "a", "b", "c", "d", "e", "f"]),
+            st.integers(1, 600),
+            st.integers(0, len(_PLACES) - 1),
+        ),
+        min_size=5,
+        max_size=14,
+    )
+)
+def test_a_final_finding_is_what_every_later_full_read_finds(
+    steps: list[tuple[str | None, int, int]],
+) -> None:
+    """Once a check's clone reasons are final, every later check, read in full, has them."""
+    at, checks = timedelta(0), []
+    for consumer, minutes, place in steps:
+        at += minutes * MIN * 7
+        checks.append(check(consumer, at, _PLACES[place]))
+    final: tuple[Reason, ...] = ()
+    for i, one in enumerate(checks):
+        r = run(one, *checks[:i])
+        clone = tuple(x for x in r.reasons if x in CLONE_FINDING)
+        if final:
+            assert clone == final
+        final = final or r.final_clone
 
 
 def test_a_forged_copy_of_a_cloned_code_is_still_counterfeit() -> None:
