@@ -22,6 +22,12 @@ caller may store that finding (`VerificationResult.final_clone`) and pass it bac
 cloned code's later checks do not regroup thousands of earlier ones. Otherwise every check is
 read: with one reason the other may still come, and come first; and a first witness without a
 location may get one that makes the other places one.
+
+Loyalty: points for the first genuine verification of a commissioned item, once per code,
+to an identified consumer (`consumer_id`), after the inner code when the product requires
+it; nobody else may have checked the code before (a used cap sold on to a fraud ring earns
+nothing). Harvesters stop earning: more than `max_claims_per_day` claims a day, or claims
+from more than `max_regions` regions within `region_window`.
 """
 
 from __future__ import annotations
