@@ -80,16 +80,12 @@ def witnesses(checks: Sequence[ScanFact], thresholds: RiskThresholds) -> list[Wi
     (4,000 one-check sessions: 340 ms per call).
     """
     ordered = sorted(checks, key=lambda c: (c.scanned_at, c.event_id))
-    by_key: dict[str, list[ScanFact]] = {}
-    open_sessions: list[_Session] = []
-    order: list[str] = []
+    found: dict[str, _Gathering] = {}  # in order of first check
+    open_sessions: list[_Gathering] = []
     for check in ordered:
         if check.consumer_id:
-            key = f"consumer:{check.consumer_id}"
-            if key not in by_key:
-                by_key[key] = []
-                order.append(key)
-            by_key[key].append(check)
+            known = found.setdefault(f"consumer:{check.consumer_id}", _Gathering([], None))
+            known.add(check, usable_fix(check.location, thresholds) if known.fix is None else None)
             continue
         oldest = check.scanned_at - thresholds.session_window
         open_sessions = [s for s in open_sessions if s.checks[-1].scanned_at >= oldest]
@@ -103,22 +99,21 @@ def witnesses(checks: Sequence[ScanFact], thresholds: RiskThresholds) -> list[Wi
                 session.add(check, fix)
                 break
         else:
-            session = _Session([check], fix)
+            session = _Gathering([check], fix)
             open_sessions.append(session)
-            key = f"anonymous:{check.event_id}"
-            by_key[key] = session.checks
-            order.append(key)
-    return [Witness(key, tuple(by_key[key]), _first_fix(by_key[key], thresholds)) for key in order]
+            found[f"anonymous:{check.event_id}"] = session
+    return [Witness(key, tuple(g.checks), g.fix) for key, g in found.items()]
 
 
 @dataclass(slots=True)
-class _Session:
-    """An anonymous session being grouped: its checks and its first usable fix."""
+class _Gathering:
+    """A witness being grouped: its checks so far and the first usable fix among them."""
 
     checks: list[ScanFact]
     fix: GeoFix | None
 
     def add(self, check: ScanFact, fix: GeoFix | None) -> None:
+        """`fix`: the check's usable fix (the caller may skip it once `self.fix` is set)."""
         self.checks.append(check)
         if self.fix is None:
             self.fix = fix
@@ -128,14 +123,6 @@ def witness_of(check: ScanFact, found: Sequence[Witness]) -> Witness | None:
     for witness in found:
         if any(c.event_id == check.event_id for c in witness.checks):
             return witness
-    return None
-
-
-def _first_fix(checks: Sequence[ScanFact], thresholds: RiskThresholds) -> GeoFix | None:
-    for check in checks:
-        fix = usable_fix(check.location, thresholds)
-        if fix is not None:
-            return fix
     return None
 
 

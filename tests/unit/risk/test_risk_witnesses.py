@@ -24,7 +24,10 @@ PLACES = [
 ]
 
 
-def by_definition(checks: list[ScanFact], t: RiskThresholds) -> list[tuple[str, list[str]]]:
+Grouped = list[tuple[str, list[str], GeoFix | None]]  # key, event ids, first usable fix
+
+
+def by_definition(checks: list[ScanFact], t: RiskThresholds) -> Grouped:
     """The docstring of `witnesses`, written the plain (quadratic) way: every session ever
     opened is offered each anonymous check, in the order they were opened."""
     ordered = sorted(checks, key=lambda c: (c.scanned_at, c.event_id))
@@ -44,11 +47,18 @@ def by_definition(checks: list[ScanFact], t: RiskThresholds) -> list[tuple[str, 
         else:
             sessions.append([check])
             groups[f"anonymous:{check.event_id}"] = sessions[-1]
-    return [(key, [c.event_id for c in found]) for key, found in groups.items()]
+    return [
+        (
+            key,
+            [c.event_id for c in found],
+            next((f for c in found if (f := usable_fix(c.location, t))), None),
+        )
+        for key, found in groups.items()
+    ]
 
 
-def grouped(found: list[Witness]) -> list[tuple[str, list[str]]]:
-    return [(w.key, list(w.event_ids)) for w in found]
+def grouped(found: list[Witness]) -> Grouped:
+    return [(w.key, list(w.event_ids), w.fix) for w in found]
 
 
 @settings(max_examples=400, deadline=None)
