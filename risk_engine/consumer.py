@@ -19,9 +19,10 @@ first place (that witness's fix) cannot move, and with five witnesses one fix 50
 `verified_elsewhere`. So no later check can take a reason back, add one or reorder them. The
 caller may store that finding (`VerificationResult.final_clone`) and pass it back as
 `known_clone`, with the number of earlier checks it did not read (`unread_checks`), so that a
-cloned code's later checks do not regroup thousands of earlier ones. Otherwise every check is
-read: with one reason the other may still come, and come first; and a first witness without a
-location may get one that makes the other places one.
+cloned code's later checks do not regroup thousands of earlier ones; a finding holds under
+the thresholds it was made with, which the caller stores beside it (`clone_basis`).
+Otherwise every check is read: with one reason the other may still come, and come first; and
+a first witness without a location may get one that makes the other places one.
 
 Loyalty: points for the first genuine verification of a commissioned item, once per code,
 to an identified consumer (`consumer_id`), after the inner code when the product requires
@@ -152,6 +153,24 @@ class VerificationInput:
 
 CLONE_FINDING = (Reason.VERIFIED_ELSEWHERE, Reason.TOO_MANY_CHECKS)
 """The clone reasons, in verdict order."""
+
+FINDING_RULES = 1
+"""Raise when the witness grouping or the clone reasons change meaning: stored findings made
+under the old rules are then re-read instead of trusted (`clone_basis`)."""
+
+
+def clone_basis(t: RiskThresholds) -> str:
+    """What makes a clone finding final, as stored beside it.
+
+    A finding holds only under the thresholds it was made with: a higher witness limit could
+    take `too_many_checks` back, a longer distance `verified_elsewhere`, other session bounds
+    could merge witnesses. A caller trusts a stored finding only when its basis is this one.
+    """
+    return (
+        f"rules={FINDING_RULES};witnesses={t.clone_max_witnesses};"
+        f"distance_m={t.clone_min_distance_m:g};"
+        f"session_s={t.session_window.total_seconds():g};session_m={t.session_radius_m:g}"
+    )
 
 
 def _final_clone(

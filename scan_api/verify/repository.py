@@ -32,7 +32,7 @@ async def lock_group(
     rows = await conn.fetch(
         """WITH locked AS (
                SELECT c.code, c.payload, c.batch_id, c.commissioned_at, c.inner_code_hash,
-                      c.clone_reasons, c.clone_checks, c.clone_first_event,
+                      c.clone_reasons, c.clone_checks, c.clone_first_event, c.clone_basis,
                       b.gtin, b.lot, b.level, b.expiry, b.plant_id,
                       b.revoked_at AS batch_revoked_at, b.created_by,
                       p.name AS product_name, p.inner_code_required
@@ -128,14 +128,14 @@ async def insert_checks(
     conn: asyncpg.Connection,
     events: Sequence[tuple[Any, ...]],
     claims: Sequence[tuple[str, str, uuid.UUID, int, str | None, datetime]],
-    clones: Sequence[tuple[str, Sequence[str], int, uuid.UUID]] = (),
+    clones: Sequence[tuple[str, Sequence[str], int, uuid.UUID, str]] = (),
 ) -> None:
     """Consumer checks, their loyalty claims and the codes' clone findings, in one statement.
 
     Checks: (event_id, code, payload, scanned_at, lat, lon, accuracy_m, verdict, reason,
     consumer_id, response) each; claims: (code, consumer_id, event_id, points, region,
-    claimed_at), at most one per code; clones: (code, reasons, checks so far, first check)
-    per code found cloned, written under the code's row lock. All are sent as JSON arrays of
+    claimed_at), at most one per code; clones: (code, reasons, checks so far, first check,
+    basis) per code found cloned, written under the code's row lock. All are sent as JSON arrays of
     arrays (why: see scan_api/scans/repository.insert_events). Raises ClaimRaceLost when a
     claim was not written.
     """
@@ -163,7 +163,8 @@ async def insert_checks(
                UPDATE codes
                SET clone_reasons = ARRAY(SELECT jsonb_array_elements_text(k->1)),
                    clone_checks = (k->>2)::int4,
-                   clone_first_event = (k->>3)::uuid
+                   clone_first_event = (k->>3)::uuid,
+                   clone_basis = k->>4
                FROM jsonb_array_elements($3::text::jsonb) AS k
                WHERE codes.code = k->>0)
            SELECT count(*) FROM claims""",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import logging
 import uuid
 from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass
@@ -28,6 +29,7 @@ from risk_engine.consumer import (
     Reason,
     Verdict,
     VerificationInput,
+    clone_basis,
     verify,
 )
 from risk_engine.consumer import VerificationResult as ConsumerResult
@@ -54,6 +56,8 @@ from scan_api.verify.models import (
 from traceability.config import Settings
 from traceability.db.columns import float4
 from traceability.db.meanwhile import settled
+
+log = logging.getLogger(__name__)
 
 Check = dict[str, Any]
 """An earlier consumer check of a code (as read back from scan_events)."""
@@ -84,6 +88,10 @@ class VerifyPolicy:
             max_pin_failures=settings.verify_max_pin_failures,
         )
 
+    @property
+    def clone_basis(self) -> str:
+        return clone_basis(self.thresholds)
+
 
 async def verify_code(
     conn: asyncpg.Connection,
@@ -110,15 +118,16 @@ class _Group:
     unread: dict[str, int]  # per code with a stored clone finding: checks not in `earlier`
     clones: dict[str, tuple[Reason, ...]]  # clone findings, stored or made by this group
 
-    def clone_rows(self) -> list[tuple[str, list[str], int, object]]:
+    def clone_rows(self, basis: str) -> list[tuple[str, list[str], int, object, str]]:
         """The clone findings as `repository.insert_checks` stores them, counts brought up to
-        date with this group's checks."""
+        date with this group's checks, each with the `basis` it was made under."""
         return [
             (
                 code,
                 [r.value for r in reasons],
                 len(self.earlier[code]) + self.unread.get(code, 0),
                 self.earlier[code][0]["event_id"],
+                basis,
             )
             for code, reasons in self.clones.items()
             if self.earlier.get(code)
@@ -155,16 +164,13 @@ async def verify_group(
     region_map = await regions.regions(conn)  # before any read is left in flight
     since = start - max(CLAIM_DAY, policy.loyalty.region_window)
     early = [early_subject(e, c, t) for e, c, t in zip(event_ids, codes, times, strict=True)]
-    cloned = {code: row for code, row in rows.items() if row["clone_reasons"]}
-    history_read = asyncio.ensure_future(
-        repository.history(
-            conn,
-            [code for code in wanted if code not in cloned],
-            consumers,
-            since,
-            [row["clone_first_event"] for row in cloned.values()],
-        )
-    )
+    basis = policy.clone_basis
+    marked = {
+        code: row
+        for code, row in rows.items()
+        if row["clone_reasons"] and row["clone_basis"] == basis  # else: not trusted, read all
+    }
+    history_read = asyncio.ensure_future(_history(conn, wanted, marked, consumers, since))
     risk_read = asyncio.ensure_future(_risk_reads(history_read, conn, risk, early, rows))
     async with settled(history_read, risk_read):
         await asyncio.sleep(0)  # the history read reaches the wire before the CPU work starts
@@ -173,7 +179,7 @@ async def verify_group(
             for (req, _), code in zip(jobs, codes, strict=True)
         ]
         heres = _regions_here(region_map, [req for req, _ in jobs])
-        history = await history_read
+        history, cloned = await history_read
         earlier = {code: [dict(r) for r in history.checks.get(code, [])] for code in wanted}
         group = _Group(
             earlier,
@@ -202,7 +208,38 @@ async def verify_group(
     pairs = zip(decided, answers, strict=True)
     events = [check_row(c, r, a) for (c, r, _, _), a in pairs]
     risk_events = [risk_row(e) for e in events]
-    return VerifiedGroup(answers, risk_events, rows, events, claims, group.clone_rows(), reads)
+    clones = group.clone_rows(basis)
+    return VerifiedGroup(answers, risk_events, rows, events, claims, clones, reads)
+
+
+async def _history(
+    conn: asyncpg.Connection,
+    wanted: Sequence[str],
+    marked: dict[str, asyncpg.Record],
+    consumers: Sequence[str],
+    since: datetime,
+) -> tuple[repository.History, dict[str, asyncpg.Record]]:
+    """The group's history, and the codes whose stored clone finding answers for them.
+
+    A code `marked` with a finding (made under today's `clone_basis`) is read as its first
+    check only. Should that check be missing (nothing deletes checks today), the finding is
+    not trusted: the code is read in full, so no answer names a wrong first check.
+    """
+    history = await repository.history(
+        conn,
+        [code for code in wanted if code not in marked],
+        consumers,
+        since,
+        [row["clone_first_event"] for row in marked.values()],
+    )
+    lost = sorted(code for code in marked if code not in history.checks)
+    if not lost:
+        return history, marked
+    log.warning("clone findings without their first check, read in full: %s", lost)
+    full = await repository.history(conn, lost, [], since)
+    history.checks.update(full.checks)
+    history.claimed.update(full.claimed)
+    return history, {code: row for code, row in marked.items() if code not in lost}
 
 
 async def _risk_reads(

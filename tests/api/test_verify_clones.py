@@ -4,8 +4,11 @@ count every check exactly, without reading them (docs/consumer-verification.md).
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
 from typing import Any
 
+from risk_engine.consumer import clone_basis
+from risk_engine.thresholds import RiskThresholds
 from tests.api import test_verify
 from tests.api.test_verify import BEIJING, IN_HZ, IN_SH, commissioned, consumer_events, verify
 from tests.pg import SyncDb
@@ -16,7 +19,9 @@ settings = test_verify.settings  # the endpoint tests' module settings
 
 def finding(db: SyncDb, code: str) -> Any:
     [row] = db.fetch(
-        "SELECT clone_reasons, clone_checks, clone_first_event FROM codes WHERE code = $1", code
+        "SELECT clone_reasons, clone_checks, clone_first_event, clone_basis FROM codes"
+        " WHERE code = $1",
+        code,
     )
     return row
 
@@ -50,6 +55,7 @@ def test_the_check_that_finds_a_clone_stores_the_finding(world: World, db: SyncD
     first = consumer_events(db, code)[0]
     assert list(stored["clone_reasons"]) == ["verified_elsewhere", "too_many_checks"]
     assert (stored["clone_checks"], stored["clone_first_event"]) == (6, first["event_id"])
+    assert stored["clone_basis"] == clone_basis(RiskThresholds())
 
 
 def test_later_checks_answer_as_reading_every_check_would(world: World, db: SyncDb) -> None:
@@ -103,14 +109,7 @@ def test_a_later_check_reads_the_finding_not_the_checks(world: World, db: SyncDb
     code = code_of(db, payload)
     for i in range(5):
         verify(world.client, payload, f"buyer-{i}", loc=BEIJING if i == 4 else IN_SH)
-    db.execute(
-        """INSERT INTO scan_events (event_id, code, payload, checkpoint, scanned_at, verdict,
-                                    response)
-           SELECT gen_random_uuid(), $1, $2, 'consumer_verify', now(), 'genuine', '{}'
-           FROM generate_series(1, 100)""",
-        code,
-        payload,
-    )
+    hide_checks(db, code, payload, 100)
     assert verify(world.client, payload, "buyer-5")["verification_count"] == 6
     forget_finding(db, code)
     assert verify(world.client, payload, "buyer-6")["verification_count"] == 107
@@ -129,3 +128,51 @@ def test_no_finding_is_stored_while_the_first_checker_had_no_location(
     assert (both["verdict"], both["reason"]) == ("suspicious", "verified_elsewhere")
     assert "more people than one item" in both["message"]
     assert finding(db, code)["clone_reasons"] is None
+
+
+def hide_checks(db: SyncDb, code: str, payload: str, n: int) -> None:
+    """Checks written behind the service's back: only a full read sees them."""
+    db.execute(
+        """INSERT INTO scan_events (event_id, code, payload, checkpoint, scanned_at, verdict,
+                                    response)
+           SELECT gen_random_uuid(), $1, $2, 'consumer_verify', now(), 'genuine', '{}'
+           FROM generate_series(1, $3::int)""",
+        code,
+        payload,
+        n,
+    )
+
+
+def test_a_finding_made_under_other_thresholds_is_read_again(world: World, db: SyncDb) -> None:
+    """A finding holds under the thresholds it was made with: one stored under others (or
+    before bases were stored) is not trusted; the check reads every check and stores the
+    finding again, under today's basis."""
+    [payload] = commissioned(world)
+    code = code_of(db, payload)
+    for i in range(5):
+        verify(world.client, payload, f"buyer-{i}", loc=BEIJING if i == 4 else IN_SH)
+    hide_checks(db, code, payload, 10)
+    for stale in ("rules=1;witnesses=3;distance_m=50000;session_s=1800;session_m=2000", None):
+        db.execute("UPDATE codes SET clone_basis = $2 WHERE code = $1", code, stale)
+        again = verify(world.client, payload, f"again-{stale is None}")
+        assert again["verification_count"] == len(consumer_events(db, code))
+        assert again["reason"] == "verified_elsewhere"
+        stored = finding(db, code)
+        assert stored["clone_basis"] == clone_basis(RiskThresholds())
+        assert stored["clone_checks"] == len(consumer_events(db, code))
+
+
+def test_a_finding_whose_first_check_is_gone_is_read_in_full(world: World, db: SyncDb) -> None:
+    """Nothing deletes checks; should the finding's first check go missing all the same, the
+    answer names the earliest check there is, not the check in hand, and counts them all."""
+    [payload] = commissioned(world)
+    code = code_of(db, payload)
+    for i in range(5):
+        verify(world.client, payload, f"buyer-{i}", loc=BEIJING if i == 4 else IN_SH)
+    first, second = consumer_events(db, code)[:2]
+    db.execute("DELETE FROM scan_events WHERE event_id = $1", first["event_id"])
+    later = verify(world.client, payload, "buyer-5", loc=IN_SH)
+    assert later["verification_count"] == 5
+    assert datetime.fromisoformat(later["first_verified_at"]) == second["scanned_at"]
+    assert later["reason"] == "verified_elsewhere"
+    assert finding(db, code)["clone_first_event"] == second["event_id"]

@@ -15,9 +15,11 @@ from risk_engine.consumer import (
     Reason,
     Verdict,
     VerificationInput,
+    clone_basis,
     verify,
 )
 from risk_engine.models import Checkpoint, CodeStatus, GeoFix, ScanFact, SignatureCheck
+from risk_engine.thresholds import RiskThresholds
 
 SHANGHAI = GeoFix(31.23, 121.47, 30.0)
 BEIJING = GeoFix(39.9, 116.4, 30.0)
@@ -277,3 +279,25 @@ def test_a_forged_copy_of_a_cloned_code_is_still_counterfeit() -> None:
         (Reason.BAD_SIGNATURE,),
         41,
     )
+
+
+@pytest.mark.parametrize(
+    "changed",
+    [
+        {"clone_max_witnesses": 6},
+        {"clone_min_distance_m": 60_000.0},
+        {"session_window": timedelta(minutes=20)},
+        {"session_radius_m": 1_500.0},
+    ],
+)
+def test_a_finding_is_tied_to_the_thresholds_that_made_it(changed: dict[str, object]) -> None:
+    """Each threshold that decides whether clone reasons are final changes the basis, so a
+    finding stored under the old value is read again (scan_api/verify/service.py)."""
+    today = RiskThresholds()
+    assert clone_basis(RiskThresholds()) == clone_basis(today)
+    assert clone_basis(RiskThresholds(**changed)) != clone_basis(today)  # type: ignore[arg-type]
+
+
+def test_thresholds_that_do_not_decide_a_finding_leave_its_basis() -> None:
+    """The high-severity witness count only grades alerts; it cannot take a reason back."""
+    assert clone_basis(RiskThresholds(clone_high_witnesses=20)) == clone_basis(RiskThresholds())
