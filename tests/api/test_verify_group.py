@@ -190,3 +190,52 @@ def test_concurrent_groups_over_the_same_codes_and_consumers_never_deadlock(
     assert all(r["n"] <= 3 for r in claims)  # the daily limit held across the groups
     checks = [a["verification_count"] for group in answers for a in group]
     assert sorted(checks) == sorted(n for n in range(1, 13) for _ in payloads)
+
+
+def test_a_group_that_waited_for_a_code_sees_the_checks_of_the_group_it_waited_for(
+    world: World, settings: Settings, module_dsn: str
+) -> None:
+    """The reads come after the locks: a group that queued behind another on a code reads
+    the check and claim that group committed meanwhile (not a snapshot from before its wait),
+    so the count goes on and the points are not paid twice."""
+    app: Any = world.client.app
+    store, policy = app.state.keystore, VerifyPolicy.from_settings(settings)
+    [payload] = commissioned(world)
+
+    async def connect() -> asyncpg.Connection:
+        conn = await asyncpg.connect(module_dsn)
+        await _init_connection(conn)
+        return conn
+
+    async def race() -> tuple[dict[str, Any], dict[str, Any], bool]:
+        first, second = await connect(), await connect()
+        try:
+            holding = first.transaction()
+            await holding.start()
+            early = await verify_group(
+                first, store, TerritoryCache(), policy, [(_req(payload, "early"), None)]
+            )
+            await store_group(first, early, None)
+
+            async def queued() -> dict[str, Any]:
+                async with second.transaction():
+                    late = await verify_group(
+                        second, store, TerritoryCache(), policy, [(_req(payload, "late"), None)]
+                    )
+                    await store_group(second, late, None)
+                return late.answers[0]
+
+            waiting = asyncio.ensure_future(queued())
+            await asyncio.sleep(0.3)
+            waited = not waiting.done()
+            await holding.commit()
+            return early.answers[0], await waiting, waited
+        finally:
+            await first.close()
+            await second.close()
+
+    early, late, waited = run(race)
+    assert waited  # the second group really queued on the code's lock
+    assert (early["verification_count"], early["points_awarded"]) == (1, 10)
+    assert (late["verification_count"], late["points_awarded"]) == (2, 0)
+    assert late["loyalty_reason"] == "already_claimed"
