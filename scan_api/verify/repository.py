@@ -135,9 +135,9 @@ async def insert_checks(
     Checks: (event_id, code, payload, scanned_at, lat, lon, accuracy_m, verdict, reason,
     consumer_id, response) each; claims: (code, consumer_id, event_id, points, region,
     claimed_at), at most one per code; clones: (code, reasons, checks so far, first check,
-    basis) per code found cloned, written under the code's row lock. All are sent as JSON arrays of
-    arrays (why: see scan_api/scans/repository.insert_events). Raises ClaimRaceLost when a
-    claim was not written.
+    basis) per code found cloned, written under the code's row lock. All are sent as JSON
+    arrays of arrays (why: see scan_api/scans/repository.insert_events). Raises ClaimRaceLost
+    when a claim was not written.
     """
     if not events and not claims and not clones:
         return
