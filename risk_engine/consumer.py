@@ -155,8 +155,8 @@ CLONE_FINDING = (Reason.VERIFIED_ELSEWHERE, Reason.TOO_MANY_CHECKS)
 """The clone reasons, in verdict order."""
 
 FINDING_RULES = 1
-"""Raise when the witness grouping or the clone reasons change meaning: stored findings made
-under the old rules are then re-read instead of trusted (`clone_basis`)."""
+"""Increase it when the witness grouping or the clone reasons change meaning: findings made
+under the old rules are then read again instead of trusted (`clone_basis`)."""
 
 
 def clone_basis(t: RiskThresholds) -> str:
