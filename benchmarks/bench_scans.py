@@ -152,6 +152,7 @@ class Paired:
     baselines: list[wrk.WrkResult] = field(default_factory=list)
     api_s: float = 0.0
     pg_s: float = 0.0
+    alerts: dict[str, int] = field(default_factory=dict)  # by type, when the rounds ended
 
     @property
     def rate(self) -> float:
@@ -207,6 +208,9 @@ def _one_server(seconds: int, codes: int, risk: bool) -> tuple[float, Paired, Pa
         verify = None
         if risk:
             verify = _paired(server, "/v1/verify", verify_lua(world["payloads"]), seconds)
+            # Random checkers of random codes give some codes five of them: a clone, by the
+            # rule. Shown, because checks of those codes cost more (docs/performance.md).
+            verify.alerts = api.get("/v1/alerts/counts").raise_for_status().json()["by_type"]
         return rate, single, verify
 
 
@@ -243,6 +247,9 @@ def _report(name: str, unit: str, paired: Paired) -> None:
     total = sum(r.requests for r in paired.results)
     print(f"  {'':<46} p50 {p50:.1f} ms, worst p99 {p99:.1f} ms, non-2xx {bad} of {total}")
     print(f"  {'':<46} {paired.cpu_us()}")
+    if paired.alerts:
+        raised = ", ".join(f"{n:,} {kind}" for kind, n in sorted(paired.alerts.items()))
+        print(f"  {'':<46} alerts when the rounds ended: {raised}")
 
 
 def main() -> None:
