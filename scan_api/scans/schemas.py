@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
+from traceability.db.columns import float4
 from traceability.events import Checkpoint
 from traceability.identifiers import CLIENT_ID_PATTERN
 
@@ -28,6 +29,15 @@ class Location(BaseModel):
     accuracy_m: Annotated[
         float | None, Field(ge=0, le=1_000_000, allow_inf_nan=False, strict=True)
     ] = None
+
+    @field_validator("accuracy_m")
+    @classmethod
+    def _storable(cls, value: float | None) -> float | None:
+        """The column is a `real`: a positive value it would round to 0 (below ~1e-45) makes
+        PostgreSQL refuse the whole insert (underflow), so it is refused here, alone."""
+        if value is not None and value > 0 and float4(value) == 0:
+            raise ValueError("accuracy_m must be 0 or at least 1e-45 metres")
+        return value
 
 
 def _payload_bytes(value: str) -> str:

@@ -194,6 +194,11 @@ def test_bad_scans_get_precise_problems_and_store_nothing(world: World, db: Sync
             {"checkpoint": "retail_sell", "location": {"lat": 0, "lon": 0, "accuracy_m": -1}},
             422,
         ),
+        (  # positive, but a `real` column cannot hold it (PostgreSQL: underflow)
+            "store-sh",
+            {"checkpoint": "retail_sell", "location": {"lat": 0, "lon": 0, "accuracy_m": 1e-50}},
+            422,
+        ),
         ("store-sh", {"checkpoint": "retail_sell", "payload": "x" * 513}, 422),
         ("store-sh", {"checkpoint": "retail_sell", "payload": "é" * 257}, 422),
         ("store-sh", {"checkpoint": "retail_sell", "payload": 12345}, 422),
@@ -457,6 +462,10 @@ def test_pack_refuses_wrong_levels_and_fakes(world: World, db: SyncDb) -> None:
     assert db.counts() == before
 
 
+TINY_ACCURACY = {"lat": 31.2, "lon": 121.4, "accuracy_m": 1e-46}
+"""Valid for a float8, 0 for the `real` column: was a 500 that sank the whole batch."""
+
+
 def test_batch_rejects_bad_scans_alone(world: World, db: SyncDb) -> None:
     items = world.issue(4)
     good = [scan_body(i["payload"], "commission") for i in items]
@@ -467,7 +476,8 @@ def test_batch_rejects_bad_scans_alone(world: World, db: SyncDb) -> None:
     }
     bad_shape = {"event_id": str(uuid.uuid4()), "payload": items[0]["payload"]}
     bad_kind = {**good[1], "event_id": str(uuid.uuid4()), "checkpoint": "retail_sell"}
-    scans = [good[0], bad_time, good[1], bad_shape, good[2], bad_kind, good[3], good[0]]
+    bad_fix = {**good[2], "event_id": str(uuid.uuid4()), "location": TINY_ACCURACY}
+    scans = [good[0], bad_time, good[1], bad_shape, good[2], bad_kind, bad_fix, good[3], good[0]]
     response = world.client.post(
         "/v1/scans/batch", json={"scans": scans}, headers=world.tokens["line"]
     )
@@ -480,6 +490,7 @@ def test_batch_rejects_bad_scans_alone(world: World, db: SyncDb) -> None:
         "rejected",
         "created",
         "rejected",
+        "rejected",
         "created",
         "duplicate",
     ]
@@ -487,7 +498,7 @@ def test_batch_rejects_bad_scans_alone(world: World, db: SyncDb) -> None:
     assert results[-1]["verdict"] == results[0]["verdict"] == "genuine"  # the twin's answer
     assert results[-1]["code"] == results[0]["code"]
     errors = [r["error"] for r in response.json()["results"] if r["status"] == "rejected"]
-    assert [e["status"] for e in errors] == [422, 422, 403]
+    assert [e["status"] for e in errors] == [422, 422, 403, 422]
     again = world.client.post("/v1/scans/batch", json={"scans": good}, headers=world.tokens["line"])
     assert [r["status"] for r in again.json()["results"]] == ["duplicate"] * 4
     ids = [uuid.UUID(s["event_id"]) for s in good]

@@ -333,6 +333,7 @@ def test_too_many_checks_by_one_consumer_get_429(
         {"payload": "abc", "location": {"lat": 91, "lon": 0}},
         {"payload": "abc", "location": {"lat": 0, "lon": 181}},
         {"payload": "abc", "location": {"lat": 0, "lon": 0, "accuracy_m": -1}},
+        {"payload": "abc", "location": {"lat": 0, "lon": 0, "accuracy_m": 1e-46}},
         {"payload": "abc", "location": {"lat": 0, "lon": 0, "alt": 3}},
         {"payload": "abc", "extra": True},
         {"payload": "abc", "consumer_id": "has spaces"},
