@@ -38,8 +38,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from risk_engine.evidence import Witness, witnesses
-from risk_engine.models import Checkpoint, CodeFacts, CodeStatus, ScanFact, SignatureCheck
+from risk_engine.evidence import Witness, consumer_checks, witnesses
+from risk_engine.models import CodeFacts, CodeStatus, ScanFact, SignatureCheck
 from risk_engine.rules.clone import checked_elsewhere
 from risk_engine.thresholds import RiskThresholds
 
@@ -154,9 +154,10 @@ class VerificationInput:
 CLONE_FINDING = (Reason.VERIFIED_ELSEWHERE, Reason.TOO_MANY_CHECKS)
 """The clone reasons, in verdict order."""
 
-FINDING_RULES = 1
+FINDING_RULES = 2
 """Increase it when the witness grouping or the clone reasons change meaning: findings made
-under the old rules are then read again instead of trusted (`clone_basis`)."""
+under the old rules are then read again instead of trusted (`clone_basis`). 2: a forged
+copy's checks are no longer witnesses of the genuine code (`evidence.consumer_checks`)."""
 
 
 def clone_basis(t: RiskThresholds) -> str:
@@ -191,24 +192,23 @@ def verify(
     t = thresholds or RiskThresholds()
     p = policy or LoyaltyPolicy()
     check, facts = request.check, request.facts
+    # A check whose signature failed is not a check of the code it names: it counts alone.
+    of_code = facts is not None and request.signature is SignatureCheck.VALID
     prior = (
-        [
-            e
-            for e in facts.history
-            if e.checkpoint is Checkpoint.CONSUMER_VERIFY and e.event_id != check.event_id
-        ]
-        if facts
+        [e for e in consumer_checks(facts.history) if e.event_id != check.event_id]
+        if facts is not None and of_code
         else []
     )
     checks = sorted([*prior, check], key=lambda e: (e.scanned_at, e.event_id))
-    found = None if request.known_clone else witnesses(checks, t)
+    known_clone = request.known_clone if of_code else ()
+    found = None if known_clone else witnesses(checks, t)
     first = checks[0]
     verdict, reasons = _judge(request, found, t)
     if request.expiry is not None and check.scanned_at.date() > request.expiry:
         reasons = (*reasons, Reason.EXPIRED)
     place = request.places.get(first.event_id)
     loyalty = _loyalty(request, verdict, prior, p)
-    count = len(checks) + request.unread_checks
+    count = len(checks) + (request.unread_checks if of_code else 0)
     message = _message(verdict, reasons, count, first.scanned_at, place, request.expiry)
     return VerificationResult(
         verdict=verdict,
@@ -219,7 +219,7 @@ def verify(
         first_verified_place=place,
         message=message,
         loyalty=loyalty,
-        final_clone=_final_clone(reasons, found, request.known_clone),
+        final_clone=_final_clone(reasons, found, known_clone),
     )
 
 

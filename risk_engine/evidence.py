@@ -13,12 +13,14 @@ from risk_engine.models import (
     SHIP_CHECKPOINTS,
     AlertDraft,
     AlertType,
+    Checkpoint,
     CodeFacts,
     GeoFix,
     IncidentKey,
     PartyRef,
     ScanFact,
     Severity,
+    SignatureCheck,
 )
 from risk_engine.thresholds import RiskThresholds
 
@@ -51,6 +53,17 @@ def scan_fix(scan: ScanFact, thresholds: RiskThresholds) -> GeoFix | None:
 def separation_m(a: GeoFix, b: GeoFix) -> float:
     """Least distance between two fixes given their accuracy radii."""
     return min_separation_m(haversine_m(a.lat, a.lon, b.lat, b.lon), a.accuracy_m, b.accuracy_m)
+
+
+def consumer_checks(history: Sequence[ScanFact]) -> list[ScanFact]:
+    """The consumer checks of the genuine code: a forged copy's check (its signature failed)
+    is a sighting of a counterfeit, not of the code, so it is never a witness of it. Else
+    anyone who can read a serial off a shelf could make a genuine item look cloned."""
+    return [
+        e
+        for e in history
+        if e.checkpoint is Checkpoint.CONSUMER_VERIFY and e.signature is SignatureCheck.VALID
+    ]
 
 
 @dataclass(frozen=True, slots=True)

@@ -89,7 +89,9 @@ async def events(conn: asyncpg.Connection, codes: Sequence[str]) -> list[asyncpg
                             ORDER BY kept.scanned_at DESC) AS recent
                  FROM (SELECT e.*, row_number() OVER witness AS nth,
                               count(*) OVER whole AS of_witness
-                       FROM scan_events e WHERE e.code = ANY($1::text[])
+                       FROM scan_events e
+                       WHERE e.code = ANY($1::text[])  -- a forged copy's check is no witness
+                         AND NOT (e.checkpoint = 'consumer_verify' AND e.verdict = 'counterfeit')
                        WINDOW whole AS (PARTITION BY e.code, coalesce(
                                   'consumer:' || e.consumer_id,
                                   concat_ws(':', e.checkpoint,  -- custody events apart

@@ -26,6 +26,7 @@ from collections.abc import Sequence
 from geo.distance import speed_kmh
 from risk_engine.evidence import (
     Witness,
+    consumer_checks,
     new_draft,
     scan_fix,
     separation_m,
@@ -51,7 +52,7 @@ def clone(scan: ScanFact, facts: CodeFacts, thresholds: RiskThresholds) -> list[
         return _sold_twice(scan, facts, thresholds)
     if scan.checkpoint is not Checkpoint.CONSUMER_VERIFY:
         return []
-    earlier = [e for e in facts.history if e.checkpoint is Checkpoint.CONSUMER_VERIFY]
+    earlier = consumer_checks(facts.history)
     now = new_witnesses(scan, earlier, thresholds)
     if now is None:  # the scan joined a known witness: new evidence only in one case
         if not _impossible_with_others(scan, earlier, thresholds):

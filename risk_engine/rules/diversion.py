@@ -28,7 +28,13 @@ from collections.abc import Sequence
 from datetime import timedelta
 
 from geo.index import Placement, PlacementStatus
-from risk_engine.evidence import area_cell, registered_fix, usable_fix, witnesses
+from risk_engine.evidence import (
+    area_cell,
+    consumer_checks,
+    registered_fix,
+    usable_fix,
+    witnesses,
+)
 from risk_engine.models import (
     RECEIVE_OR_SELL,
     AlertDraft,
@@ -327,8 +333,7 @@ def is_cloned(scan: ScanFact, facts: CodeFacts, thresholds: RiskThresholds) -> b
     of several of a dealer's codes in one city made a "consumer cluster" (found by the
     simulator).
     """
-    checks = [e for e in facts.history if e.checkpoint is Checkpoint.CONSUMER_VERIFY]
-    found = witnesses([*checks, scan], thresholds)
+    found = witnesses([*consumer_checks(facts.history), scan], thresholds)
     return len(found) >= thresholds.clone_max_witnesses or count_places(found, thresholds) >= 2
 
 

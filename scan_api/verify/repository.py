@@ -72,7 +72,8 @@ async def history(
     first_checks: Sequence[uuid.UUID] = (),
 ) -> History:
     """Earlier consumer checks of the codes, which of them were claimed, and each consumer's
-    claims since `since`: one statement.
+    claims since `since`: one statement. A forged copy's checks (verdict counterfeit) are not
+    checks of the code (`risk_engine.evidence.consumer_checks`).
 
     `first_checks`: the first checks of codes with a stored clone finding, read instead of
     all their checks. Their codes are not in `codes`: the finding holds the count, and a
@@ -86,6 +87,7 @@ async def history(
                   response->>'loyalty_reason' AS loyalty_reason, NULL::text AS region
            FROM scan_events
            WHERE code = ANY($1::text[]) AND checkpoint = 'consumer_verify'
+             AND verdict <> 'counterfeit'
            UNION ALL
            SELECT 1, code, event_id, scanned_at, lat, lon, accuracy_m, consumer_id,
                   response->>'loyalty_reason', NULL

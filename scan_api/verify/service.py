@@ -328,9 +328,12 @@ def _region(check: LoadedCheck) -> str | None:
 
 
 def _load(group: _Group, one: _Prepared, rows: dict[str, asyncpg.Record]) -> LoadedCheck:
-    req, code = one.req, one.code
+    """A check with what the group knows of its code. A check whose signature failed is a
+    sighting of a forged copy, not a check of the code it names: it is counted alone."""
+    req, of_code = one.req, one.signature is SignatureCheck.VALID
+    code = one.code
     row = rows.get(code) if code else None
-    earlier = list(group.earlier.get(code, [])) if code else []
+    earlier = list(group.earlier.get(code, [])) if code and of_code else []
     if earlier:  # named for the group by _name_first_places, or by the check that was first
         first: str | None = earlier[0]["first_place"]
     else:
@@ -345,8 +348,8 @@ def _load(group: _Group, one: _Prepared, rows: dict[str, asyncpg.Record]) -> Loa
         earlier,
         one.here,
         first,
-        group.unread.get(code, 0) if code else 0,
-        group.clones.get(code, ()) if code else (),
+        group.unread.get(code, 0) if code and of_code else 0,
+        group.clones.get(code, ()) if code and of_code else (),
     )
 
 
@@ -379,7 +382,7 @@ def _decide(
         else:
             group.claimed.add(code)
             group.claims.setdefault(consumer, []).append((check.now, _region(check)))
-    if code:
+    if code and check.signature is SignatureCheck.VALID:  # a forged copy's is no check of it
         fix = check.req.location
         earlier = group.earlier.setdefault(code, [])
         earlier.append(

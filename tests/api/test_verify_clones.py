@@ -83,23 +83,26 @@ def test_later_checks_answer_as_reading_every_check_would(world: World, db: Sync
 def test_the_count_stays_exact_through_forgeries_and_racing_checks(
     world: World, db: SyncDb
 ) -> None:
-    """Every consumer check of the code counts, a forged copy of its payload too, and checks
-    that arrive together (one group, or groups waiting on the code's row lock) count once
-    each."""
+    """Every consumer check of the code counts, and checks that arrive together (one group,
+    or groups waiting on the code's row lock) count once each. A forged copy of its payload
+    is stored as a sighting but is no check of the code: it counts alone."""
     [payload] = commissioned(world)
     code = code_of(db, payload)
     for i in range(5):
         verify(world.client, payload, f"buyer-{i}", loc=BEIJING if i == 4 else IN_SH)
     assert finding(db, code)["clone_checks"] == 5
     forged = payload[:-3] + ("AAA" if not payload.endswith("AAA") else "BBB")
-    assert verify(world.client, forged, "forger")["verdict"] == "counterfeit"
+    fake = verify(world.client, forged, "forger")
+    assert (fake["verdict"], fake["verification_count"]) == ("counterfeit", 1)
     with ThreadPoolExecutor(max_workers=8) as pool:
         answers = list(
             pool.map(lambda i: verify(world.client, payload, f"racer-{i}", loc=None), range(16))
         )
-    assert sorted(a["verification_count"] for a in answers) == list(range(7, 23))
+    assert sorted(a["verification_count"] for a in answers) == list(range(6, 22))
     assert all(a["verdict"] == "suspicious" for a in answers)
-    assert finding(db, code)["clone_checks"] == len(consumer_events(db, code)) == 22
+    checks = consumer_events(db, code)
+    assert [e["verdict"] for e in checks].count("counterfeit") == 1  # stored, not counted
+    assert finding(db, code)["clone_checks"] == len(checks) - 1 == 21
 
 
 def test_a_later_check_reads_the_finding_not_the_checks(world: World, db: SyncDb) -> None:
@@ -176,3 +179,42 @@ def test_a_finding_whose_first_check_is_gone_is_read_in_full(world: World, db: S
     assert datetime.fromisoformat(later["first_verified_at"]) == second["scanned_at"]
     assert later["reason"] == "verified_elsewhere"
     assert finding(db, code)["clone_first_event"] == second["event_id"]
+
+
+def test_forged_copies_checked_far_away_leave_the_genuine_code_alone(
+    world: World, db: SyncDb
+) -> None:
+    """Somebody read a code's serial off a shelf and put a made-up signature on it: five
+    people far apart check that copy. Each is told counterfeit and each check is stored with
+    its counterfeit alert, but none is a check of the genuine code: its buyer is told genuine,
+    first check, and is paid; no clone is found (found by a review: it was `suspicious`,
+    unpaid, with a stored finding and a clone alert)."""
+    [payload] = commissioned(world)
+    code = code_of(db, payload)
+    forged = payload[:-3] + ("AAA" if not payload.endswith("AAA") else "BBB")
+    far = [BEIJING, (23.13, 113.26), (30.59, 114.31), (22.54, 114.06), (29.56, 106.55)]
+    for i, place in enumerate(far):
+        fake = verify(world.client, forged, f"forger-{i}", loc=place)
+        assert (fake["verdict"], fake["reason"]) == ("counterfeit", "bad_signature")
+        assert (fake["verification_count"], fake["points_awarded"]) == (1, 0)
+    mine = verify(world.client, payload, "buyer", loc=IN_SH)
+    assert (mine["verdict"], mine["verification_count"], mine["points_awarded"]) == (
+        "genuine",
+        1,
+        10,
+    )
+    assert mine["message"].startswith("Genuine product. This is the first check of this code.")
+    again = verify(world.client, payload, "buyer", loc=IN_SH)
+    assert (again["verification_count"], again["first_verified_at"]) == (
+        2,
+        mine["first_verified_at"],
+    )
+    assert finding(db, code)["clone_reasons"] is None
+    kinds = db.fetch(
+        "SELECT a.type FROM alerts a JOIN alert_codes c ON c.alert_id = a.id WHERE c.code = $1",
+        code,
+    )
+    types = [k["type"] for k in kinds]  # (and impossible travel from the plant, seconds ago)
+    assert types.count("counterfeit") == 5 and "clone" not in types
+    verdicts = [e["verdict"] for e in consumer_events(db, code)]
+    assert verdicts == ["counterfeit"] * 5 + ["genuine"] * 2

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -128,6 +129,25 @@ def test_same_consumer_rescanning_at_home_is_not_a_clone() -> None:
     history = tuple(_verify(SHANGHAI, "c1", i * DAY) for i in range(20))
     again = _verify(BEIJING, "c1", 30 * DAY)  # even from another city: it is their item
     assert clone(again, facts(*chain_a(), history=history), T) == []
+
+
+def test_forged_copies_checks_are_no_clone_evidence() -> None:
+    """Checks whose signature failed are counterfeit sightings (the counterfeit rule's), not
+    witnesses of the genuine code: five of them far apart do not make it a clone."""
+    far = [BEIJING, GeoFix(23.13, 113.26, 30.0), GeoFix(30.59, 114.31, 30.0)]
+    history = tuple(
+        scan(
+            Checkpoint.CONSUMER_VERIFY,
+            i * MIN,
+            fix=far[i % 3],
+            consumer=f"f{i}",
+            signature=SignatureCheck.BAD_SIGNATURE,
+        )
+        for i in range(5)
+    )
+    assert clone(_verify(SHANGHAI, "buyer", 10 * MIN), facts(*chain_a(), history=history), T) == []
+    genuine = tuple(replace(e, signature=SignatureCheck.VALID) for e in history)
+    assert clone(_verify(SHANGHAI, "buyer", 10 * MIN), facts(*chain_a(), history=genuine), T)
 
 
 def test_anonymous_repeat_checks_in_one_session_are_one_witness() -> None:

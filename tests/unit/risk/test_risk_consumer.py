@@ -268,6 +268,7 @@ def test_a_final_finding_is_what_every_later_full_read_finds(
 
 
 def test_a_forged_copy_of_a_cloned_code_is_still_counterfeit() -> None:
+    """...and no check of the code: it counts alone, whatever the code's finding says."""
     r = run(
         check("c9"),
         signature=SignatureCheck.BAD_SIGNATURE,
@@ -277,8 +278,31 @@ def test_a_forged_copy_of_a_cloned_code_is_still_counterfeit() -> None:
     assert (r.verdict, r.reasons, r.verification_count) == (
         Verdict.COUNTERFEIT,
         (Reason.BAD_SIGNATURE,),
-        41,
+        1,
     )
+    assert r.final_clone == ()
+
+
+def _forged(consumer: str, at: timedelta, fix: GeoFix) -> ScanFact:
+    return scan(
+        Checkpoint.CONSUMER_VERIFY,
+        at,
+        fix=fix,
+        consumer=consumer,
+        signature=SignatureCheck.BAD_SIGNATURE,
+    )
+
+
+def test_forged_copies_checks_are_no_witnesses_and_take_no_points() -> None:
+    """Five people far apart checked forged copies (the serial read off a shelf, a made-up
+    signature): the buyer's genuine check is still the first, genuine and paid."""
+    cities = [BEIJING, GeoFix(23.13, 113.26, 30.0), GeoFix(30.59, 114.31, 30.0)]
+    forged = [_forged(f"f{i}", i * MIN - DAY, cities[i % 3]) for i in range(5)]
+    r = run(check("buyer"), *forged)
+    assert (r.verdict, r.reasons, r.verification_count) == (Verdict.GENUINE, (), 1)
+    assert r.distinct_checkers == 1 and r.final_clone == ()
+    assert r.loyalty.eligible and r.loyalty.points == 10
+    assert r.message == "Genuine product. This is the first check of this code."
 
 
 @pytest.mark.parametrize(
