@@ -11,7 +11,7 @@ from fastapi import APIRouter, Query
 from risk_engine import alerts, cases_repository
 from risk_engine.schemas import ActionIn, AlertOut, AlertPage, Counts
 from scan_api.http.deps import AppSettings, ComplianceOrAdmin, Tx
-from scan_api.http.pagination import Cursor, Limit, decode_cursor, encode_cursor
+from scan_api.http.pagination import Cursor, Limit, Since, decode_cursor, encode_cursor
 from traceability.errors import InvalidInput
 from traceability.identifiers import CLIENT_ID_PATTERN
 
@@ -49,7 +49,7 @@ async def list_alerts(
     severity: Severity | None = None,
     party_id: Annotated[str | None, Query(pattern=CLIENT_ID_PATTERN)] = None,
     code: Annotated[str | None, Query(max_length=600)] = None,
-    since: datetime | None = None,
+    since: Since = None,
     overdue: bool = False,
     limit: Limit = 100,
     cursor: Cursor = None,

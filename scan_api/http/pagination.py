@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import base64
+from datetime import UTC, datetime
 from typing import Annotated, Any, Generic, TypeVar
 
 import orjson
 from fastapi import Query
-from pydantic import BaseModel
+from pydantic import AfterValidator, BaseModel
 
 from traceability.errors import InvalidInput
 
@@ -15,6 +16,24 @@ T = TypeVar("T")
 
 Limit = Annotated[int, Query(ge=1, le=1000, description="Page size, 1-1000.")]
 Cursor = Annotated[str | None, Query(max_length=512, description="From the previous page.")]
+
+
+def _in_utc(value: datetime | None) -> datetime | None:
+    """UTC when no offset is given. A time that has no UTC equivalent (year 1 or 9999 with a
+    large offset) is refused here: PostgreSQL would refuse it as a 500."""
+    if value is None:
+        return None
+    try:
+        return value.replace(tzinfo=value.tzinfo or UTC).astimezone(UTC)
+    except OverflowError as exc:
+        raise ValueError("time out of range") from exc
+
+
+Since = Annotated[
+    datetime | None,
+    AfterValidator(_in_utc),
+    Query(description="From this time on (RFC 3339; UTC when no offset is given)."),
+]
 
 
 class Page(BaseModel, Generic[T]):

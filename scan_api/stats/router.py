@@ -9,6 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from scan_api.http.deps import ComplianceOrAdmin, Tx
+from scan_api.http.pagination import Since
 from scan_api.stats import service
 from scan_api.stats.schemas import CellOut, VerificationStatsOut
 
@@ -23,9 +24,7 @@ router = APIRouter(prefix="/v1/stats", tags=["statistics"])
 async def verification_stats(
     conn: Tx,
     _: ComplianceOrAdmin,
-    since: Annotated[
-        datetime | None, Query(description="Start (RFC 3339); default: 30 days ago.")
-    ] = None,
+    since: Since = None,  # default: 30 days ago
     cell: Annotated[
         float, Query(ge=0.01, le=5.0, description="Cell size in degrees; default 0.1 (~10 km).")
     ] = 0.1,
@@ -33,8 +32,6 @@ async def verification_stats(
     """Consumer verifications (`consumer_verify` events with a GPS fix) since `since`,
     counted per `cell`-degree grid cell, with the split by verdict."""
     start = since or datetime.now(UTC) - timedelta(days=30)
-    if start.tzinfo is None:
-        start = start.replace(tzinfo=UTC)
     stats = await service.verifications(conn, start, cell)
     return VerificationStatsOut(
         since=stats.since,
