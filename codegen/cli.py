@@ -16,7 +16,7 @@ from rich.table import Table
 
 from codegen import keystore, service
 from codegen.issuing import make_signing_pool
-from codegen.keystore import KeyStore
+from codegen.keystore import KEYRING_TTL_S, KeyStore
 from codegen.masterkey import load_master_key
 from codegen.models import Level
 from codegen.payload import Layer
@@ -100,14 +100,17 @@ def keys_revoke(
         Layer | None, typer.Option(help="Needed only if the kid is ambiguous.")
     ] = None,
 ) -> None:
-    """Revoke a key: every code it signed fails verification from now on."""
+    """Revoke a key: every code it signed fails verification, within 2 s on running servers."""
     settings = load_settings()
     try:
         with database_url(settings) as dsn:
             found = run_with_connection(dsn, lambda c: keystore.revoke(c, kid, layer))
     except DomainError as exc:
         raise _fail(exc) from exc
-    out.print(f"revoked {found.value} key {kid}")
+    out.print(
+        f"revoked {found.value} key {kid}: running servers refuse its codes within "
+        f"{KEYRING_TTL_S:g} s (their key cache)"
+    )
 
 
 @batches_app.command("revoke")

@@ -23,6 +23,8 @@ from codegen.verify import Keyring, KeyStatus, VerifyKey
 from traceability.errors import Conflict, InvalidInput, NotFound
 
 KEYRING_TTL_S = 2.0
+"""How stale a server's keyring may be: a key created or revoked elsewhere (the CLI, another
+worker) is seen within this long. Checking every group instead costs a statement per group."""
 
 
 def unwrap(row: asyncpg.Record, master_key: bytes) -> StoredKey:
