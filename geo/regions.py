@@ -63,6 +63,16 @@ class RegionMap:
         return Region(area_cell(lat, lon, AREA_CELL_DEG), coarse_label(lat, lon))
 
 
+COARSE_ERROR_M = 8_000.0
+"""How far a point rounded by `coarse_point` can be from where it was: half a 0.1° cell's
+diagonal, ~7.9 km at the equator (less elsewhere)."""
+
+
+def coarse_point(lat: float, lon: float) -> tuple[float, float]:
+    """A position rounded to 0.1° (about 10 km): never a consumer's exact position."""
+    return round(lat, 1) + 0.0, round(lon, 1) + 0.0  # + 0.0: no -0.0
+
+
 def coarse_label(lat: float, lon: float) -> str:
     """A place label of about 10 km: never a consumer's exact position."""
     return f"{_round1(lat)}, {_round1(lon)}"

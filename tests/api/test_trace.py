@@ -154,3 +154,27 @@ def test_issued_only_codes_show_status_issued(world: World) -> None:
     body = get_trace(world, fresh["code"]).json()
     assert body["status"] == "issued"
     assert body["events"] == [] and body["custodians"] == []
+
+
+def test_a_dealer_sees_where_consumers_checked_only_to_a_tenth_of_a_degree(world: World) -> None:
+    """Consumers are anonymous (PRODUCT.md): compliance sees a check's exact fix, the dealer
+    that held the item only the ~10 km around it (found by a review: it saw the exact one)."""
+    [item] = world.issue(1)
+    world.deliver(item["payload"])
+    fix = {"lat": 31.123456, "lon": 121.654321, "accuracy_m": 15}
+    body = {"payload": item["payload"], "consumer_id": "anna", "location": fix}
+    assert world.client.post("/v1/verify", json=body).status_code == 200
+
+    def check_location(who: str) -> Any:
+        response = get_trace(world, item["code"], who)
+        assert response.status_code == 200, response.text
+        events = response.json()["events"]
+        [check] = [e for e in events if e["checkpoint"] == "consumer_verify"]
+        staff = [e for e in events if e["checkpoint"] != "consumer_verify"]
+        return check["location"], staff
+
+    exact, staff = check_location("compliance")
+    assert exact == fix
+    coarse, dealer_staff = check_location("dealer-sh")
+    assert coarse == {"lat": 31.1, "lon": 121.7, "accuracy_m": 15 + 8_000}
+    assert dealer_staff == staff  # the staff scans are shown as they were

@@ -6,8 +6,17 @@ import random
 
 import shapely
 
+from geo.distance import haversine_m
 from geo.index import TerritoryIndex
-from geo.regions import AREA_CELL_DEG, Region, RegionMap, area_cell, coarse_label
+from geo.regions import (
+    AREA_CELL_DEG,
+    COARSE_ERROR_M,
+    Region,
+    RegionMap,
+    area_cell,
+    coarse_label,
+    coarse_point,
+)
 
 TERRITORIES = {
     "east-china": ("East China", shapely.box(118.0, 28.0, 123.0, 33.0)),
@@ -55,3 +64,13 @@ def test_no_points_and_no_territories() -> None:
     assert empty.regions([(31.2, 121.4)]) == [
         Region(area_cell(31.2, 121.4, AREA_CELL_DEG), coarse_label(31.2, 121.4))
     ]
+
+
+def test_coarse_points_are_a_tenth_of_a_degree_and_never_negative_zero() -> None:
+    assert coarse_point(31.123456, 121.654321) == (31.1, 121.7)
+    lat, lon = coarse_point(-0.04, -0.04)
+    assert (lat, lon) == (0.0, 0.0) and str(lat) == str(lon) == "0.0"
+    # The rounding moves a point less than COARSE_ERROR_M, whatever the latitude.
+    for lat, lon in ((0.05, 0.05), (31.15, 121.65), (59.95, 10.75)):
+        near = coarse_point(lat - 1e-9, lon - 1e-9)
+        assert haversine_m(lat, lon, *near) < COARSE_ERROR_M

@@ -11,10 +11,11 @@ its custody facts from the same functions.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
+from geo.regions import COARSE_ERROR_M, coarse_point
 from traceability.events import RECEIVING, SHIPPING, Checkpoint
 from traceability.frozen import fast_init
 
@@ -296,6 +297,21 @@ class Custody:
     @property
     def custodians(self) -> list[str]:
         return [step.party_id for step in self.steps]
+
+    def with_consumer_places_coarse(self) -> Custody:
+        """The same custody with each consumer check's position rounded to 0.1° (its accuracy
+        widened by the rounding): for readers who may see where a code went, not where
+        consumers stood."""
+        return replace(self, events=tuple(_coarse(e) for e in self.events))
+
+
+def _coarse(effective: EffectiveEvent) -> EffectiveEvent:
+    event, fix = effective.event, effective.event.location
+    if event.checkpoint is not Checkpoint.CONSUMER_VERIFY or fix is None:
+        return effective
+    lat, lon = coarse_point(fix.lat, fix.lon)
+    coarse = Location(lat, lon, (fix.accuracy_m or 0.0) + COARSE_ERROR_M)
+    return EffectiveEvent(replace(event, location=coarse), effective.via)
 
 
 def build_custody(
