@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from risk_engine.workflow import CaseAction
+from traceability.text import storable_text
 
 
 class ActionIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     action: CaseAction
-    note: Annotated[str, Field(min_length=1, max_length=4000)]
+    note: Annotated[str, Field(min_length=1, max_length=4000), AfterValidator(storable_text)]
 
 
 class Location(BaseModel):

@@ -240,6 +240,13 @@ def test_case_workflow_with_penalty_and_history(world: World, db: SyncDb) -> Non
         )
 
     assert act("confirm").status_code == 409  # must be investigated first
+    for unstorable in ("a\\u0000b", "\\ud800"):  # PostgreSQL text holds neither: was a 500
+        refused = world.client.post(
+            f"/v1/alerts/{alert_id}/actions",
+            content=f'{{"action": "comment", "note": "{unstorable}"}}',
+            headers={**officer, "content-type": "application/json"},
+        )
+        assert refused.status_code == 422, refused.text
     investigating = act("investigate", "opening secondary verification")
     assert investigating.status_code == 200
     body = investigating.json()

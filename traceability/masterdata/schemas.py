@@ -18,24 +18,11 @@ from traceability.masterdata.models import (
     SanctionAction,
     Territory,
 )
-
-
-def _storable_text(value: str) -> str:
-    """PostgreSQL text holds neither NUL nor lone surrogates; refuse them, and blank strings."""
-    if "\x00" in value:
-        raise ValueError("must not contain NUL characters")
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError as exc:
-        raise ValueError("must be valid Unicode text (no lone surrogates)") from exc
-    if not value.strip():
-        raise ValueError("must not be blank")
-    return value
-
+from traceability.text import storable_text
 
 ClientId = Annotated[str, Field(pattern=CLIENT_ID_PATTERN, min_length=1, max_length=64)]
-Name = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_storable_text)]
-Reason = Annotated[str, Field(min_length=1, max_length=2000), AfterValidator(_storable_text)]
+Name = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(storable_text)]
+Reason = Annotated[str, Field(min_length=1, max_length=2000), AfterValidator(storable_text)]
 Currency = Annotated[
     str, Field(pattern=r"^[A-Z]{3}$", description="ISO 4217 code, e.g. CNY.", examples=["CNY"])
 ]
