@@ -10,7 +10,7 @@ from typing import Any
 
 import asyncpg
 
-from risk_engine import cases_repository
+from risk_engine import cases_repository, repository
 from risk_engine.workflow import (
     CaseAction,
     CaseState,
@@ -62,8 +62,18 @@ async def perform(
     holidays: frozenset[date],
     now: datetime | None = None,
 ) -> dict[str, Any]:
-    """Apply one case action; its history line is appended in the same transaction."""
+    """Apply one case action; its history line is appended in the same transaction.
+
+    The incident's lock comes first, the one the risk engine takes to merge evidence into an
+    open alert (`repository.lock_incidents`): a merge under way finishes before a confirm
+    prices the alert's codes, and one that comes after finds the alert closed and opens a
+    new one. Without it a merge that had seen the alert open could add codes to it after the
+    confirm, past its penalty.
+    """
     now = now or datetime.now(UTC)
+    key = await cases_repository.incident_key(conn, alert_id)
+    if key is not None:
+        await repository.lock_incidents(conn, [key])
     row = await cases_repository.get_alert(conn, alert_id, for_update=True)
     if row is None:
         raise NotFound(f"alert {alert_id} does not exist")

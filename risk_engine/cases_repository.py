@@ -84,6 +84,11 @@ async def alert_counts(conn: asyncpg.Connection, overdue_at: datetime) -> list[a
     )
 
 
+async def incident_key(conn: asyncpg.Connection, alert_id: uuid.UUID) -> str | None:
+    key: str | None = await conn.fetchval("SELECT incident_key FROM alerts WHERE id = $1", alert_id)
+    return key
+
+
 async def get_alert(
     conn: asyncpg.Connection, alert_id: uuid.UUID, for_update: bool = False
 ) -> asyncpg.Record | None:

@@ -10,12 +10,14 @@ from typing import Any
 
 import asyncpg
 
-from risk_engine import cases_repository
+from risk_engine import alerts, cases_repository, repository
 from risk_engine.evidence import new_draft
 from risk_engine.models import AlertDraft, AlertType, GeoFix, Severity
 from risk_engine.rules.diversion import REASON_CONSUMER
 from risk_engine.service import persist
 from risk_engine.thresholds import RiskThresholds
+from risk_engine.workflow import CaseAction
+from traceability.auth.models import Principal, Role
 
 T = RiskThresholds()
 T0 = datetime(2026, 11, 1, 9, tzinfo=UTC)
@@ -186,3 +188,64 @@ async def _locked(conn: asyncpg.Connection, alert_id: str) -> list[str]:
         row = await cases_repository.get_alert(conn, uuid.UUID(alert_id), for_update=True)
         assert row is not None
         return list(row["codes"])
+
+
+OFFICER = Principal(uuid.uuid4(), "officer", Role.COMPLIANCE, None, None)
+
+
+def test_a_case_action_waits_for_a_merge_that_found_the_alert_open(module_dsn: str) -> None:
+    """A merge that has read the alert as open, but not written yet, holds the incident's
+    lock: an officer's action waits for it, then sees what it added (a review saw codes
+    arrive in a confirmed alert after its penalty: the action did not take that lock)."""
+
+    async def scenario() -> None:
+        [(alert_id, draft)] = await _round(module_dsn, [_cluster(200, "r0", "lanzhou")])
+        merging = await asyncpg.connect(module_dsn)
+        acting = await asyncpg.connect(module_dsn)
+        try:
+            tx = merging.transaction()
+            await tx.start()
+            await repository.lock_incidents(merging, [draft.incident_key])  # persist's start
+            action = asyncio.ensure_future(_act(acting, alert_id, CaseAction.INVESTIGATE))
+            await asyncio.sleep(0.2)
+            assert not action.done()  # waits for the merge, which has written nothing yet
+            await persist(merging, [_cluster(201, "r1", "lanzhou")], T)
+            await tx.commit()
+            acted = await asyncio.wait_for(action, 5)
+            assert (acted["status"], acted["codes"]) == ("investigating", ["code-200", "code-201"])
+        finally:
+            await merging.close()
+            await acting.close()
+
+    asyncio.run(scenario())
+
+
+def test_a_merge_after_a_closing_action_opens_a_new_alert(module_dsn: str) -> None:
+    async def scenario() -> None:
+        [(alert_id, _)] = await _round(module_dsn, [_cluster(300, "s0", "xining")])
+        acting = await asyncpg.connect(module_dsn)
+        try:
+            tx = acting.transaction()
+            await tx.start()
+            await alerts.perform(
+                acting, OFFICER, uuid.UUID(alert_id), CaseAction.DISMISS, "no", NO_HOLIDAYS
+            )
+            merge = asyncio.ensure_future(_round(module_dsn, [_cluster(301, "s1", "xining")]))
+            await asyncio.sleep(0.2)
+            assert not merge.done()  # the incident is locked until the dismissal commits
+            await tx.commit()
+            [(merged_into, _)] = await asyncio.wait_for(merge, 5)
+            assert merged_into != alert_id
+            assert (await _alert(module_dsn, alert_id))["codes"] == ["code-300"]
+        finally:
+            await acting.close()
+
+    asyncio.run(scenario())
+
+
+NO_HOLIDAYS: frozenset[Any] = frozenset()
+
+
+async def _act(conn: asyncpg.Connection, alert_id: str, action: CaseAction) -> dict[str, Any]:
+    async with conn.transaction():
+        return await alerts.perform(conn, OFFICER, uuid.UUID(alert_id), action, "look", NO_HOLIDAYS)
