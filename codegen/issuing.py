@@ -71,9 +71,10 @@ def sign_items(
 
 
 def sign_containers(
-    host: str, keys: RawKeys, extension: int, prefix: str, first_ref: int, count: int
+    host: str, keys: RawKeys, extension: int, prefix: str, count: int
 ) -> list[tuple[str, str, str]]:
-    ssccs = [build_sscc(extension, prefix, first_ref + i) for i in range(count)]
+    """`count` SSCCs with random serial references (unguessable, like item serials), signed."""
+    ssccs = [build_sscc(extension, prefix) for _ in range(count)]
     signed = _signer(host, keys).issue_containers(ssccs)
     return [(code, sscc, payload) for sscc, (code, payload) in zip(ssccs, signed, strict=True)]
 

@@ -164,20 +164,15 @@ async def copy_codes(
     await conn.copy_records_to_table("codes", records=rows, columns=CODE_COLUMNS)
 
 
-async def allocate_sscc_refs(
-    conn: asyncpg.Connection, company_prefix: str, extension_digit: int, count: int
-) -> int:
-    """Reserve `count` consecutive serial references; returns the first."""
-    first = await conn.fetchval(
-        """INSERT INTO sscc_counters AS c (company_prefix, extension_digit, next_ref)
-           VALUES ($1, $2, $3)
-           ON CONFLICT (company_prefix) DO UPDATE SET next_ref = c.next_ref + $3
-           RETURNING next_ref - $3""",
-        company_prefix,
-        extension_digit,
-        count,
+async def existing_serials(
+    conn: asyncpg.Connection, signed: Sequence[tuple[str, str, str]]
+) -> list[str]:
+    """Which serials of these (code, serial, payload) are stored already (serials are unique
+    across every code, and each code's serial is its own)."""
+    rows = await conn.fetch(
+        "SELECT serial FROM codes WHERE serial = ANY($1::text[])", [s for _, s, _ in signed]
     )
-    return int(first)
+    return [r["serial"] for r in rows]
 
 
 async def codes_page(

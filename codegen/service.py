@@ -6,7 +6,7 @@ import asyncio
 import functools
 import uuid
 from collections import deque
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass
 from datetime import date
@@ -124,10 +124,7 @@ async def issue_batch(
     if req.level is Level.ITEM:
         make = _item_chunks(host, raw, gtin, lot)
     else:
-        first = await repository.allocate_sscc_refs(
-            conn, settings.gs1_company_prefix, settings.sscc_extension_digit, req.count
-        )
-        make = _container_chunks(host, raw, settings, first)
+        make = _container_chunks(host, raw, settings)
     await _sign_and_store(conn, batch_id, req.count, make, executor, progress)
     return _batch(row)
 
@@ -140,9 +137,9 @@ def _item_chunks(host: str, raw: RawKeys, gtin: str, lot: str) -> ChunkMaker:
     return lambda _start, size: (sign_items, (host, raw, gtin, lot, size))
 
 
-def _container_chunks(host: str, raw: RawKeys, settings: Settings, first: int) -> ChunkMaker:
+def _container_chunks(host: str, raw: RawKeys, settings: Settings) -> ChunkMaker:
     ext, prefix = settings.sscc_extension_digit, settings.gs1_company_prefix
-    return lambda start, size: (sign_containers, (host, raw, ext, prefix, first + start, size))
+    return lambda _start, size: (sign_containers, (host, raw, ext, prefix, size))
 
 
 async def _sign_and_store(
@@ -157,9 +154,9 @@ async def _sign_and_store(
     loop = asyncio.get_running_loop()
     use_pool = executor is not None and count > INLINE_LIMIT
 
-    def submit(start: int) -> Awaitable[list[tuple[str, str, str]]]:
-        fn, args = make(start, min(CHUNK, count - start))
-        if use_pool:
+    def submit(start: int, size: int | None = None) -> Awaitable[list[tuple[str, str, str]]]:
+        fn, args = make(start, min(CHUNK, count - start) if size is None else size)
+        if use_pool and size is None:
             return loop.run_in_executor(executor, fn, *args)
         return asyncio.to_thread(fn, *args)
 
@@ -171,7 +168,8 @@ async def _sign_and_store(
             start = starts.popleft()
             window.append((start, asyncio.ensure_future(submit(start))))
         start, pending = window.popleft()
-        await _store_chunk(conn, batch_id, start, await pending, functools.partial(submit, start))
+        redraw = functools.partial(submit, start)
+        await _store_chunk(conn, batch_id, start, await pending, redraw)
         done += min(CHUNK, count - start)
         if progress is not None:
             progress(done)
@@ -182,9 +180,11 @@ async def _store_chunk(
     batch_id: uuid.UUID,
     start: int,
     signed: list[tuple[str, str, str]],
-    resign: Callable[[], Awaitable[list[tuple[str, str, str]]]],
+    redraw: Callable[[int], Awaitable[list[tuple[str, str, str]]]],
 ) -> None:
-    """COPY one chunk in a savepoint; a serial collision re-draws the chunk, never reuses it."""
+    """COPY one chunk in a savepoint. A code that is taken (a serial drawn twice) is drawn
+    again, never reused: only those, so a chunk of SSCCs (whose space is far smaller than
+    item serials') gets through when a few of its draws collide."""
     for _ in range(MAX_SERIAL_RETRIES):
         rows = [(c, batch_id, start + i, s, p) for i, (c, s, p) in enumerate(signed)]
         try:
@@ -192,8 +192,21 @@ async def _store_chunk(
                 await repository.copy_codes(conn, rows)
             return
         except asyncpg.UniqueViolationError:
-            signed = await resign()
+            taken = _taken(signed, set(await repository.existing_serials(conn, signed)))
+            fresh = iter(await redraw(len(taken)))
+            signed = [next(fresh) if i in taken else one for i, one in enumerate(signed)]
     raise RuntimeError("serial collisions kept recurring; is the random source broken?")
+
+
+def _taken(signed: Sequence[tuple[str, str, str]], stored: set[str]) -> set[int]:
+    """Positions whose serial is stored already, or repeats one earlier in the chunk."""
+    seen: set[str] = set()
+    taken = set()
+    for i, (_, serial, _) in enumerate(signed):
+        if serial in stored or serial in seen:
+            taken.add(i)
+        seen.add(serial)
+    return taken
 
 
 async def visible_batch(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import itertools
 import subprocess
 import sys
 from collections.abc import Callable
@@ -15,6 +16,7 @@ import zxingcpp
 from PIL import Image
 from starlette.testclient import TestClient
 
+from codegen import identity
 from codegen.verify import Keyring, verify_offline
 from tests.pg import SyncDb
 
@@ -90,6 +92,45 @@ def test_case_and_pallet_codes_are_sscc(client: TestClient, line_headers: dict[s
     assert all(c["code"].startswith("sscc:") and "/00/" in c["payload"] for c in codes)
     keyring = public_keyring(client)
     assert all(verify_offline(c["payload"], keyring).ok for c in codes)
+
+
+def _references(client: TestClient, headers: dict[str, str], batch: dict[str, object]) -> list[int]:
+    """The SSCCs' serial references (after the extension digit and the 7-digit prefix)."""
+    return [
+        int(c["code"].removeprefix("sscc:")[8:17])
+        for c in stream(client, headers, batch["batch_id"])
+    ]
+
+
+def test_sscc_serial_references_are_random_not_counted(
+    client: TestClient, line_headers: dict[str, str]
+) -> None:
+    """PRODUCT.md: serials must be unguessable, so nobody can walk the code space. They came
+    from one counter, 4, 5, 6, … across every batch (found by a review)."""
+    refs = [
+        ref
+        for level in ("case", "pallet")
+        for ref in _references(
+            client, line_headers, issue(client, line_headers, level=level, count=100)
+        )
+    ]
+    assert len(set(refs)) == 200
+    ordered = sorted(refs)
+    consecutive = sum(1 for a, b in itertools.pairwise(ordered) if b - a == 1)
+    assert consecutive < 5  # a counter gives 199; 200 random draws of 10^9 almost surely 0
+    assert ordered[-1] - ordered[0] > 10**8  # spread over the whole range, not packed
+
+
+def test_a_drawn_serial_that_is_taken_is_drawn_again(
+    client: TestClient, line_headers: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Random SSCC references can collide (10^9 of them here): only the taken ones are drawn
+    again, the rest of the chunk is kept."""
+    draws = iter([11, 12, 13, 11, 11, 14, 15, 16])  # the second batch draws 11 twice
+    monkeypatch.setattr(identity.secrets, "randbelow", lambda _n: next(draws))
+    first = _references(client, line_headers, issue(client, line_headers, level="case", count=3))
+    second = _references(client, line_headers, issue(client, line_headers, level="case", count=3))
+    assert (sorted(first), sorted(second)) == ([11, 12, 13], [14, 15, 16])
 
 
 def test_qr_png_and_svg_decode_to_the_payload(
