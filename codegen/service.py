@@ -25,7 +25,7 @@ from codegen.verify import VerificationResult, verify_issued
 from traceability.auth.models import Principal, Role
 from traceability.config import Settings
 from traceability.errors import Forbidden, InvalidInput, NotFound
-from traceability.identifiers import normalize_gtin
+from traceability.masterdata.service import gtin_at
 
 Progress = Callable[[int], None]
 STREAM_PAGE = 5_000
@@ -67,6 +67,8 @@ async def _issuing_plant(
     if principal.role is Role.LINE:
         if plant_id is not None and plant_id != principal.party_id:
             raise Forbidden("a line token may only issue codes for its own plant")
+        if principal.party_kind != "plant":  # its party was made a dealer, say, since
+            raise Forbidden(f"this line token's party {principal.party_id!r} is not a plant")
         assert principal.party_id is not None
         return principal.party_id
     if plant_id is None:
@@ -83,7 +85,7 @@ async def _validated(conn: asyncpg.Connection, req: BatchRequest) -> tuple[str, 
         lot = validate_lot(req.lot)
     except IdentityError as exc:
         raise _invalid("lot", str(exc)) from exc
-    gtin = normalize_gtin(req.gtin)
+    gtin = gtin_at(req.gtin, ["body", "gtin"])
     if not await repository.product_exists(conn, gtin):
         raise _invalid("gtin", f"product {gtin} is not registered")
     return gtin, lot

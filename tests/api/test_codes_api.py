@@ -176,6 +176,8 @@ def test_bad_batches_are_refused_and_store_nothing(
         response = client.post("/v1/code-batches", json=body, headers=line_headers)
         assert response.status_code == status, (change, response.text)
         assert response.headers["content-type"] == "application/problem+json"
+        if "gtin" in change and status == 422:  # located like every other field's error
+            assert [e["loc"] for e in response.json()["errors"]] == [["body", "gtin"]]
     # An admin must name a plant; a dealer is not one.
     for body in (
         {"gtin": GTIN, "lot": "L1", "count": 1},
@@ -187,6 +189,22 @@ def test_bad_batches_are_refused_and_store_nothing(
         body = {"gtin": GTIN, "lot": "L1", "count": 1}
         assert client.post("/v1/code-batches", json=body, headers=headers).status_code == 403
     assert db.counts() == before
+
+
+def test_a_line_token_whose_party_is_no_plant_any_more_cannot_issue(
+    client: TestClient, admin_headers: dict[str, str], make_token: Callable[..., dict[str, str]]
+) -> None:
+    """Found by a review: a plant made a dealer kept issuing codes through its line token."""
+    place = {"name": "C", "location": {"lat": 30, "lon": 120}}
+    plant = {"kind": "plant", **place}
+    assert client.put("/v1/parties/plant-c", json=plant, headers=admin_headers).is_success
+    line = make_token("line", "plant-c")
+    assert issue(client, line, count=1)["plant_id"] == "plant-c"
+    made_dealer = {"kind": "dealer", **place}
+    assert client.put("/v1/parties/plant-c", json=made_dealer, headers=admin_headers).is_success
+    body = {"gtin": GTIN, "lot": "L1", "count": 1}
+    refused = client.post("/v1/code-batches", json=body, headers=line)
+    assert refused.status_code == 403 and "not a plant" in refused.json()["detail"]
 
 
 def test_other_plants_batches_are_invisible(
