@@ -7,6 +7,7 @@ ring, position, axis for Polygons) and the `detail` says what is wrong in words.
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 from collections.abc import Sequence
@@ -121,6 +122,7 @@ def _ring(value: object, loc: Loc, counter: _Counter) -> Ring:
             f"(first repeated as last), got {len(value)}",
         )
     ring = [_position(p, (*loc, i)) for i, p in enumerate(value)]
+    _no_antimeridian_edge(ring, loc)
     if ring[0] != ring[-1]:
         _fail(
             loc,
@@ -132,6 +134,21 @@ def _ring(value: object, loc: Loc, counter: _Counter) -> Ring:
     if shapely.MultiPoint(ring).convex_hull.area == 0:
         _fail(loc, "linear ring has zero area: all its positions lie on one line")
     return ring
+
+
+def _no_antimeridian_edge(ring: Ring, loc: Loc) -> None:
+    """An edge more than 180° of longitude long is almost surely meant across ±180°, but
+    GeoJSON's edges run straight in longitude and latitude (RFC 7946 §3.1.9): [170, 10] to
+    [-170, 10] is 340° wide, the long way round. Refused rather than read the wrong way.
+    An edge along a pole is a point on the globe: the whole world's box stays valid."""
+    for i, (a, b) in enumerate(itertools.pairwise(ring)):
+        if abs(b[0] - a[0]) > 180 and not (a[1] == b[1] and abs(a[1]) == 90):
+            _fail(
+                (*loc, i + 1),
+                f"the edge from {a} to {b} spans more than 180 degrees of longitude: to cross "
+                "the antimeridian, split the territory at 180/-180 into a MultiPolygon "
+                "(RFC 7946 3.1.9); to go the long way, add vertices along the edge",
+            )
 
 
 def _polygon_rings(value: object, loc: Loc, counter: _Counter) -> list[Ring]:

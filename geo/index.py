@@ -15,7 +15,8 @@ whose error is far below 1 % at the scale of GPS accuracy radii. `distance_outsi
 the nearest boundary point found that way and returns its great-circle (haversine) distance
 from the point, so it stays a true distance on the sphere even hundreds of km away.
 
-Not handled: geometries crossing the antimeridian (split them at ±180° before indexing).
+Geometries meant across the antimeridian must be split at ±180° (`geo.geometry` refuses an
+edge longer than 180° of longitude).
 """
 
 from __future__ import annotations

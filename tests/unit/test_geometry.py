@@ -242,3 +242,22 @@ def test_unknown_member_with_lone_surrogate_is_echoed_safely() -> None:
     assert exc.errors is not None
     assert exc.errors[0]["loc"][-1] == "\\ud800x"
     exc.detail.encode("utf-8")
+
+
+def test_an_edge_across_the_antimeridian_is_refused_not_read_the_long_way() -> None:
+    """[170, 10] to [-170, 10] runs 340 degrees the long way (RFC 7946 3.1.9): a territory
+    meant across the date line covered West Africa instead (found by a review)."""
+    band = [[170, 10], [-170, 10], [-170, 20], [170, 20], [170, 10]]
+    with pytest.raises(InvalidInput) as refused:
+        validate_geojson(polygon(band))
+    [error] = refused.value.errors
+    assert error["loc"] == ["body", "geometry", "coordinates", 0, 1]
+    assert "split the territory at 180/-180 into a MultiPolygon" in error["msg"]
+    split = {
+        "type": "MultiPolygon",
+        "coordinates": [
+            [[[170, 10], [180, 10], [180, 20], [170, 20], [170, 10]]],
+            [[[-180, 10], [-170, 10], [-170, 20], [-180, 20], [-180, 10]]],
+        ],
+    }
+    assert validate_geojson(split).bbox.as_list() == [-180.0, 10.0, 180.0, 20.0]
