@@ -147,7 +147,7 @@ async def load_round(
         return None
     judged.sort(key=lambda e: (e["scanned_at"], e["recorded_at"]))
     reads = reads or await _read(conn, judged, registry)
-    loaded = await _assemble(conn, engine.parties, reads, unwritten)
+    loaded = await _assemble(conn, engine.parties, reads, unwritten, judged)
     return Round(judged, loaded, reads.contents, await engine.territories.index(conn))
 
 
@@ -237,14 +237,23 @@ async def _read(conn: asyncpg.Connection, events: list[Row], known: Mapping[str,
 
 
 async def _assemble(
-    conn: asyncpg.Connection, parties: PartyCache, reads: Reads, unwritten: Sequence[Row]
+    conn: asyncpg.Connection,
+    parties: PartyCache,
+    reads: Reads,
+    unwritten: Sequence[Row],
+    judged: Sequence[Row],
 ) -> Loaded:
+    """The round's facts. The parties are those of the codes' histories and of the judged
+    events themselves: a sighting of a code we never issued has no history, and its alert
+    still names the party that found it."""
     rows, members = reads.rows, reads.members
     if unwritten:
         seen = {r["event_id"] for r in rows}
         wanted = set(reads.registry) | {m["parent_code"] for m in members}
         rows = [*rows, *(r for r in unwritten if r["code"] in wanted and r["event_id"] not in seen)]
-    party_ids = sorted({p for r in rows for p in (r["party_id"], r["to_party_id"]) if p})
+    party_ids = sorted(
+        {p for r in (*rows, *judged) for p in (r["party_id"], r["to_party_id"]) if p}
+    )
     party_rows = await parties.rows(conn, party_ids)
     auths = [
         {"party_id": p["id"], "territory_id": a["territory_id"], "gtins": a["gtins"]}

@@ -116,7 +116,13 @@ def test_counterfeit_and_leaked_codes_raise_their_alerts(world: World) -> None:
     fake = world.ok("store-sh", tamper(item["payload"]), "retail_sell")
     assert fake["verdict"] == "counterfeit"
     [fake_alert] = fake["alert_ids"]
-    assert alert(world, fake_alert)["type"] == "counterfeit"
+    sighting = alert(world, fake_alert)
+    assert sighting["type"] == "counterfeit"
+    assert sighting["observed_party_id"] == "store-sh"  # who found it (was null: a review)
+    assert "scanned by store-sh" in sighting["summary"]
+    for junk in ("https://evil.example/01/05901234123457", tamper(item["payload"]) + "x"):
+        [found] = world.ok("store-sh", junk, "retail_receive")["alert_ids"]
+        assert alert(world, found)["observed_party_id"] == "store-sh", junk
     sold = world.ok("store-sh", leaked["payload"], "retail_sell")
     found = {alert(world, a)["type"]: alert(world, a) for a in sold["alert_ids"]}
     assert "leaked_code" in found
