@@ -18,6 +18,7 @@ from risk_engine.workflow import (
     EscalationLevel,
     Money,
     act,
+    allowed_actions,
     deadline,
     penalty,
 )
@@ -138,6 +139,7 @@ def as_json(row: asyncpg.Record, history: Sequence[asyncpg.Record] = ()) -> dict
         "evidence_event_ids": list(row["evidence_event_ids"]),
         "evidence_due_at": row["evidence_due_at"].isoformat() if row["evidence_due_at"] else None,
         "penalty": None,
+        "allowed_actions": [a.value for a in CaseAction if a in allowed_actions(_state(row))],
         "history": [
             {
                 "at": h["at"].isoformat(),

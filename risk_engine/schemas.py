@@ -64,6 +64,10 @@ class AlertOut(BaseModel):
     evidence_event_ids: list[str]
     evidence_due_at: str | None = None
     penalty: Money | None = None
+    allowed_actions: list[CaseAction] = Field(
+        default_factory=list,
+        description="Addition to api.md: the actions the alert's state allows now, in order.",
+    )
     history: list[HistoryLine] = Field(default_factory=list)
 
 

@@ -68,12 +68,20 @@ def test_console_works_a_diversion_case(live: LiveServer, world: World, browser:
     page.get_by_label("Note (required: what you did or found)").fill("Asked dealer-sh for records.")
     page.get_by_role("button", name="Record action").click()
     page.locator("#alert-status").filter(has_text="investigating").wait_for()
+    offered = page.locator("#action option")  # what the server says the state allows
+    assert offered.evaluate_all("os => os.map(o => o.value)") == [
+        "escalate",
+        "confirm",
+        "dismiss",
+        "comment",
+    ]
 
     page.get_by_label("Action", exact=True).select_option("confirm")
     page.get_by_label("Note (required: what you did or found)").fill("Invoice shows the sale.")
     page.get_by_role("button", name="Record action").click()
     page.locator("#alert-status").filter(has_text="confirmed").wait_for()
     assert page.locator("#penalty").inner_text() == "37.50 CNY"  # 3 x 12.50 x 1 item
+    assert offered.evaluate_all("os => os.map(o => o.value)") == ["comment"]
     history = page.locator("#history li")
     actions = history.evaluate_all("els => els.map(e => e.dataset.action)")
     assert actions[-2:] == ["investigate", "confirm"]  # after the engine's own "raise" line

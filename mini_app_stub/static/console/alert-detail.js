@@ -4,13 +4,6 @@ import { drawMap } from "/ui/console/map.js";
 import { $, badge, call, codeLink, content, mapFigure, partyLink, rerender, territories } from "/ui/console/shared.js";
 import { LEGEND, MAX_TRACED_CODES, custodyPath, eventPoints, eventsOf, placeEvents, timeline, tracesOf } from "/ui/console/events.js";
 
-const ACTIONS_BY_STATUS = {
-  open: ["investigate", "dismiss", "comment"],
-  investigating: ["escalate", "confirm", "dismiss", "comment"],
-  escalated: ["escalate", "confirm", "dismiss", "comment"],
-  confirmed: ["comment"],
-  dismissed: ["comment"],
-};
 const ACTION_WORDS = {
   investigate: "Investigate (opens the evidence period)",
   escalate: "Escalate (regional manager, then headquarters)",
@@ -51,7 +44,7 @@ function alertFacts(alert) {
 }
 
 function actionForm(alert) {
-  const actionSelect = el("select", { id: "action", name: "action", required: true }, ...(ACTIONS_BY_STATUS[alert.status] || ["comment"]).map((a) => el("option", { value: a }, ACTION_WORDS[a])));
+  const actionSelect = el("select", { id: "action", name: "action", required: true }, ...(alert.allowed_actions?.length ? alert.allowed_actions : ["comment"]).map((a) => el("option", { value: a }, ACTION_WORDS[a])));
   const note = el("textarea", { id: "note", name: "note", rows: 3, required: true });
   const actionError = el("p", { class: "error", role: "alert", hidden: true });
   const form = el(
