@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import asyncpg
 
@@ -17,12 +18,13 @@ from risk_engine.workflow import (
     CaseStatus,
     EscalationLevel,
     Money,
+    WorkCalendar,
     act,
     allowed_actions,
-    deadline,
     penalty,
 )
 from traceability.auth.models import Principal
+from traceability.config import Settings
 from traceability.errors import Conflict, NotFound
 
 
@@ -54,13 +56,21 @@ async def _penalty(conn: asyncpg.Connection, codes: Sequence[str]) -> Money | No
     return Money(sum((p.amount for p in parts), Decimal(0)), parts[0].currency)
 
 
+def work_calendar(settings: Settings) -> WorkCalendar:
+    """The brand's calendar for evidence deadlines (`SEALTRACE_TIMEZONE`, `_HOLIDAYS`,
+    `_WORKDAYS`)."""
+    return WorkCalendar(
+        ZoneInfo(settings.timezone), frozenset(settings.holidays), frozenset(settings.workdays)
+    )
+
+
 async def perform(
     conn: asyncpg.Connection,
     principal: Principal,
     alert_id: uuid.UUID,
     action: CaseAction,
     note: str,
-    holidays: frozenset[date],
+    calendar: WorkCalendar,
     now: datetime | None = None,
 ) -> dict[str, Any]:
     """Apply one case action; its history line is appended in the same transaction.
@@ -85,7 +95,7 @@ async def perform(
         new.investigation_started_at
         and new.investigation_started_at != state.investigation_started_at
     ):
-        due = deadline(new.investigation_started_at, holidays=holidays)
+        due = calendar.evidence_due(new.investigation_started_at)
     fine = None
     if new.status is CaseStatus.CONFIRMED and row["type"] == "diversion":
         money = await _penalty(conn, row["codes"])

@@ -110,5 +110,5 @@ async def act_on_alert(
     computes the penalty: 3 x unit value x diverted items.
     """
     return await alerts.perform(
-        conn, principal, alert_id, body.action, body.note, frozenset(settings.holidays)
+        conn, principal, alert_id, body.action, body.note, alerts.work_calendar(settings)
     )

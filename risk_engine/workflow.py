@@ -26,7 +26,7 @@ from __future__ import annotations
 import enum
 import re
 from dataclasses import dataclass, replace
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from decimal import ROUND_HALF_UP, Decimal
 
 from traceability.errors import Conflict, InvalidInput
@@ -171,6 +171,23 @@ def deadline(
         if is_working_day(day, holidays, workdays):
             counted += 1
     return start.replace(year=day.year, month=day.month, day=day.day)
+
+
+@dataclass(frozen=True, slots=True)
+class WorkCalendar:
+    """The brand's working days: its time zone, holidays, and declared weekend working days
+    (调休). A deadline counts local dates: an investigation opened on Saturday morning in
+    Shanghai is still Friday evening in UTC."""
+
+    zone: tzinfo = UTC
+    holidays: frozenset[date] = frozenset()
+    workdays: frozenset[date] = frozenset()
+
+    def evidence_due(self, start: datetime) -> datetime:
+        """`deadline` for the evidence, counted on this calendar, as a UTC time."""
+        local = start.astimezone(self.zone)
+        due = deadline(local, EVIDENCE_WORKING_DAYS, self.holidays, self.workdays)
+        return due.astimezone(UTC)
 
 
 def evidence_deadline(

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -38,9 +39,23 @@ class Settings(BaseSettings):
 
     # Risk engine: judge scans in their own transaction (off only for comparisons).
     risk_enabled: bool = True
-    # Evidence deadlines count working days; these dates are not (YYYY-MM-DD, comma-separated
-    # in the environment, e.g. SEALTRACE_HOLIDAYS='["2026-10-01","2026-10-02"]').
+    # Evidence deadlines count the brand's working days, in its time zone (IANA name). Holidays
+    # are not working days; `workdays` are weekend days that are (调休). Dates as YYYY-MM-DD
+    # in a JSON list, e.g. SEALTRACE_HOLIDAYS='["2026-10-01","2026-10-02"]'.
+    timezone: str = "Asia/Shanghai"
     holidays: list[date] = Field(default_factory=list)
+    workdays: list[date] = Field(default_factory=list)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(
+                f"unknown time zone {value!r} (an IANA name, e.g. Asia/Shanghai)"
+            ) from exc
+        return value
 
     # Codes.
     resolver_host: str = "id.sealtrace.example"

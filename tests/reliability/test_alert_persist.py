@@ -16,7 +16,7 @@ from risk_engine.models import AlertDraft, AlertType, GeoFix, Severity
 from risk_engine.rules.diversion import REASON_CONSUMER
 from risk_engine.service import persist
 from risk_engine.thresholds import RiskThresholds
-from risk_engine.workflow import CaseAction
+from risk_engine.workflow import CaseAction, WorkCalendar
 from traceability.auth.models import Principal, Role
 
 T = RiskThresholds()
@@ -228,7 +228,7 @@ def test_a_merge_after_a_closing_action_opens_a_new_alert(module_dsn: str) -> No
             tx = acting.transaction()
             await tx.start()
             await alerts.perform(
-                acting, OFFICER, uuid.UUID(alert_id), CaseAction.DISMISS, "no", NO_HOLIDAYS
+                acting, OFFICER, uuid.UUID(alert_id), CaseAction.DISMISS, "no", CALENDAR
             )
             merge = asyncio.ensure_future(_round(module_dsn, [_cluster(301, "s1", "xining")]))
             await asyncio.sleep(0.2)
@@ -243,9 +243,9 @@ def test_a_merge_after_a_closing_action_opens_a_new_alert(module_dsn: str) -> No
     asyncio.run(scenario())
 
 
-NO_HOLIDAYS: frozenset[Any] = frozenset()
+CALENDAR = WorkCalendar()
 
 
 async def _act(conn: asyncpg.Connection, alert_id: str, action: CaseAction) -> dict[str, Any]:
     async with conn.transaction():
-        return await alerts.perform(conn, OFFICER, uuid.UUID(alert_id), action, "look", NO_HOLIDAYS)
+        return await alerts.perform(conn, OFFICER, uuid.UUID(alert_id), action, "look", CALENDAR)

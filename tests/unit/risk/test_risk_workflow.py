@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -12,6 +13,7 @@ from risk_engine.workflow import (
     EscalationLevel,
     Money,
     TransitionNotAllowed,
+    WorkCalendar,
     act,
     allowed_actions,
     deadline,
@@ -125,6 +127,18 @@ def test_holidays_are_skipped_and_adjusted_workdays_count() -> None:
     due = deadline(start, 7, holidays, workdays=frozenset({date(2026, 10, 10)}))
     assert due.date() == date(2026, 10, 15)
     assert due.tzinfo == start.tzinfo
+
+
+def test_the_brand_calendar_counts_local_dates() -> None:
+    """Opened on Saturday 07:38 in Shanghai (still Friday in UTC): the seventh working day is
+    Tuesday 8 December, not Wednesday 9 as counting UTC dates gave (found by a review)."""
+    opened = datetime(2026, 11, 27, 23, 38, 43, tzinfo=UTC)
+    shanghai = WorkCalendar(ZoneInfo("Asia/Shanghai"))
+    assert shanghai.evidence_due(opened) == datetime(2026, 12, 7, 23, 38, 43, tzinfo=UTC)
+    assert WorkCalendar().evidence_due(opened) == datetime(2026, 12, 8, 23, 38, 43, tzinfo=UTC)
+    # A declared working Sunday (调休) in the brand's calendar counts.
+    sunday = WorkCalendar(ZoneInfo("Asia/Shanghai"), workdays=frozenset({date(2026, 11, 29)}))
+    assert sunday.evidence_due(opened) == datetime(2026, 12, 6, 23, 38, 43, tzinfo=UTC)
 
 
 def test_negative_working_days_are_refused() -> None:
