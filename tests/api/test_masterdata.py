@@ -553,6 +553,14 @@ def test_suspension_blacklist_and_history(
     ]
     assert history["items"][1]["actor"].startswith("admin:")
     assert db.fetchval("SELECT count(*) FROM party_sanctions WHERE party_id = 'sanc-dealer'") == 3
+    # The record is append-only for the database owner too (it was only for the API).
+    for statement in (
+        "UPDATE party_sanctions SET actor = 'someone-else'",
+        "DELETE FROM party_sanctions",
+        "TRUNCATE party_sanctions CASCADE",
+    ):
+        with pytest.raises(Exception, match="append-only"):
+            db.execute(statement)
 
     page = client.get(f"{base}/sanctions?limit=2", headers=compliance).json()
     assert len(page["items"]) == 2
