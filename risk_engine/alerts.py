@@ -117,6 +117,7 @@ async def perform(
         entry.note,
         entry.from_status.value,
         entry.to_status.value,
+        entry.level.value if entry.level else None,
     )
     return await get(conn, alert_id)
 
@@ -158,6 +159,7 @@ def as_json(row: asyncpg.Record, history: Sequence[asyncpg.Record] = ()) -> dict
                 "note": h["note"],
                 "from_status": h["from_status"],
                 "to_status": h["to_status"],
+                "to_level": h["to_level"],
             }
             for h in history
         ],

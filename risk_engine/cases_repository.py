@@ -20,16 +20,19 @@ async def add_history(
     note: str,
     from_status: str | None,
     to_status: str | None,
+    to_level: str | None = None,
 ) -> None:
     await conn.execute(
-        """INSERT INTO alert_history (alert_id, actor, action, note, from_status, to_status)
-           VALUES ($1, $2, $3, $4, $5, $6)""",
+        """INSERT INTO alert_history (alert_id, actor, action, note, from_status, to_status,
+                                      to_level)
+           VALUES ($1, $2, $3, $4, $5, $6, $7)""",
         alert_id,
         actor,
         action,
         note,
         from_status,
         to_status,
+        to_level,
     )
 
 
@@ -109,7 +112,7 @@ async def get_alert(
 
 async def history(conn: asyncpg.Connection, alert_id: uuid.UUID) -> list[asyncpg.Record]:
     return await conn.fetch(
-        """SELECT at, actor, action, note, from_status, to_status FROM alert_history
+        """SELECT at, actor, action, note, from_status, to_status, to_level FROM alert_history
            WHERE alert_id = $1 ORDER BY id""",
         alert_id,
     )

@@ -34,6 +34,9 @@ class HistoryLine(BaseModel):
     note: str
     from_status: str | None = None
     to_status: str | None = None
+    to_level: Literal["regional", "headquarters"] | None = Field(
+        default=None, description="The escalation level after the action, if escalated."
+    )
 
 
 class AlertOut(BaseModel):

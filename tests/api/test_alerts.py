@@ -271,6 +271,8 @@ def test_case_workflow_with_penalty_and_history(world: World, db: SyncDb) -> Non
     assert final["penalty"] == {"amount": f"{expected:.2f}", "currency": "CNY"}
     actions = [h["action"] for h in final["history"]]
     assert actions == ["raise", "investigate", "comment", "escalate", "escalate", "confirm"]
+    levels = [(h["to_status"], h["to_level"]) for h in final["history"][3:5]]
+    assert levels == [("escalated", "regional"), ("escalated", "headquarters")]
     assert all(h["actor"].startswith(("compliance:", "risk-engine")) for h in final["history"])
     assert act("dismiss").status_code == 409  # closed
     assert act("investigate", " ").status_code in (409, 422)
