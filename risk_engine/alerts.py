@@ -21,11 +21,11 @@ from risk_engine.workflow import (
     WorkCalendar,
     act,
     allowed_actions,
-    penalty,
+    penalties,
 )
 from traceability.auth.models import Principal
 from traceability.config import Settings
-from traceability.errors import Conflict, NotFound
+from traceability.errors import NotFound
 
 
 async def get(conn: asyncpg.Connection, alert_id: uuid.UUID) -> dict[str, Any]:
@@ -44,16 +44,10 @@ def _state(row: asyncpg.Record) -> CaseState:
     )
 
 
-async def _penalty(conn: asyncpg.Connection, codes: Sequence[str]) -> Money | None:
-    """3 x unit value x diverted items, summed over the products involved (one currency)."""
+async def _penalties(conn: asyncpg.Connection, codes: Sequence[str]) -> tuple[Money, ...]:
+    """3 x unit value x diverted items, summed over the products involved, per currency."""
     rows = await cases_repository.item_values(conn, codes)
-    if not rows:
-        return None
-    currencies = {r["currency"] for r in rows}
-    if len(currencies) > 1:
-        raise Conflict(f"the diverted items are priced in several currencies: {currencies}")
-    parts = [penalty(Decimal(r["unit_value"]), int(r["items"]), r["currency"]) for r in rows]
-    return Money(sum((p.amount for p in parts), Decimal(0)), parts[0].currency)
+    return penalties([(Decimal(r["unit_value"]), int(r["items"]), r["currency"]) for r in rows])
 
 
 def work_calendar(settings: Settings) -> WorkCalendar:
@@ -96,10 +90,9 @@ async def perform(
         and new.investigation_started_at != state.investigation_started_at
     ):
         due = calendar.evidence_due(new.investigation_started_at)
-    fine = None
+    fine: tuple[Money, ...] = ()
     if new.status is CaseStatus.CONFIRMED and row["type"] == "diversion":
-        money = await _penalty(conn, row["codes"])
-        fine = (money.amount, money.currency) if money else None
+        fine = await _penalties(conn, row["codes"])
     await cases_repository.update_case(
         conn,
         alert_id,
@@ -164,9 +157,12 @@ def as_json(row: asyncpg.Record, history: Sequence[asyncpg.Record] = ()) -> dict
             for h in history
         ],
     }
-    if row["penalty_amount"] is not None:
-        body["penalty"] = {
-            "amount": f"{row['penalty_amount']:.2f}",
-            "currency": row["penalty_currency"],
-        }
+    if row["penalties"] is not None:  # confirmed since migration 0015 (jsonb: a list)
+        body["penalties"] = list(row["penalties"])
+    elif row["penalty_amount"] is not None:
+        body["penalties"] = [
+            {"amount": f"{row['penalty_amount']:.2f}", "currency": row["penalty_currency"]}
+        ]
+    if len(body.get("penalties", ())) == 1:
+        body["penalty"] = body["penalties"][0]
     return body

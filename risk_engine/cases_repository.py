@@ -10,6 +10,9 @@ from collections.abc import Sequence
 from datetime import datetime
 
 import asyncpg
+import orjson
+
+from risk_engine.workflow import Money
 
 
 async def add_history(
@@ -125,13 +128,17 @@ async def update_case(
     level: str | None,
     investigation_started_at: datetime | None,
     evidence_due_at: datetime | None,
-    penalty: tuple[object, str] | None,
+    fines: Sequence[Money] = (),
 ) -> None:
+    """The case's new state; `fines` (a confirmed diversion's penalty per currency) once
+    set are kept. `penalty_amount`/`penalty_currency` hold the one when there is one."""
+    one = fines[0] if len(fines) == 1 else None
     await conn.execute(
         """UPDATE alerts SET status = $2, escalation_level = $3,
                investigation_started_at = $4, evidence_due_at = $5,
                penalty_amount = coalesce($6, penalty_amount),
                penalty_currency = coalesce($7, penalty_currency),
+               penalties = coalesce($8::text::jsonb, penalties),
                updated_at = clock_timestamp()
            WHERE id = $1""",
         alert_id,
@@ -139,8 +146,9 @@ async def update_case(
         level,
         investigation_started_at,
         evidence_due_at,
-        penalty[0] if penalty else None,
-        penalty[1] if penalty else None,
+        one.amount if one else None,
+        one.currency if one else None,
+        orjson.dumps([f.as_json() for f in fines]).decode() if fines else None,
     )
 
 

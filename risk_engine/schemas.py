@@ -66,7 +66,13 @@ class AlertOut(BaseModel):
     expected_territory_ids: list[str]
     evidence_event_ids: list[str]
     evidence_due_at: str | None = None
-    penalty: Money | None = None
+    penalty: Money | None = Field(
+        default=None, description="A confirmed diversion's penalty, when in one currency."
+    )
+    penalties: list[Money] = Field(
+        default_factory=list,
+        description="Addition to api.md: the penalty per currency (items priced in several).",
+    )
     allowed_actions: list[CaseAction] = Field(
         default_factory=list,
         description="Addition to api.md: the actions the alert's state allows now, in order.",

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import enum
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from decimal import ROUND_HALF_UP, Decimal
@@ -243,3 +244,13 @@ def penalty(
         _CENT, rounding=ROUND_HALF_UP
     )
     return Money(amount, currency)
+
+
+def penalties(priced: Sequence[tuple[Decimal, int, str]]) -> tuple[Money, ...]:
+    """`penalty` of each (unit value, diverted items, currency), summed per currency (in
+    currency order): amounts in two currencies are not added up."""
+    totals: dict[str, Decimal] = {}
+    for unit_value, items, currency in priced:
+        part = penalty(unit_value, items, currency)
+        totals[currency] = totals.get(currency, Decimal(0)) + part.amount
+    return tuple(Money(totals[c], c) for c in sorted(totals))

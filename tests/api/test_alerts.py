@@ -8,6 +8,7 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
+import orjson
 import pytest
 from starlette.testclient import TestClient
 
@@ -281,6 +282,41 @@ def test_case_workflow_with_penalty_and_history(world: World, db: SyncDb) -> Non
         db.execute("UPDATE alert_history SET note = 'x'")
     with pytest.raises(Exception, match="append-only"):
         db.execute("DELETE FROM alert_history")
+
+
+def test_a_diversion_of_goods_in_two_currencies_is_fined_in_each(world: World) -> None:
+    """Confirming refused (409) when the items were priced in two currencies, so such a case
+    could never be confirmed (found by a review). Now the penalty is given per currency."""
+    store = {"kind": "retailer", "name": "GZ store", "location": {"lat": 23.13, "lon": 113.26}}
+    assert world.client.put("/v1/parties/store-gz", json=store, headers=world.admin).is_success
+    usd = {"name": "Imported tea", "unit_value": "4.00", "currency": "USD"}
+    assert world.client.put("/v1/products/96385074", json=usd, headers=world.admin).is_success
+    body = {"gtin": "96385074", "lot": "USD1", "count": 2}
+    batch = world.client.post("/v1/code-batches", json=body, headers=world.tokens["line"])
+    listed = world.client.get(
+        f"/v1/code-batches/{batch.json()['batch_id']}/codes", headers=world.tokens["line"]
+    )
+    imported = [orjson.loads(line) for line in listed.content.splitlines()]
+    alert_ids: set[str] = set()
+    for entry in [*world.issue(1), *imported]:  # one tea at 12.50 CNY, two at 4.00 USD
+        into_dealer(world, entry["payload"])
+        shipped = world.ok("dealer-sh", entry["payload"], "dealer_ship", to_party_id="store-gz")
+        alert_ids |= set(shipped["alert_ids"])
+    [alert_id] = alert_ids
+    officer = world.tokens["compliance"]
+    for action in ("investigate", "confirm"):
+        done = world.client.post(
+            f"/v1/alerts/{alert_id}/actions",
+            json={"action": action, "note": "records checked"},
+            headers=officer,
+        )
+        assert done.status_code == 200, done.text
+    confirmed = done.json()
+    assert confirmed["penalties"] == [
+        {"amount": "37.50", "currency": "CNY"},
+        {"amount": "24.00", "currency": "USD"},
+    ]
+    assert confirmed.get("penalty") is None  # one amount cannot stand for two currencies
 
 
 def test_overdue_cases_are_listed(world: World, db: SyncDb) -> None:

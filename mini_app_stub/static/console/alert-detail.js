@@ -39,7 +39,7 @@ function alertFacts(alert) {
     el("dt", {}, "Expected territories"), el("dd", {}, alert.expected_territory_ids.join(", ") || "—"),
     el("dt", {}, "First / last seen"), el("dd", {}, `${formatTime(alert.first_seen)} – ${formatTime(alert.last_seen)}`),
     el("dt", {}, "Evidence due"), el("dd", { class: overdue ? "overdue" : "" }, alert.evidence_due_at ? `${formatTime(alert.evidence_due_at)}${overdue ? " — OVERDUE" : ""}` : "— (starts with the investigation)"),
-    el("dt", {}, "Penalty"), el("dd", { id: "penalty" }, alert.penalty ? el("strong", {}, `${alert.penalty.amount} ${alert.penalty.currency}`) : "—"),
+    el("dt", {}, "Penalty"), el("dd", { id: "penalty" }, alert.penalties?.length ? el("strong", {}, alert.penalties.map((p) => `${p.amount} ${p.currency}`).join(" and ")) : "—"),
   );
 }
 

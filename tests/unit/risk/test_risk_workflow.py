@@ -20,6 +20,7 @@ from risk_engine.workflow import (
     evidence_deadline,
     is_overdue,
     next_state,
+    penalties,
     penalty,
 )
 from traceability.errors import Conflict, InvalidInput
@@ -159,6 +160,16 @@ def test_overdue_only_for_open_investigations() -> None:
 
 
 # -- penalty ---------------------------------------------------------------------------------
+
+
+def test_penalties_are_summed_per_currency_never_across() -> None:
+    priced = [
+        (Decimal("12.50"), 2, "CNY"),
+        (Decimal("4.00"), 1, "USD"),
+        (Decimal("0.10"), 3, "CNY"),
+    ]
+    assert penalties(priced) == (Money(Decimal("75.90"), "CNY"), Money(Decimal("12.00"), "USD"))
+    assert penalties([]) == ()
 
 
 def test_penalty_is_three_times_value_times_items() -> None:
