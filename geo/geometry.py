@@ -201,6 +201,11 @@ def validate_geojson(
     unknown = sorted(_printable(str(k)) for k in value if k not in _ALLOWED_MEMBERS)
     if unknown:
         _fail((*base, unknown[0]), f"unexpected member {unknown[0]!r} in geometry")
+    if "bbox" in value:  # ignored and recomputed, but it must be one (RFC 7946 5)
+        box = value["bbox"]
+        finite = isinstance(box, list) and all(_is_number(b) and math.isfinite(b) for b in box)
+        if not (finite and len(box) in (4, 6)):
+            _fail((*base, "bbox"), "bbox must be an array of 4 (or 6) finite numbers")
     kind = value.get("type")
     if kind not in ALLOWED_TYPES:
         shown = kind if isinstance(kind, str) else _json_type(kind)

@@ -350,6 +350,8 @@ def test_nan_location_is_422(client: TestClient, admin_headers: Headers, db: Syn
         ("a%00b", {422}),
         ("a*b", {422}),
         ("..%2F..", {404, 405, 422}),
+        ("%2E%2E", {422}),  # "..": a dot-segment no normalising client could reach again
+        ("%2E", {422}),
     ],
 )
 def test_bad_ids_in_paths_are_4xx(

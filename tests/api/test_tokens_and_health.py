@@ -106,11 +106,15 @@ def test_token_lifecycle(client: TestClient, admin_headers: dict[str, str], db: 
 def test_party_bound_roles_need_a_party(
     client: TestClient, admin_headers: dict[str, str], db: SyncDb
 ) -> None:
+    dealer = {"kind": "dealer", "name": "D", "location": {"lat": 31, "lon": 121}}
+    assert client.put("/v1/parties/tok-any", json=dealer, headers=admin_headers).is_success
     before = db.counts()
     for body in (
         {"role": "line", "name": "l1"},
         {"role": "logistics", "name": "g1"},
         {"role": "logistics", "name": "g1", "party_id": "no-such-party"},
+        {"role": "compliance", "name": "c1", "party_id": "tok-any"},  # stored, unused: was 201
+        {"role": "admin", "name": "a1", "party_id": "tok-any"},
         {"role": "superuser", "name": "x"},
         {"role": "admin", "name": "bad name"},
         {"role": "admin", "name": "x" * 65},

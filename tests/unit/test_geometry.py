@@ -261,3 +261,13 @@ def test_an_edge_across_the_antimeridian_is_refused_not_read_the_long_way() -> N
         ],
     }
     assert validate_geojson(split).bbox.as_list() == [-180.0, 10.0, 180.0, 20.0]
+
+
+@pytest.mark.parametrize("box", ["x", [1, 2, 3], [1, 2, 3, "4"], [1, 2, 3, float("nan")]])
+def test_a_bbox_that_is_not_one_is_refused(box: Any) -> None:
+    """It is recomputed anyway, but "bbox": "x" was dropped silently (found by a review)."""
+    with pytest.raises(InvalidInput) as refused:
+        validate_geojson({**polygon([[0, 0], [1, 0], [1, 1], [0, 0]]), "bbox": box})
+    assert refused.value.errors[0]["loc"] == ["body", "geometry", "bbox"]
+    kept = {**polygon([[0, 0], [1, 0], [1, 1], [0, 0]]), "bbox": [0, 0, 1, 1]}
+    assert validate_geojson(kept).bbox.as_list() == [0.0, 0.0, 1.0, 1.0]

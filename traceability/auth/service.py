@@ -33,6 +33,11 @@ async def create_token(
             f"a {role.value} token requires party_id",
             errors=[{"loc": ["body", "party_id"], "msg": "required for this role"}],
         )
+    if role not in PARTY_BOUND_ROLES and party_id is not None:  # api.md: bound to no party
+        raise InvalidInput(
+            f"a {role.value} token is bound to no party",
+            errors=[{"loc": ["body", "party_id"], "msg": "not allowed for this role"}],
+        )
     if party_id is not None:
         kind = await repository.party_kind(conn, party_id)
         if kind is None:

@@ -6,15 +6,30 @@ import re
 from typing import Annotated, Any
 
 from fastapi import Path, Response
+from pydantic import AfterValidator
 
 from scan_api.http.pagination import decode_cursor, decode_str_cursor, encode_cursor
 from traceability.errors import InvalidInput
 from traceability.identifiers import CLIENT_ID_PATTERN
 from traceability.masterdata.models import Upserted
 
-_ID_DOC = "Client-chosen id: 1-64 characters of A-Z a-z 0-9 . _ -"
-PartyIdPath = Annotated[str, Path(pattern=CLIENT_ID_PATTERN, description=_ID_DOC)]
-TerritoryIdPath = Annotated[str, Path(pattern=CLIENT_ID_PATTERN, description=_ID_DOC)]
+_ID_DOC = "Client-chosen id: 1-64 characters of A-Z a-z 0-9 . _ -, not only dots"
+
+
+def _not_only_dots(value: str) -> str:
+    """`.` and `..` are URL dot-segments: clients that normalise URLs (most do) could never
+    reach such a party again. Lots refuse them for the same reason."""
+    if not value.strip("."):
+        raise ValueError("an id made only of dots is a URL dot-segment")
+    return value
+
+
+PartyIdPath = Annotated[
+    str, Path(pattern=CLIENT_ID_PATTERN, description=_ID_DOC), AfterValidator(_not_only_dots)
+]
+TerritoryIdPath = Annotated[
+    str, Path(pattern=CLIENT_ID_PATTERN, description=_ID_DOC), AfterValidator(_not_only_dots)
+]
 GtinPath = Annotated[
     str,
     Path(
