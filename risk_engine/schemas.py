@@ -77,7 +77,11 @@ class AlertOut(BaseModel):
         default_factory=list,
         description="Addition to api.md: the actions the alert's state allows now, in order.",
     )
-    history: list[HistoryLine] = Field(default_factory=list)
+    history: list[HistoryLine] = Field(
+        default_factory=list,
+        description="The case's audit log, oldest first: in GET /v1/alerts/{id} and action "
+        "answers; lists leave it empty (one query per page, not per alert).",
+    )
 
 
 class AlertPage(BaseModel):
