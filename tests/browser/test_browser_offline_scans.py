@@ -134,3 +134,107 @@ def test_pack_container_mode_and_ship_picker(live: LiveServer, world: World, bro
     ).json()
     assert trace["parent"] == case["code"]
     assert trace["custodians"] == ["plant", "dealer-sh"]
+
+
+def test_scans_of_a_refused_token_are_rejected_and_hold_up_no_others(
+    live: LiveServer, world: World, browser: Any, db: SyncDb
+) -> None:
+    """Found by a review: the queue uploaded token by token and stopped at the first that
+    failed, and a 401 meant "keep waiting", so one revoked token held every later scan
+    back for good. Answered scans no longer keep the token they were made with."""
+    items = world.issue(2, lot="OFF2")
+    t = now() - timedelta(hours=2)
+    for item in items:
+        world.ok("line", item["payload"], "commission", t)
+        world.ok("plant", item["payload"], "ship", t + timedelta(hours=1), to_party_id="dealer-sh")
+    body = {"role": "logistics", "name": "phone-2", "party_id": "dealer-sh"}
+    doomed = world.client.post("/v1/tokens", json=body, headers=world.admin).json()
+
+    context = browser.new_context(viewport=PHONE)
+    page = context.new_page()
+    page.route("**/v1/scans/batch", lambda route: route.abort("internetdisconnected"))
+    page.goto(f"{live.base}/app#staff")
+    field = page.get_by_label("Code to record")
+    for token, item in ((doomed["token"], items[0]), (secret(world.tokens["dealer-sh"]), items[1])):
+        if page.get_by_role("button", name="Change token").is_visible():
+            page.get_by_role("button", name="Change token").click()
+        page.get_by_label("Access token").fill(token)
+        page.get_by_role("button", name="Save token").click()
+        page.get_by_text("SH dealer").wait_for()
+        field.fill(item["payload"])
+        page.get_by_role("button", name="Record scan").click()
+        if token == doomed["token"]:  # revoked while its scan waits on the phone
+            revoked = world.client.delete(f"/v1/tokens/{doomed['id']}", headers=world.admin)
+            assert revoked.status_code == 204
+    page.locator('#scan-list li[data-state="pending"]').nth(1).wait_for()
+
+    page.unroute("**/v1/scans/batch")
+    page.get_by_role("button", name="Upload now").click()
+    page.get_by_text("All scans uploaded").wait_for()
+    rejected = page.locator('#scan-list li[data-state="rejected"]')
+    assert rejected.count() == 1 and "no longer accepted" in rejected.inner_text()
+    assert page.locator('#scan-list li[data-state="done"]').count() == 1
+    assert stored(db, [items[1]["code"]]) == 1 and stored(db, [items[0]["code"]]) == 0
+    kept = page.evaluate(
+        """() => new Promise((resolve) => {
+             const open = indexedDB.open("sealtrace-app");
+             open.onsuccess = () => {
+               const all = open.result.transaction("scans").objectStore("scans").getAll();
+               all.onsuccess = () => resolve(all.result.filter((r) => r.token).length);
+             };
+           })"""
+    )
+    assert kept == 0
+    context.close()
+
+
+def test_uploads_fit_the_body_limit_and_a_413_is_split_not_rejected(
+    live: LiveServer, world: World, browser: Any, db: SyncDb
+) -> None:
+    """Found by a review: six packs of 1,000 children made one 1.26 MB upload, the service
+    refused it (413) and the phone marked all its scans rejected for good."""
+    items = world.issue(2, lot="OFF3")
+    t = now() - timedelta(hours=2)
+    for item in items:
+        world.ok("line", item["payload"], "commission", t)
+        world.ok("plant", item["payload"], "ship", t + timedelta(hours=1), to_party_id="dealer-sh")
+    context = browser.new_context(viewport=PHONE)
+    page = context.new_page()
+    page.goto(f"{live.base}/app#staff")
+    cuts = page.evaluate(
+        """async () => {
+             const { batches } = await import("/ui/app/upload.js");
+             const row = (n) => ({ body: { children: Array(n).fill("x".repeat(250)) } });
+             const sizes = (rows) => batches(rows).map((b) => b.length);
+             return [sizes(Array(6).fill(row(1000))), sizes(Array(1200).fill(row(0)))];
+           }"""
+    )
+    assert cuts == [[3, 3], [500, 500, 200]]  # ~0.26 MB each: three fit in 0.9 MB
+
+    sizes: list[int] = []
+
+    def too_large_when_more_than_one(route: Any) -> None:
+        n = (route.request.post_data or "").count('"event_id"')
+        sizes.append(n)
+        if n > 1:
+            route.fulfill(status=413, content_type="application/problem+json", body="{}")
+        else:
+            route.continue_()
+
+    page.route("**/v1/scans/batch", lambda route: route.abort("internetdisconnected"))
+    page.get_by_label("Access token").fill(secret(world.tokens["dealer-sh"]))
+    page.get_by_role("button", name="Save token").click()
+    page.get_by_text("SH dealer").wait_for()
+    field = page.get_by_label("Code to record")
+    for item in items:
+        field.fill(item["payload"])
+        page.get_by_role("button", name="Record scan").click()
+    page.locator('#scan-list li[data-state="pending"]').nth(1).wait_for()
+    page.unroute("**/v1/scans/batch")
+    page.route("**/v1/scans/batch", too_large_when_more_than_one)
+    page.get_by_role("button", name="Upload now").click()
+    page.get_by_text("All scans uploaded").wait_for()
+    assert page.locator('#scan-list li[data-state="done"]').count() == 2
+    assert sizes == [2, 1, 1]
+    assert stored(db, [i["code"] for i in items]) == 2
+    context.close()

@@ -68,6 +68,13 @@ export async function prune() {
   await tx("readwrite", (store) => Promise.all(extra.map((r) => request(store.delete(r.event_id)))));
 }
 
+/** Finished scans no longer need the token they were made with (older rows kept it). */
+export async function dropFinishedTokens() {
+  const done = (await all()).filter((r) => r.state !== "pending" && r.token);
+  for (const r of done) delete r.token;
+  if (done.length) await update(done);
+}
+
 export async function clearFinished() {
   const done = (await all()).filter((r) => r.state !== "pending");
   await tx("readwrite", (store) => Promise.all(done.map((r) => request(store.delete(r.event_id)))));

@@ -6,6 +6,7 @@ import {
 import { startCamera, stopCamera } from "/ui/app/camera.js";
 import { watchLocation } from "/ui/app/location.js";
 import { renderPack, resetPack } from "/ui/app/scan.js";
+import * as outbox from "/ui/app/outbox.js";
 import { flushSoon, renderList } from "/ui/app/upload.js";
 
 let staffStarted = false;
@@ -171,7 +172,9 @@ $("token-camera").addEventListener("click", () => {
 });
 
 $("token-forget").addEventListener("click", () => {
-  // Scans still waiting keep the token they were made with, so they still upload.
+  // Scans still waiting keep the token they were made with, so they still upload; answered
+  // ones keep none.
+  outbox.dropFinishedTokens();
   localStorage.removeItem(TOKEN_KEY);
   localStorage.removeItem(ME_KEY);
   localStorage.removeItem(TARGETS_KEY);

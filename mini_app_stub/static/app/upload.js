@@ -4,6 +4,9 @@ import * as outbox from "/ui/app/outbox.js";
 import { $ } from "/ui/app/state.js";
 
 const BATCH = 500;
+// The service refuses bodies over 1 MiB (413); a pack of 1,000 children is ~0.2 MB, so
+// batches are cut by size too, with room for the envelope.
+const MAX_BATCH_BYTES = 900_000;
 
 let flushing = null;
 export function flushSoon() {
@@ -20,12 +23,38 @@ function byToken(rows) {
   return groups;
 }
 
+/** Batches of at most BATCH scans and MAX_BATCH_BYTES of JSON, in order. */
+export function batches(group) {
+  const out = [];
+  let current = [];
+  let bytes = 0;
+  for (const r of group) {
+    const size = JSON.stringify(r.body).length + 1;
+    if (current.length && (current.length >= BATCH || bytes + size > MAX_BATCH_BYTES)) {
+      out.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(r);
+    bytes += size;
+  }
+  if (current.length) out.push(current);
+  return out;
+}
+
 async function flush() {
   const rows = await outbox.pending();
   if (!rows.length) return renderQueue();
-  for (const [token, group] of byToken(rows)) {
-    for (let i = 0; i < group.length; i += BATCH) {
-      if (!(await uploadChunk(token, group.slice(i, i + BATCH)))) return;
+  // Each token's scans go on their own: a token the service refuses must not hold up the
+  // scans made with another. Only a lost connection or a busy service stops the round.
+  groups: for (const [token, group] of byToken(rows)) {
+    for (const chunk of batches(group)) {
+      const outcome = await uploadChunk(token, chunk);
+      if (outcome === "retry") return;
+      if (outcome === "token refused") {
+        await refuse(group.filter((r) => r.state === "pending"));
+        continue groups;
+      }
     }
   }
   await outbox.prune();
@@ -33,15 +62,20 @@ async function flush() {
   renderQueue();
 }
 
-/** Sends one chunk and records the answers; false when the upload failed (retried later). */
+/** Sends one chunk and records the answers: "done", "token refused" (the rest of this
+ * token's scans are not sent), or "retry" (the upload failed; tried again later). */
 async function uploadChunk(token, chunk) {
   renderQueue(`Uploading ${chunk.length} scan(s)…`);
   let answer;
   try {
     answer = await api("/v1/scans/batch", { method: "POST", token, body: { scans: chunk.map((r) => r.body) } });
   } catch (err) {
-    await recordFailure(chunk, err);
-    return false;
+    if (err instanceof ApiError && err.status === 413 && chunk.length > 1) {
+      const half = Math.ceil(chunk.length / 2); // larger than it looked: send it in halves
+      const first = await uploadChunk(token, chunk.slice(0, half));
+      return first === "done" ? uploadChunk(token, chunk.slice(half)) : first;
+    }
+    return recordFailure(chunk, err);
   }
   const results = new Map(answer.results.map((x) => [String(x.event_id).toLowerCase(), x]));
   for (const r of chunk) {
@@ -50,19 +84,41 @@ async function uploadChunk(token, chunk) {
     r.result = result;
     r.state = result.status === "rejected" ? "rejected" : "done";
     r.error = result.error || null;
+    delete r.token; // answered: the token has no business staying on this phone with it
   }
   await outbox.update(chunk);
-  return true;
+  return "done";
+}
+
+const TOKEN_REFUSED = {
+  title: "Token refused",
+  detail: "the token these scans were made with is no longer accepted (revoked or wrong); scan them again with a valid token",
+};
+
+async function refuse(rows) {
+  for (const r of rows) {
+    Object.assign(r, { state: "rejected", error: TOKEN_REFUSED });
+    delete r.token;
+  }
+  if (rows.length) await outbox.update(rows);
 }
 
 async function recordFailure(chunk, err) {
   for (const r of chunk) r.attempts += 1;
-  if (err instanceof ApiError && err.status >= 400 && err.status < 500 && ![401, 403, 408, 429].includes(err.status)) {
+  let outcome = "retry";
+  if (err instanceof ApiError && (err.status === 401 || err.status === 403)) {
+    // The token's party made these scans; no other token may upload them as its own.
+    for (const r of chunk) Object.assign(r, { state: "rejected", error: TOKEN_REFUSED });
+    outcome = "token refused";
+  } else if (err instanceof ApiError && err.status >= 400 && err.status < 500 && ![408, 429].includes(err.status)) {
     for (const r of chunk) Object.assign(r, { state: "rejected", error: err.problem || { detail: err.message } });
+    outcome = "done";
   }
+  for (const r of chunk) if (r.state !== "pending") delete r.token;
   await outbox.update(chunk);
   await renderList();
-  renderQueue(err instanceof NetworkError ? null : `Upload failed: ${errorText(err)} Will retry.`);
+  renderQueue(err instanceof NetworkError ? null : `Upload failed: ${errorText(err)}${outcome === "retry" ? " Will retry." : ""}`);
+  return outcome;
 }
 
 export async function renderQueue(note) {
