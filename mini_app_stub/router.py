@@ -9,11 +9,11 @@ from __future__ import annotations
 import html
 from functools import cache
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Request
 from fastapi import Path as PathParam
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.types import Scope
 
@@ -32,6 +32,8 @@ SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Cache-Control": "no-cache",
 }
+
+_FILE_HEADERS = {k: v for k, v in SECURITY_HEADERS.items() if k != "Cache-Control"}
 
 router = APIRouter(include_in_schema=False)
 
@@ -102,6 +104,16 @@ async def resolve_container(request: Request, sscc: Segment) -> HTMLResponse:
     return _resolver_page(request)
 
 
+class _StaticWithPolicy(StaticFiles):
+    """The pages' security headers on every static file too: the pages' own `index.html`
+    files are reachable under STATIC_PREFIX, and must not run without the policy there."""
+
+    def file_response(self, *args: Any, **kwargs: Any) -> Response:
+        response = super().file_response(*args, **kwargs)
+        response.headers.update(_FILE_HEADERS)  # caching left to StaticFiles (ETag)
+        return response
+
+
 def static_files() -> StaticFiles:
     """Mounted at STATIC_PREFIX: scripts, styles and the vendored QR decoder."""
-    return StaticFiles(directory=STATIC_DIR)
+    return _StaticWithPolicy(directory=STATIC_DIR)

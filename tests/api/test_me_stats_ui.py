@@ -81,6 +81,13 @@ def test_pages_and_static_files_are_served_with_a_strict_policy(client: TestClie
     js = client.get("/ui/vendor/jsQR.js")
     assert js.status_code == 200 and "javascript" in js.headers["content-type"]
     assert client.get("/ui/nope.js").status_code == 404
+    # The pages' own files are reachable under /ui/ too: the same policy there (a review
+    # loaded /ui/console/index.html, fully working, without any of these headers).
+    for path in ("/ui/console/index.html", "/ui/app/index.html", "/ui/vendor/jsQR.js"):
+        r = client.get(path)
+        assert r.status_code == 200, path
+        assert "frame-ancestors 'none'" in r.headers["content-security-policy"], path
+        assert r.headers["x-content-type-options"] == "nosniff", path
 
 
 def test_resolver_rebuilds_the_printed_payload_byte_for_byte(

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from tests.browser.browser_support import DESKTOP, LiveServer, screenshot, secret
-from tests.world import World, now
+from tests.world import World, now, tamper
 
 pytestmark = pytest.mark.browser
 
@@ -115,5 +115,47 @@ def test_console_works_a_diversion_case(live: LiveServer, world: World, browser:
     cells = page.locator("svg.map rect.cell")
     assert sorted(cells.evaluate_all("els => els.map(e => Number(e.dataset.count))")) == [1, 2]
     screenshot(page, "console-heatmap")
+    assert errors == []
+    context.close()
+
+
+def test_console_links_keep_their_filters_and_the_skip_link_stays(
+    live: LiveServer, world: World, browser: Any
+) -> None:
+    """Found by a review: "Alerts naming this code" listed every alert (the code filter was
+    dropped), the skip link sent the console to the alert list, and a malformed trace link
+    threw before the page could say anything."""
+    alert_id, code = diversion(world)
+    [other] = world.issue(1, lot="FAKE1")  # an alert that does not name the code
+    assert world.ok("store-sh", tamper(other["payload"]), "retail_sell")["alert_ids"]
+    context = browser.new_context(viewport=DESKTOP)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(f"{live.base}/console")
+    page.get_by_label("Compliance token").fill(secret(world.tokens["compliance"]))
+    page.get_by_role("button", name="Sign in").click()
+    page.locator(f'tr[data-alert-id="{alert_id}"]').wait_for()
+
+    naming = world.client.get(
+        "/v1/alerts", params={"code": code}, headers=world.tokens["compliance"]
+    ).json()["items"]
+    everything = world.client.get("/v1/alerts", headers=world.tokens["compliance"]).json()
+    assert len(everything["items"]) > len(naming)  # else the filter would prove nothing
+    page.goto(f"{live.base}/console#/parties")
+    page.locator("tr").filter(has_text="dealer-sh").first.wait_for()  # the list is gone
+    page.goto(f"{live.base}/console#/alerts?code={code}")
+    page.locator(f'tr[data-alert-id="{alert_id}"]').wait_for()
+    assert page.locator("tr[data-alert-id]").count() == len(naming)
+
+    page.goto(f"{live.base}/console#/parties/dealer-sh")
+    page.get_by_role("heading", name="SH dealer").wait_for()
+    page.get_by_role("link", name="Skip to content").focus()
+    page.keyboard.press("Enter")
+    assert page.url.endswith("#/parties/dealer-sh")
+    assert page.evaluate("document.activeElement.id") == "view"
+
+    page.goto(f"{live.base}/console#/trace/%E0%A4%A")
+    page.wait_for_timeout(500)
     assert errors == []
     context.close()

@@ -78,6 +78,7 @@ function filterForm(query, overdueOnly) {
       if (v) next.set(key, v);
     }
     if ($("f-overdue").checked) next.set("overdue", "true");
+    if (query.get("code")) next.set("code", query.get("code")); // from a trace's "Alerts naming this code"
     location.hash = `#/alerts${next.toString() ? `?${next}` : ""}`;
   });
   return form;
@@ -105,7 +106,7 @@ function pagedTable(page, params) {
 }
 
 export async function alertsView(query, overdueOnly) {
-  const filters = ["type", "status", "severity", "party_id", "overdue"];
+  const filters = ["type", "status", "severity", "party_id", "code", "overdue"];
   const params = new URLSearchParams();
   for (const f of filters) if (query.get(f)) params.set(f, query.get(f));
   params.set("limit", "50");

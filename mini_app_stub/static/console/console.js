@@ -57,7 +57,13 @@ $("sign-out").addEventListener("click", () => {
 function parseHash() {
   const raw = location.hash.replace(/^#\/?/, "");
   const [pathPart, queryPart] = raw.split("?");
-  const segments = pathPart.split("/").filter(Boolean).map(decodeURIComponent);
+  const segments = pathPart.split("/").filter(Boolean).map((s) => {
+    try {
+      return decodeURIComponent(s);
+    } catch {
+      return s; // a malformed escape: shown as typed (the view says it is not found)
+    }
+  });
   return { segments, query: new URLSearchParams(queryPart || "") };
 }
 
@@ -107,6 +113,11 @@ async function route() {
 
 setRouter(route);
 window.addEventListener("hashchange", route);
+// The skip link must not change the hash: the router would read "#view" as a page.
+document.querySelector("a.skip").addEventListener("click", (event) => {
+  event.preventDefault();
+  $("view").focus();
+});
 
 if (session.token) {
   signIn(session.token).catch((err) => {

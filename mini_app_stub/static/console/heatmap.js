@@ -11,7 +11,8 @@ function busiestCells(top) {
 }
 
 export async function heatmapView(query) {
-  const days = Number(query.get("days") || "30");
+  const asked = Number(query.get("days") || "30");
+  const days = [1, 7, 30, 90, 365].includes(asked) ? asked : 30;
   const since = new Date(Date.now() - days * 86400000).toISOString();
   const [stats, allTerritories] = await Promise.all([call(`/v1/stats/verifications?since=${encodeURIComponent(since)}`), territories()]);
   const choose = el("select", { id: "days" }, ...[1, 7, 30, 90, 365].map((d) => el("option", { value: d }, d === 1 ? "last 24 hours" : `last ${d} days`)));

@@ -6,7 +6,7 @@ import { alertTable } from "/ui/console/alerts.js";
 
 export async function partiesView(query) {
   const kind = query.get("kind") || "";
-  const page = await call(`/v1/parties?limit=1000${kind ? `&kind=${kind}` : ""}`);
+  const page = await call(`/v1/parties?limit=1000${kind ? `&kind=${encodeURIComponent(kind)}` : ""}`);
   const filter = el("input", { id: "party-filter", type: "search", autocomplete: "off" });
   const rows = page.items.map((p) =>
     el("tr", { "data-text": `${p.id} ${p.name}`.toLowerCase() },
