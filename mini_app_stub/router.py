@@ -7,6 +7,7 @@ not part of the API contract (`include_in_schema=False`).
 from __future__ import annotations
 
 import html
+import json
 from functools import cache
 from pathlib import Path
 from typing import Annotated, Any
@@ -50,6 +51,28 @@ def _html(text: str) -> HTMLResponse:
 @router.get("/app")
 async def mini_app() -> HTMLResponse:
     return _html(_page("app"))
+
+
+# The files the staff app loads, for its service worker to keep (everything it can import).
+_APP_DIRS = ("app", "common", "vendor")
+
+
+@cache
+def _service_worker() -> str:
+    assets = sorted(
+        f"{STATIC_PREFIX}/{path.relative_to(STATIC_DIR).as_posix()}"
+        for folder in _APP_DIRS
+        for path in (STATIC_DIR / folder).rglob("*")
+        if path.is_file() and path.suffix in (".js", ".css") and path.name != "sw.js"
+    )
+    script = (STATIC_DIR / "app" / "sw.js").read_text(encoding="utf-8")
+    return script.replace("[/* filled in by the server */]", json.dumps(assets))
+
+
+@router.get("/app-sw.js")
+async def app_service_worker() -> Response:
+    """The staff app's service worker, at the root so that its scope can cover /app."""
+    return Response(_service_worker(), media_type="text/javascript", headers=SECURITY_HEADERS)
 
 
 @router.get("/console")

@@ -238,3 +238,30 @@ def test_uploads_fit_the_body_limit_and_a_413_is_split_not_rejected(
     assert sizes == [2, 1, 1]
     assert stored(db, [i["code"] for i in items]) == 2
     context.close()
+
+
+def test_the_staff_app_opens_offline(live: LiveServer, world: World, browser: Any) -> None:
+    """Found by a review: reloaded without a connection, /app did not open at all, so the
+    scans waiting on the phone could be neither seen nor added to."""
+    context = browser.new_context(viewport=PHONE)
+    page = context.new_page()
+    page.goto(f"{live.base}/app#staff")
+    page.get_by_label("Access token").fill(secret(world.tokens["dealer-sh"]))
+    page.get_by_role("button", name="Save token").click()
+    page.get_by_text("SH dealer").wait_for()
+    # The worker installs, keeps the app's files and takes the page over (clients.claim).
+    page.wait_for_function("navigator.serviceWorker.controller !== null", timeout=10_000)
+
+    context.set_offline(True)
+    page.reload()
+    page.get_by_text("Offline — scans are kept on this phone").wait_for()
+    page.get_by_text("SH dealer").wait_for()  # the party, from the cached GET /v1/me
+    [item] = world.issue(1, lot="OFF4")
+    page.get_by_label("Code to record").fill(item["payload"])
+    page.get_by_role("button", name="Record scan").click()
+    page.get_by_text("1 scan(s) waiting to upload").wait_for()
+    context.set_offline(False)
+    page.locator(
+        '#scan-list li[data-state="done"], #scan-list li[data-state="rejected"]'
+    ).first.wait_for()
+    context.close()

@@ -41,4 +41,8 @@ if (printed) {
 } else {
   setMode(location.hash === "#staff" ? "staff" : location.hash === "#check" ? "consumer" : localStorage.getItem(MODE_KEY) || "consumer");
 }
+if ("serviceWorker" in navigator) {
+  // Opens the app without a connection next time (sw.js); scans were kept offline already.
+  navigator.serviceWorker.register("/app-sw.js", { scope: "/app" }).catch(() => {});
+}
 window.sealtraceReady = true;
