@@ -68,7 +68,9 @@ def create_app(settings: Settings | None = None, dsn: str | None = None) -> Fast
         url = dsn
         if url is None:
             url, server = resolve_database_url(active.database_url, active.pg_data_dir)
-        app.state.pool = pool = await create_pool(url, active.db_pool_min, active.db_pool_max)
+        app.state.pool = pool = await create_pool(
+            url, active.db_pool_min, active.db_pool_max, active.db_statement_timeout_s
+        )
         try:
             app.state.keystore = await _prepare_database(pool, active)
             app.state.signing_pool = make_signing_pool()

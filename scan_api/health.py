@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
@@ -23,7 +25,7 @@ async def readyz(request: Request) -> JSONResponse:
     expected = latest_version()
     try:
         async with connection(request.app.state.pool, wait_s=2) as conn:
-            current = await schema_version(conn)
+            current = await asyncio.wait_for(schema_version(conn), 2)  # a silent database
     except Exception as exc:  # any failure here means "not ready", never a 500
         return _not_ready(f"database unreachable ({exc.__class__.__name__})")
     if current != expected:

@@ -24,6 +24,11 @@ class Settings(BaseSettings):
     )
     db_pool_min: int = Field(default=2, ge=1)
     db_pool_max: int = Field(default=20, ge=1)
+    # A database that stops answering (a partition, a hung server) is a 503 within these,
+    # not a request that hangs: the longest a statement may run, and a request may wait
+    # for a connection from the pool.
+    db_statement_timeout_s: float = Field(default=15.0, gt=0)
+    db_acquire_timeout_s: float = Field(default=10.0, gt=0)
     # API worker processes (uvicorn); each has its own pool and group-commit batcher.
     workers: int = Field(default=1, ge=1, le=64)
     # Garbage collector: first-generation threshold once the app has started (0 leaves

@@ -28,7 +28,8 @@ def get_pool(request: Request) -> asyncpg.Pool:
 async def transaction(request: Request) -> AsyncIterator[asyncpg.Connection]:
     """The request's only transaction; it commits when the endpoint returns, before the response."""
     pool = get_pool(request)
-    async with connection(pool) as conn, conn.transaction():
+    wait_s = request.app.state.settings.db_acquire_timeout_s  # then 503, not a hang
+    async with connection(pool, wait_s) as conn, conn.transaction():
         yield conn
 
 

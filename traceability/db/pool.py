@@ -27,13 +27,16 @@ async def _init_connection(conn: asyncpg.Connection) -> None:
     )
 
 
-async def create_pool(dsn: str, min_size: int = 2, max_size: int = 20) -> asyncpg.Pool:
+async def create_pool(
+    dsn: str, min_size: int = 2, max_size: int = 20, statement_timeout_s: float = 60
+) -> asyncpg.Pool:
     pool = await asyncpg.create_pool(
         dsn,
         min_size=min_size,
         max_size=max_size,
         init=_init_connection,
-        command_timeout=60,
+        command_timeout=statement_timeout_s,
+        timeout=statement_timeout_s,  # connecting too
     )
     assert pool is not None
     return pool
