@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import sys
 from typing import Annotated, Any
 
@@ -51,6 +52,7 @@ def serve(
     with database_url(settings) as dsn:
         token = run_with_connection(dsn, lambda conn: _prepare(conn, settings))
         _print_welcome(settings.base_url, token)
+        _exit_on_sigterm()
         common: dict[str, Any] = {
             "host": settings.host,
             "port": settings.port,
@@ -63,6 +65,18 @@ def serve(
         # Worker processes build their app from the environment, pointed at the same database.
         os.environ["DATABASE_URL"] = dsn
         uvicorn.run("scan_api.app:create_app", factory=True, workers=settings.workers, **common)
+
+
+def _exit_on_sigterm() -> None:
+    """uvicorn shuts down on SIGTERM and then raises the signal again with the handler it
+    found: the default one killed the process before the embedded PostgreSQL was stopped
+    (docker, systemd and `timeout` all send SIGTERM). Leaving like Ctrl-C does runs the
+    cleanup of `database_url`."""
+
+    def leave(signum: int, _frame: object) -> None:
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, leave)
 
 
 async def _prepare(conn: asyncpg.Connection, settings: Settings) -> str | None:

@@ -349,3 +349,20 @@ def test_postgres_restart_under_load_gives_503_with_retry_after_and_recovers(
         stored = asyncio.run(_stored(postgres_dsn(server.pg_data), list(load.acked)))
         assert len(stored) == len(load.acked)
     assert server.proc is not None and server.proc.returncode is not None
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_a_stopped_server_stops_its_embedded_postgres(tmp_path: Path, sig: signal.Signals) -> None:
+    """Found by a review: after SIGTERM (docker, systemd, `timeout`) the embedded PostgreSQL
+    kept running; uvicorn re-raised the signal and the default handler killed the process
+    before the cleanup. Ctrl-C (SIGINT) always stopped it."""
+    server = Server(data_dir=tmp_path / "data", keep=True)
+    with server:
+        assert postmaster(server.pg_data) is not None
+        assert server.proc is not None
+        server.proc.send_signal(sig)
+        server.proc.wait(30)
+    try:
+        assert postmaster(server.pg_data) is None
+    finally:
+        stop_postgres(server.pg_data)
