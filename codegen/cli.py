@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, BinaryIO
 
 import asyncpg
 import orjson
@@ -140,9 +140,12 @@ def codes_issue(
     """Issue a batch (all cores sign), then write its codes as NDJSON."""
     settings = load_settings()
     try:
-        with database_url(settings) as dsn:
-            batch_id = asyncio.run(_issue(settings, dsn, gtin, lot, count, plant, level, out_file))
+        # Opened first: an output that cannot be written must not leave a batch issued and
+        # committed that nobody was given.
+        with out_file.open("wb") as handle, database_url(settings) as dsn:
+            batch_id = asyncio.run(_issue(settings, dsn, gtin, lot, count, plant, level, handle))
     except DomainError as exc:
+        out_file.unlink(missing_ok=True)
         raise _fail(exc) from exc
     err.print(f"batch {batch_id}: {count} codes written to {out_file}")
 
@@ -155,7 +158,7 @@ async def _issue(
     count: int,
     plant: str,
     level: Level,
-    out_file: Path,
+    handle: BinaryIO,
 ) -> uuid.UUID:
     pool = await create_pool(dsn, 1, 2)
     executor = make_signing_pool()
@@ -178,9 +181,8 @@ async def _issue(
                         executor,
                         lambda done: bar.update(task, completed=done),
                     )
-        with out_file.open("wb") as handle:
-            async for chunk in service.stream_codes(pool, batch.id):
-                handle.write(chunk)
+        async for chunk in service.stream_codes(pool, batch.id):
+            handle.write(chunk)
         return batch.id
     finally:
         executor.shutdown()
@@ -195,7 +197,11 @@ def verify(
 ) -> None:
     """Verify a payload offline with public keys only; exits 1 when it fails."""
     if keys is not None:
-        keyring = Keyring.from_keys_json(orjson.loads(keys.read_bytes()))
+        try:
+            keyring = Keyring.from_keys_json(orjson.loads(keys.read_bytes()))
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            err.print(f"[red]error:[/] cannot read the keys from {keys}: {exc}")
+            raise typer.Exit(2) from exc  # 1 means "the payload failed verification"
     else:
         keyring = _database_public_keys()
     result = verify_offline(payload, keyring)

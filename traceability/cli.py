@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import sys
 from typing import Annotated, Any
 
 import asyncpg
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 
 from codegen import cli as codegen_cli
@@ -35,7 +37,9 @@ err = Console(stderr=True)
 @app.command()
 def serve(
     host: Annotated[str | None, typer.Option(help="Bind address (SEALTRACE_HOST).")] = None,
-    port: Annotated[int | None, typer.Option(help="Port (SEALTRACE_PORT).")] = None,
+    port: Annotated[
+        int | None, typer.Option(min=1, max=65535, help="Port (SEALTRACE_PORT).")
+    ] = None,
 ) -> None:
     """Start the API (and the embedded PostgreSQL unless DATABASE_URL is set)."""
     import uvicorn
@@ -133,8 +137,36 @@ def token_create(
     typer.echo(issued.token)
 
 
+DATABASE_TROUBLE = (
+    asyncpg.PostgresError,
+    asyncpg.InterfaceError,  # a DATABASE_URL that is no URL, too
+    ConnectionError,
+    socket.gaierror,
+    TimeoutError,
+)
+
+
 def main() -> None:
-    app()
+    """The `sealtrace` command: one clear line (exit 2) for what goes wrong around a command,
+    not a traceback: a database it cannot reach or use, a file it cannot read or write, a
+    setting that is not valid."""
+    try:
+        app()
+    except DATABASE_TROUBLE as exc:
+        where = "DATABASE_URL" if os.environ.get("DATABASE_URL") else "the embedded PostgreSQL"
+        err.print(f"[red]error:[/] the database ({where}) failed: {_what(exc)}")
+        sys.exit(2)
+    except OSError as exc:
+        err.print(f"[red]error:[/] {_what(exc)}")
+        sys.exit(2)
+    except ValidationError as exc:
+        wrong = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        err.print(f"[red]error:[/] invalid setting (SEALTRACE_…): {wrong}")
+        sys.exit(2)
+
+
+def _what(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
 
 
 if __name__ == "__main__":

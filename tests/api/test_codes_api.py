@@ -275,3 +275,28 @@ def test_rotation_and_revocation_through_the_cli(
     )
     listing = _cli(data_dir, module_dsn, "keys", "list")
     assert listing.returncode == 0 and "revoked" in listing.stdout
+
+
+def test_the_cli_says_in_one_line_what_went_wrong(
+    tmp_path: Path, module_dsn: str, db: SyncDb
+) -> None:
+    """Found by a review: an unreachable DATABASE_URL, a keys file that is missing or not
+    JSON, printed tracebacks of 170-260 lines; an output file that could not be written
+    left a batch issued and committed that nobody was given."""
+    nowhere = "postgresql://u:p@127.0.0.1:1/db"
+    cases = [
+        (nowhere, ["token", "create", "--role", "admin", "--name", "x"], "the database"),
+        ("not-a-url", ["keys", "list"], "the database"),
+        (module_dsn, ["verify", "x", "--keys", str(tmp_path / "none.json")], "cannot read"),
+        (module_dsn, ["verify", "x", "--keys", __file__], "cannot read"),
+    ]
+    for dsn, args, said in cases:
+        run = _cli(tmp_path, dsn, *args)
+        assert run.returncode == 2, (args, run.stdout, run.stderr)
+        assert said in run.stderr and "Traceback" not in run.stderr, run.stderr
+    batches = db.fetchval("SELECT count(*) FROM code_batches")
+    out = tmp_path / "missing-dir" / "codes.ndjson"
+    args = ["codes", "issue", "--gtin", GTIN, "--lot", "CLI9", "--count", "3", "--plant", PLANT]
+    run = _cli(tmp_path, module_dsn, *args, "--out", str(out))
+    assert run.returncode == 2 and "No such file or directory" in run.stderr, run.stderr
+    assert db.fetchval("SELECT count(*) FROM code_batches") == batches
