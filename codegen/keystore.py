@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Iterable
 
@@ -74,8 +75,11 @@ async def create_key(
 async def ensure_key(
     conn: asyncpg.Connection, master_key: bytes, layer: Layer, plant_id: str | None = None
 ) -> None:
+    """An active key for the layer (and plant) exists afterwards: made here, or by another
+    process starting at the same moment (its Conflict is what ensuring wanted)."""
     if await repository.active_key(conn, layer.value, plant_id) is None:
-        await create_key(conn, master_key, layer, plant_id)
+        with contextlib.suppress(Conflict):
+            await create_key(conn, master_key, layer, plant_id)
 
 
 async def ensure_base_keys(conn: asyncpg.Connection, master_key: bytes) -> None:

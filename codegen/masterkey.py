@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 from pathlib import Path
 
 from codegen.keys_crypto import b64url_encode, decode_master_key, generate_master_key
@@ -22,7 +23,16 @@ def load_master_key(env_value: str | None, data_dir: Path) -> bytes:
         return decode_master_key(path.read_text())
     data_dir.mkdir(parents=True, exist_ok=True)
     key = generate_master_key()
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    # Written whole under a name of its own, then linked into place: a server starting at the
+    # same moment finds either no file or the whole of one, and the first link wins.
+    draft = path.with_name(f"{MASTER_KEY_FILE}.{os.getpid()}.{secrets.token_hex(4)}")
+    fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as handle:
         handle.write(b64url_encode(key) + "\n")
+    try:
+        os.link(draft, path)
+    except FileExistsError:
+        return decode_master_key(path.read_text())
+    finally:
+        draft.unlink()
     return key

@@ -2,6 +2,9 @@ from __future__ import annotations
 
 import base64
 import json
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
 from codegen_testkit import item, make_kit
@@ -119,3 +122,22 @@ def test_keys_json_offline_keyring() -> None:
     assert verify_offline(payload, Keyring.from_keys_json(doc)).reason is Reason.REVOKED_KEY
     with pytest.raises(ValueError):
         Keyring.from_keys_json({"keys": [{"kid": "x", "alg": "RS256", "public_key": "AA"}]})
+
+
+def test_servers_starting_together_get_one_master_key(tmp_path: Path) -> None:
+    """Found by a review: two servers started at once on a new data dir, and one died with
+    FileExistsError (existence check and create raced); or read a file still being written."""
+    from codegen.masterkey import MASTER_KEY_FILE, load_master_key
+
+    for attempt in range(20):
+        data_dir = tmp_path / f"d{attempt}"
+        start = threading.Barrier(4)
+
+        def load(data_dir: Path = data_dir, start: threading.Barrier = start) -> bytes:
+            start.wait()
+            return load_master_key(None, data_dir)
+
+        with ThreadPoolExecutor(4) as pool:
+            keys = list(pool.map(lambda _: load(), range(4)))
+        assert len(set(keys)) == 1 and len(keys[0]) == 32
+        assert [p.name for p in data_dir.iterdir()] == [MASTER_KEY_FILE]  # no drafts left
