@@ -34,6 +34,12 @@ def diversion(world: World) -> tuple[str, str]:
     return alert_id, item["code"]
 
 
+def sign_in(page: Any, live: LiveServer, world: World) -> None:
+    page.goto(f"{live.base}/console")
+    page.get_by_label("Compliance token").fill(secret(world.tokens["compliance"]))
+    page.get_by_role("button", name="Sign in").click()
+
+
 def test_console_works_a_diversion_case(live: LiveServer, world: World, browser: Any) -> None:
     alert_id, code = diversion(world)
     context = browser.new_context(viewport=DESKTOP)
@@ -41,9 +47,7 @@ def test_console_works_a_diversion_case(live: LiveServer, world: World, browser:
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
 
-    page.goto(f"{live.base}/console")
-    page.get_by_label("Compliance token").fill(secret(world.tokens["compliance"]))
-    page.get_by_role("button", name="Sign in").click()
+    sign_in(page, live, world)
     row = page.locator(f'tr[data-alert-id="{alert_id}"]')
     row.wait_for()
     assert "diversion" in row.inner_text()
@@ -132,9 +136,7 @@ def test_console_links_keep_their_filters_and_the_skip_link_stays(
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.goto(f"{live.base}/console")
-    page.get_by_label("Compliance token").fill(secret(world.tokens["compliance"]))
-    page.get_by_role("button", name="Sign in").click()
+    sign_in(page, live, world)
     page.locator(f'tr[data-alert-id="{alert_id}"]').wait_for()
 
     naming = world.client.get(

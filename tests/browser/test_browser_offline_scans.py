@@ -32,14 +32,19 @@ def stored(db: SyncDb, codes: list[str]) -> int:
     return int(n)
 
 
-def test_offline_scans_upload_once_even_when_the_upload_is_cut_off(
-    live: LiveServer, world: World, browser: Any, db: SyncDb
-) -> None:
-    items = world.issue(3, lot="OFF1")
+def on_their_way_to_dealer_sh(world: World, items: list[dict[str, str]]) -> None:
+    """Commissioned and shipped to dealer-sh: its next scan is `dealer_receive`."""
     t = now() - timedelta(hours=2)
     for item in items:
         world.ok("line", item["payload"], "commission", t)
         world.ok("plant", item["payload"], "ship", t + timedelta(hours=1), to_party_id="dealer-sh")
+
+
+def test_offline_scans_upload_once_even_when_the_upload_is_cut_off(
+    live: LiveServer, world: World, browser: Any, db: SyncDb
+) -> None:
+    items = world.issue(3, lot="OFF1")
+    on_their_way_to_dealer_sh(world, items)
     codes = [i["code"] for i in items]
 
     context = browser.new_context(viewport=PHONE, geolocation=HERE, permissions=["geolocation"])
@@ -143,10 +148,7 @@ def test_scans_of_a_refused_token_are_rejected_and_hold_up_no_others(
     failed, and a 401 meant "keep waiting", so one revoked token held every later scan
     back for good. Answered scans no longer keep the token they were made with."""
     items = world.issue(2, lot="OFF2")
-    t = now() - timedelta(hours=2)
-    for item in items:
-        world.ok("line", item["payload"], "commission", t)
-        world.ok("plant", item["payload"], "ship", t + timedelta(hours=1), to_party_id="dealer-sh")
+    on_their_way_to_dealer_sh(world, items)
     body = {"role": "logistics", "name": "phone-2", "party_id": "dealer-sh"}
     doomed = world.client.post("/v1/tokens", json=body, headers=world.admin).json()
 
@@ -194,10 +196,7 @@ def test_uploads_fit_the_body_limit_and_a_413_is_split_not_rejected(
     """Found by a review: six packs of 1,000 children made one 1.26 MB upload, the service
     refused it (413) and the phone marked all its scans rejected for good."""
     items = world.issue(2, lot="OFF3")
-    t = now() - timedelta(hours=2)
-    for item in items:
-        world.ok("line", item["payload"], "commission", t)
-        world.ok("plant", item["payload"], "ship", t + timedelta(hours=1), to_party_id="dealer-sh")
+    on_their_way_to_dealer_sh(world, items)
     context = browser.new_context(viewport=PHONE)
     page = context.new_page()
     page.goto(f"{live.base}/app#staff")
