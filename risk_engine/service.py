@@ -16,6 +16,7 @@ from risk_engine.engine import evaluate_scan
 from risk_engine.facts import Loaded, Row, judged_scans, party_refs
 from risk_engine.incidents import absorb, continues, dedupe
 from risk_engine.models import (
+    MARKET_CHECKPOINTS,
     AlertDraft,
     AlertType,
     GeoFix,
@@ -82,6 +83,37 @@ class Round:
     loaded: Loaded
     contents: dict[uuid.UUID, list[str]]
     index: TerritoryLookup
+    again: list[Row] = field(default_factory=list)  # stored scans judged again (`_judged_again`)
+
+
+CUSTODY = frozenset({"ship", "dealer_receive", "dealer_ship", "retail_receive"})
+MARKET = frozenset(c.value for c in MARKET_CHECKPOINTS)
+
+
+def _judged_again(judged: Sequence[Row], rows: Sequence[Row]) -> list[Row]:
+    """Stored market scans of a code dated after a custody scan of it in this round.
+
+    Uploads come late and out of order: a store's sale stored before the shipment that
+    brought the item to its dealer was judged without that custody, so nobody was named.
+    In order, a custody scan is the newest of its code and this finds nothing.
+    """
+    ids = {e["event_id"] for e in judged}
+    since: dict[str, Any] = {}
+    for e in judged:
+        code = e["code"]
+        if code and e["checkpoint"] in CUSTODY and e["verdict"] != "counterfeit":
+            since[code] = min(e["scanned_at"], since.get(code, e["scanned_at"]))
+    if not since:  # consumer checks, sales: the rows need no look
+        return []
+    return [
+        r
+        for r in rows
+        if r["code"] in since
+        and r["event_id"] not in ids
+        and r["checkpoint"] in MARKET
+        and r["verdict"] != "counterfeit"
+        and r["scanned_at"] > since[r["code"]]
+    ]
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,7 +180,8 @@ async def load_round(
     judged.sort(key=lambda e: (e["scanned_at"], e["recorded_at"]))
     reads = reads or await _read(conn, judged, registry)
     loaded = await _assemble(conn, engine.parties, reads, unwritten, judged)
-    return Round(judged, loaded, reads.contents, await engine.territories.index(conn))
+    index = await engine.territories.index(conn)
+    return Round(judged, loaded, reads.contents, index, _judged_again(judged, reads.rows))
 
 
 async def judge_during(
@@ -178,7 +211,7 @@ def judge_round(
 ) -> list[AlertDraft]:
     """Every per-scan rule over the round's events (or over `only` those): pure, no I/O."""
     drafts: list[AlertDraft] = []
-    for event in round_.events:
+    for event in [*round_.events, *(round_.again if only is None else ())]:
         if only is not None and event["event_id"] not in only:
             continue
         items = round_.contents.get(event["event_id"], [])

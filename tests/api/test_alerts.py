@@ -82,6 +82,30 @@ def test_dealer_shipping_out_of_territory_is_caught_and_named(world: World) -> N
     assert received["event_id"] in alert(world, shipped["alert_ids"][0])["evidence_event_ids"]
 
 
+def test_a_sale_uploaded_before_the_shipment_that_explains_it_is_judged_again(
+    world: World,
+) -> None:
+    """Uploads come late and out of order (found by a review): a store in Hangzhou sold an
+    item before dealer-sh's receipt of it was uploaded, so the sale was judged with no
+    custody and named nobody. The late custody scans bring the sale back for judging."""
+    [item] = world.issue(1)
+    day = timedelta(days=1)
+    t = now()
+    world.ok("line", item["payload"], "commission", t - 10 * day)
+    sold = world.ok("store-hz", item["payload"], "retail_sell", t - 3 * day)
+    diversions = [a for a in sold["alert_ids"] if alert(world, a)["type"] == "diversion"]
+    assert diversions == []  # no custody yet: nobody to name
+    world.ok("plant", item["payload"], "ship", t - 9 * day, to_party_id="dealer-sh")
+    received = world.ok("dealer-sh", item["payload"], "dealer_receive", t - 8 * day)
+    assert received["alert_ids"] == []  # the receipt itself is at home: its answer is clean
+    listed = world.client.get(
+        "/v1/alerts", params={"code": item["code"]}, headers=world.tokens["compliance"]
+    ).json()["items"]
+    [found] = [a for a in listed if a["type"] == "diversion"]
+    assert (found["source_party_id"], found["observed_party_id"]) == ("dealer-sh", "store-hz")
+    assert sold["event_id"] in found["evidence_event_ids"]
+
+
 def test_sub_dealer_diversion_names_the_sub_dealer(world: World) -> None:
     [item] = world.issue(1)
     into_dealer(world, item["payload"])
