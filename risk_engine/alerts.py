@@ -157,12 +157,8 @@ def as_json(row: asyncpg.Record, history: Sequence[asyncpg.Record] = ()) -> dict
             for h in history
         ],
     }
-    if row["penalties"] is not None:  # confirmed since migration 0015 (jsonb: a list)
+    if row["penalties"] is not None:  # a confirmed diversion (jsonb: a list)
         body["penalties"] = list(row["penalties"])
-    elif row["penalty_amount"] is not None:
-        body["penalties"] = [
-            {"amount": f"{row['penalty_amount']:.2f}", "currency": row["penalty_currency"]}
-        ]
-    if len(body.get("penalties", ())) == 1:
-        body["penalty"] = body["penalties"][0]
+        if len(body["penalties"]) == 1:
+            body["penalty"] = body["penalties"][0]
     return body

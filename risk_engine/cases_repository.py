@@ -130,15 +130,12 @@ async def update_case(
     evidence_due_at: datetime | None,
     fines: Sequence[Money] = (),
 ) -> None:
-    """The case's new state; `fines` (a confirmed diversion's penalty per currency) once
-    set are kept. `penalty_amount`/`penalty_currency` hold the one when there is one."""
-    one = fines[0] if len(fines) == 1 else None
+    """The case's new state; `fines` (a confirmed diversion's penalty per currency), once
+    set, are kept."""
     await conn.execute(
         """UPDATE alerts SET status = $2, escalation_level = $3,
                investigation_started_at = $4, evidence_due_at = $5,
-               penalty_amount = coalesce($6, penalty_amount),
-               penalty_currency = coalesce($7, penalty_currency),
-               penalties = coalesce($8::text::jsonb, penalties),
+               penalties = coalesce($6::text::jsonb, penalties),
                updated_at = clock_timestamp()
            WHERE id = $1""",
         alert_id,
@@ -146,8 +143,6 @@ async def update_case(
         level,
         investigation_started_at,
         evidence_due_at,
-        one.amount if one else None,
-        one.currency if one else None,
         orjson.dumps([f.as_json() for f in fines]).decode() if fines else None,
     )
 

@@ -191,25 +191,16 @@ class WorkCalendar:
         return due.astimezone(UTC)
 
 
-def evidence_deadline(
-    state: CaseState,
-    holidays: frozenset[date] = frozenset(),
-    workdays: frozenset[date] = frozenset(),
-) -> datetime | None:
+def evidence_deadline(state: CaseState, calendar: WorkCalendar = WorkCalendar()) -> datetime | None:
     """When the evidence is due, for a case under investigation (None otherwise)."""
     if state.investigation_started_at is None or state.closed:
         return None
-    return deadline(state.investigation_started_at, EVIDENCE_WORKING_DAYS, holidays, workdays)
+    return calendar.evidence_due(state.investigation_started_at)
 
 
-def is_overdue(
-    state: CaseState,
-    now: datetime,
-    holidays: frozenset[date] = frozenset(),
-    workdays: frozenset[date] = frozenset(),
-) -> bool:
+def is_overdue(state: CaseState, now: datetime, calendar: WorkCalendar = WorkCalendar()) -> bool:
     """An open investigation (investigating or escalated) past its evidence deadline."""
-    due = evidence_deadline(state, holidays, workdays)
+    due = evidence_deadline(state, calendar)
     return due is not None and now > due
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+from decimal import Decimal
 from pathlib import Path
 
 import asyncpg
@@ -123,5 +124,50 @@ def test_alert_members_move_out_of_their_arrays(
             ["consumer:a", "consumer:b"],
             (3, 2, 2),
         )
+    finally:
+        drop_database(pg_admin_dsn, name)
+
+
+def test_a_penalty_confirmed_before_0015_moves_into_the_list(
+    pg_admin_dsn: str, pg_template: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """0015: the one-currency penalty columns become `penalties`, then go."""
+    name = create_database_from(pg_admin_dsn, "template0")
+    dsn = with_database(pg_admin_dsn, name)
+    before = [m for m in migrate.load_migrations() if m.version < 15]
+
+    async def scenario() -> tuple[object, object]:
+        conn = await asyncpg.connect(dsn)
+        try:
+            with monkeypatch.context() as patched:
+                patched.setattr(migrate, "load_migrations", lambda: before)
+                await apply_migrations(conn)
+            fined, clean = [
+                await conn.fetchval(
+                    """INSERT INTO alerts (id, type, severity, reason, summary, incident_key,
+                                           first_seen, last_seen, window_s, status,
+                                           penalty_amount, penalty_currency)
+                       VALUES (gen_random_uuid(), 'diversion', 'high', 'r', 's', $1, now(),
+                               now(), 60, 'confirmed', $2, $3)
+                       RETURNING id""",
+                    key,
+                    amount,
+                    currency,
+                )
+                for key, amount, currency in (("k1", Decimal("37.5"), "CNY"), ("k2", None, None))
+            ]
+            assert (await apply_migrations(conn))[0].startswith("0015_")
+            found = await conn.fetch(
+                "SELECT penalties::text FROM alert_cases WHERE id = ANY($1::uuid[]) ORDER BY id",
+                [fined, clean],
+            )
+            by_id = dict(zip(sorted([fined, clean]), (r[0] for r in found), strict=True))
+            return by_id[fined], by_id[clean]
+        finally:
+            await conn.close()
+
+    try:
+        fined, clean = run(scenario)
+        assert fined == '[{"amount": "37.50", "currency": "CNY"}]' and clean is None
     finally:
         drop_database(pg_admin_dsn, name)

@@ -155,7 +155,7 @@ def test_overdue_only_for_open_investigations() -> None:
     assert is_overdue(HQ, due + timedelta(days=1))
     for state in (OPEN, CONFIRMED, DISMISSED):
         assert not is_overdue(state, due + timedelta(days=30))
-    christmas = frozenset({date(2026, 12, 7)})
+    christmas = WorkCalendar(holidays=frozenset({date(2026, 12, 7)}))
     assert not is_overdue(INVESTIGATING, due + timedelta(hours=1), christmas)
 
 
