@@ -75,9 +75,5 @@ def coarse_point(lat: float, lon: float) -> tuple[float, float]:
 
 def coarse_label(lat: float, lon: float) -> str:
     """A place label of about 10 km: never a consumer's exact position."""
-    return f"{_round1(lat)}, {_round1(lon)}"
-
-
-def _round1(value: float) -> str:
-    text = f"{round(value, 1):.1f}"
-    return "0.0" if text == "-0.0" else text
+    rounded_lat, rounded_lon = coarse_point(lat, lon)
+    return f"{rounded_lat:.1f}, {rounded_lon:.1f}"

@@ -30,6 +30,7 @@ from risk_engine.rules.turnover_spike import Window, known_weeks, turnover_spike
 from risk_engine.territories import TerritoryCache
 from risk_engine.thresholds import RiskThresholds
 from traceability.db.meanwhile import meanwhile
+from traceability.events import RECEIVING, SHIPPING
 
 # Scans at the plant are judged only when their code (or what it holds) was already seen
 # past the plant: only then can they prove a break in the chain (a code sold while the item
@@ -86,7 +87,7 @@ class Round:
     again: list[Row] = field(default_factory=list)  # stored scans judged again (`_judged_again`)
 
 
-CUSTODY = frozenset({"ship", "dealer_receive", "dealer_ship", "retail_receive"})
+CUSTODY = frozenset(c.value for c in SHIPPING | RECEIVING)  # the scans custody comes from
 MARKET = frozenset(c.value for c in MARKET_CHECKPOINTS)
 
 
