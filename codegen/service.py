@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import functools
 import uuid
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
@@ -131,17 +130,18 @@ async def issue_batch(
     return _batch(row)
 
 
-# A chunk maker: (start offset, size) -> (function, args) run inline or on a worker.
-ChunkMaker = Callable[[int, int], tuple[Callable[..., list[tuple[str, str, str]]], tuple[Any, ...]]]
+# A chunk maker: size -> (function, args) that signs that many fresh codes, run inline or on
+# a worker. Every draw is random (serials, SSCC references): nothing depends on the offset.
+ChunkMaker = Callable[[int], tuple[Callable[..., list[tuple[str, str, str]]], tuple[Any, ...]]]
 
 
 def _item_chunks(host: str, raw: RawKeys, gtin: str, lot: str) -> ChunkMaker:
-    return lambda _start, size: (sign_items, (host, raw, gtin, lot, size))
+    return lambda size: (sign_items, (host, raw, gtin, lot, size))
 
 
 def _container_chunks(host: str, raw: RawKeys, settings: Settings) -> ChunkMaker:
     ext, prefix = settings.sscc_extension_digit, settings.gs1_company_prefix
-    return lambda _start, size: (sign_containers, (host, raw, ext, prefix, size))
+    return lambda size: (sign_containers, (host, raw, ext, prefix, size))
 
 
 async def _sign_and_store(
@@ -156,9 +156,9 @@ async def _sign_and_store(
     loop = asyncio.get_running_loop()
     use_pool = executor is not None and count > INLINE_LIMIT
 
-    def submit(start: int, size: int | None = None) -> Awaitable[list[tuple[str, str, str]]]:
-        fn, args = make(start, min(CHUNK, count - start) if size is None else size)
-        if use_pool and size is None:
+    def submit(size: int) -> Awaitable[list[tuple[str, str, str]]]:
+        fn, args = make(size)
+        if use_pool and size > INLINE_LIMIT:  # a few redrawn codes are signed right here
             return loop.run_in_executor(executor, fn, *args)
         return asyncio.to_thread(fn, *args)
 
@@ -168,10 +168,9 @@ async def _sign_and_store(
     while starts or window:
         while starts and len(window) < 4:
             start = starts.popleft()
-            window.append((start, asyncio.ensure_future(submit(start))))
+            window.append((start, asyncio.ensure_future(submit(min(CHUNK, count - start)))))
         start, pending = window.popleft()
-        redraw = functools.partial(submit, start)
-        await _store_chunk(conn, batch_id, start, await pending, redraw)
+        await _store_chunk(conn, batch_id, start, await pending, submit)
         done += min(CHUNK, count - start)
         if progress is not None:
             progress(done)
