@@ -108,8 +108,7 @@ async function recordFailure(chunk, err) {
   let outcome = "retry";
   if (err instanceof ApiError && (err.status === 401 || err.status === 403)) {
     // The token's party made these scans; no other token may upload them as its own.
-    for (const r of chunk) Object.assign(r, { state: "rejected", error: TOKEN_REFUSED });
-    outcome = "token refused";
+    outcome = "token refused"; // flush() refuses every waiting scan of this token, these too
   } else if (err instanceof ApiError && err.status >= 400 && err.status < 500 && ![408, 429].includes(err.status)) {
     for (const r of chunk) Object.assign(r, { state: "rejected", error: err.problem || { detail: err.message } });
     outcome = "done";
