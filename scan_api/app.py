@@ -37,7 +37,7 @@ from scan_api.verify.router import router as verify_router
 from traceability.auth.cache import PrincipalCache
 from traceability.auth.router import router as tokens_router
 from traceability.config import Settings, load_settings
-from traceability.db.embedded import resolve_database_url, stop_embedded
+from traceability.db.embedded import KeepAlive, resolve_database_url, stop_embedded
 from traceability.db.migrate import apply_migrations
 from traceability.db.pool import connection, create_pool
 from traceability.masterdata.router import router as masterdata_router
@@ -65,6 +65,7 @@ def create_app(settings: Settings | None = None, dsn: str | None = None) -> Fast
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.settings = active = settings or load_settings()
         server: Any = None
+        keep: KeepAlive | None = None
         url = dsn
         if url is None:
             url, server = resolve_database_url(active.database_url, active.pg_data_dir)
@@ -82,8 +83,13 @@ def create_app(settings: Settings | None = None, dsn: str | None = None) -> Fast
                 pool, app.state.keystore, app.state.risk, app.state.principals
             )
             tune_garbage_collector(active.gc_gen0_threshold)
+            if server is not None:
+                keep = KeepAlive(server, active.embedded_watch_s)
+                keep.start()
             yield
         finally:
+            if keep is not None:
+                keep.stop()
             if getattr(app.state, "scan_batcher", None) is not None:
                 await app.state.scan_batcher.close()
             await close_verify(app)

@@ -53,7 +53,7 @@ def serve(
     if port:
         settings.port = port
     configure_logging(settings.log_level, settings.log_json)
-    with database_url(settings) as dsn:
+    with database_url(settings, keep_alive=True) as dsn:
         token = run_with_connection(dsn, lambda conn: _prepare(conn, settings))
         _print_welcome(settings.base_url, token)
         _exit_on_sigterm()

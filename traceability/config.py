@@ -29,6 +29,10 @@ class Settings(BaseSettings):
     # for a connection from the pool.
     db_statement_timeout_s: float = Field(default=15.0, gt=0)
     db_acquire_timeout_s: float = Field(default=10.0, gt=0)
+    # The embedded PostgreSQL is looked at this often; if it died (killed, out of memory)
+    # the API starts it again (traceability/db/embedded.py). 0: never. A server stopped on
+    # purpose (pg_ctl stop) is left stopped.
+    embedded_watch_s: float = Field(default=1.0, ge=0)
     # API worker processes (uvicorn); each has its own pool and group-commit batcher.
     workers: int = Field(default=1, ge=1, le=64)
     # Garbage collector: first-generation threshold once the app has started (0 leaves

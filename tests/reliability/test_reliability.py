@@ -366,3 +366,39 @@ def test_a_stopped_server_stops_its_embedded_postgres(tmp_path: Path, sig: signa
         assert postmaster(server.pg_data) is None
     finally:
         stop_postgres(server.pg_data)
+
+
+def test_a_killed_embedded_postgres_is_started_again_under_load(data_dir: Path) -> None:
+    """Found by a review: an embedded PostgreSQL killed under the API (kill -9, the OOM
+    killer) stayed down, every request answered 503 until someone restarted something. The
+    API now starts it again (`traceability.db.embedded.keep_alive`); WAL recovery keeps every
+    acknowledged scan."""
+    with Server(data_dir=data_dir) as server:
+        token, payloads = _prepare(server, 200)
+        load = Load(server.base, token, payloads).start()
+        try:
+            assert _wait_for(lambda: len(load.acked) >= 100, 20), "no load reached the server"
+            found = postmaster(server.pg_data)
+            assert found is not None
+            killed = found[0].pid
+            found[0].kill()
+            killed_at = time.monotonic()
+
+            def started_again() -> bool:
+                now = postmaster(server.pg_data)
+                later = load.between(killed_at + 0.5, time.monotonic())
+                return (
+                    now is not None and now[0].pid != killed and any(o.status == 201 for o in later)
+                )
+
+            assert _wait_for(started_again, 30), "PostgreSQL was not started again in 30 s"
+            print(f"scans stored again {time.monotonic() - killed_at:.2f} s after the kill")
+            time.sleep(0.5)
+        finally:
+            load.finish()
+        statuses = {o.status for o in load.log}
+        assert statuses <= {201, 503}, statuses
+        refused = [o for o in load.log if o.status == 503]
+        assert all(o.retry_after and int(o.retry_after) > 0 for o in refused)
+        stored = asyncio.run(_stored(postgres_dsn(server.pg_data), list(load.acked)))
+        assert len(stored) == len(load.acked)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -60,3 +61,74 @@ def resolve_database_url(database_url: str | None, pg_data: Path) -> tuple[str, 
         return database_url, None
     server = start_embedded(pg_data)
     return str(server.get_uri()), server
+
+
+def crashed(pg_data: Path) -> bool:
+    """The server died without shutting down (killed, out of memory): its `postmaster.pid`
+    is left behind, naming a process that is gone (or a zombie nobody reaped). A clean stop
+    removes the file, so a server stopped on purpose never counts as crashed."""
+    import psutil
+
+    try:
+        pid = int((pg_data / "postmaster.pid").read_text().split("\n", 1)[0])
+    except (OSError, ValueError):
+        return False  # no file (stopped, or never started), or one being written
+    try:
+        status: str = psutil.Process(pid).status()
+        zombie: str = psutil.STATUS_ZOMBIE
+        return status == zombie
+    except psutil.NoSuchProcess:
+        return True
+
+
+def restart_crashed(server: Any) -> None:
+    """Start the server again. Under the wheel's inter-process lock, as the wheel itself
+    starts it: another process on the data dir may be restarting it too, and then this one
+    finds it running. Blocks up to ~10 s (pg_ctl -w)."""
+    with server._lock:
+        server.ensure_postgres_running()
+
+
+class KeepAlive:
+    """Starts the embedded server again whenever it has crashed: a daemon thread, run by the
+    process that holds the server handle (`sealtrace serve`, or an app that started it).
+
+    Meanwhile requests are answered 503 with Retry-After, as for any database outage; the
+    pools reconnect by themselves once it is back, on the same socket, which the wheel
+    derives from the data dir (docs/reliability.md).
+    """
+
+    def __init__(self, server: Any, every_s: float) -> None:
+        self.server = server
+        self.every_s = every_s
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self._run, name="embedded-pg-keepalive", daemon=True)
+
+    def start(self) -> None:
+        if self.every_s > 0:
+            self.thread.start()
+
+    def stop(self) -> None:
+        self.stopped.set()
+        if self.thread.is_alive():
+            self.thread.join(timeout=15)  # a restart under way finishes first
+
+    def __enter__(self) -> KeepAlive:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def _run(self) -> None:
+        pg_data = Path(self.server.pgdata)
+        while not self.stopped.wait(self.every_s):
+            if not crashed(pg_data):
+                continue
+            log.warning("embedded postgres died; starting it again", extra={"pgdata": str(pg_data)})
+            try:
+                restart_crashed(self.server)
+            except Exception:  # e.g. its old backends still hold the shared memory: next round
+                log.exception("could not start the embedded postgres yet; retrying")
+                continue
+            log.warning("embedded postgres is running again", extra={"pgdata": str(pg_data)})

@@ -10,7 +10,7 @@ from typing import TypeVar
 import asyncpg
 
 from traceability.config import Settings
-from traceability.db.embedded import resolve_database_url, stop_embedded
+from traceability.db.embedded import KeepAlive, resolve_database_url, stop_embedded
 from traceability.db.migrate import apply_migrations
 from traceability.db.pool import connection, create_pool
 
@@ -18,11 +18,19 @@ T = TypeVar("T")
 
 
 @contextmanager
-def database_url(settings: Settings) -> Iterator[str]:
-    """The DSN to use; an embedded server started here is stopped on exit unless others use it."""
+def database_url(settings: Settings, keep_alive: bool = False) -> Iterator[str]:
+    """The DSN to use; an embedded server started here is stopped on exit unless others use it.
+
+    `keep_alive`: for a long-running command (`serve`), an embedded server that crashes is
+    started again meanwhile (every `embedded_watch_s`).
+    """
     url, server = resolve_database_url(settings.database_url, settings.pg_data_dir)
     try:
-        yield url
+        if server is None or not keep_alive:
+            yield url
+        else:
+            with KeepAlive(server, settings.embedded_watch_s):
+                yield url
     finally:
         if server is not None:
             stop_embedded(server)
