@@ -85,8 +85,11 @@ class Settings(BaseSettings):
     loyalty_max_regions: int = Field(default=3, ge=1)
     # ... within this many days (home, work, a trip).
     loyalty_region_window_days: int = Field(default=30, ge=1)
-    # Wrong inner codes (pins) accepted per code before every further pin counts as wrong.
+    # Wrong inner codes (pins) accepted per code before every further pin counts as wrong ...
     verify_max_pin_failures: int = Field(default=10, ge=1)
+    # ... within this many hours: a code locked by guessing (or by a shelf reader out to
+    # spite its buyer) opens again once its wrong pins are this old.
+    verify_pin_failure_window_h: float = Field(default=24.0, gt=0)
 
     @property
     def pg_data_dir(self) -> Path:

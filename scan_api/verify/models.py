@@ -243,12 +243,22 @@ def check_row(
 
 
 def pin_ok(
-    req: VerifyRequest, row: asyncpg.Record, earlier: Sequence[dict[str, Any]], max_failures: int
+    req: VerifyRequest,
+    row: asyncpg.Record,
+    earlier: Sequence[dict[str, Any]],
+    max_failures: int,
+    since: datetime,
 ) -> bool | None:
-    """None: no pin sent. After `max_failures` wrong pins for the code, no pin is right."""
+    """None: no pin sent. After `max_failures` wrong pins for the code since `since`, no pin
+    is right: guessing is bounded per code, and a lock that anyone who can read the outer
+    code could set does not keep the buyer out for good."""
     if req.pin is None:
         return None
-    failures = sum(1 for r in earlier if r["loyalty_reason"] == LoyaltyReason.INNER_CODE_WRONG)
+    failures = sum(
+        1
+        for r in earlier
+        if r["loyalty_reason"] == LoyaltyReason.INNER_CODE_WRONG and r["scanned_at"] >= since
+    )
     if failures >= max_failures:
         return False
     return pin_matches(req.pin, row["inner_code_hash"])

@@ -74,6 +74,7 @@ class VerifyPolicy:
     loyalty: LoyaltyPolicy
     thresholds: RiskThresholds
     max_pin_failures: int
+    pin_failure_window: timedelta
 
     @classmethod
     def from_settings(cls, settings: Settings) -> VerifyPolicy:
@@ -86,6 +87,7 @@ class VerifyPolicy:
             ),
             thresholds=RiskThresholds(),
             max_pin_failures=settings.verify_max_pin_failures,
+            pin_failure_window=timedelta(hours=settings.verify_pin_failure_window_h),
         )
 
     @property
@@ -416,7 +418,8 @@ def _input(check: LoadedCheck, claims: ClaimHistory, policy: VerifyPolicy) -> Ve
     first_id = str(check.earlier[0]["event_id"]) if check.earlier else scan.event_id
     pin_right = None
     if row is not None and check.inner_required:
-        pin_right = pin_ok(req, row, check.earlier, policy.max_pin_failures)
+        since = check.now - policy.pin_failure_window
+        pin_right = pin_ok(req, row, check.earlier, policy.max_pin_failures, since)
     return VerificationInput(
         check=scan,
         signature=check.signature,

@@ -261,6 +261,30 @@ def test_pin_guessing_locks_the_code(inner_world: World, db: SyncDb) -> None:
     assert late["points_awarded"] == 0 and late["loyalty_reason"] == "inner_code_wrong"
 
 
+def test_a_pin_lock_opens_again_once_its_wrong_pins_are_a_day_old(
+    inner_world: World, db: SyncDb
+) -> None:
+    """Found by a review: anyone who can read a shelf item's outer code could lock its pin,
+    and the buyer lost the points for good. Wrong pins count for
+    `verify_pin_failure_window_h` (24 h): guessing stays bounded, the lock does not."""
+    payload = inner_item(inner_world, db)
+    for guess in ("0000", "1111", "2222"):
+        verify(inner_world.client, payload, "mallory", pin=guess)
+    assert verify(inner_world.client, payload, "owner", pin="AB12-CD34")["points_awarded"] == 0
+    db.execute(
+        "UPDATE scan_events SET scanned_at = scanned_at - interval '23 hours' "
+        "WHERE consumer_id = 'mallory'"
+    )
+    still = verify(inner_world.client, payload, "owner", pin="AB12-CD34")
+    assert still["loyalty_reason"] == "inner_code_wrong"  # 23 h: locked still
+    db.execute(
+        "UPDATE scan_events SET scanned_at = scanned_at - interval '2 hours' "
+        "WHERE consumer_id = 'mallory'"
+    )
+    opened = verify(inner_world.client, payload, "owner", pin="AB12-CD34")
+    assert opened["points_awarded"] == 10 and opened["loyalty_reason"] is None
+
+
 def test_daily_claim_limit_stops_a_harvester(world: World, db: SyncDb) -> None:
     payloads = commissioned(world, 4)  # loyalty_max_claims_per_day = 3 in this module
     paid = [verify(world.client, p, "harvester")["points_awarded"] for p in payloads]
