@@ -107,6 +107,7 @@ class TerritoryIndex:
         self._tree = shapely.STRtree(self._geoms)
         bounds: Any = shapely.bounds(self._geoms) if geoms else np.empty((0, 4))
         self._bounds = bounds
+        self._box_of: list[tuple[float, float, float, float]] = [tuple(b) for b in bounds.tolist()]
         self._max_abs_lat: Any = np.maximum(np.abs(bounds[:, 1]), np.abs(bounds[:, 3]))
 
     def __len__(self) -> int:
@@ -167,10 +168,16 @@ class TerritoryIndex:
         if not allowed:
             return Placement(PlacementStatus.OUTSIDE, math.inf, None)
         acc = _accuracy(accuracy_m)
-        box = _search_box(lat, lon, acc)
+        minx, miny, maxx, maxy = bounds = _search_bounds(lat, lon, acc)
+        box = shapely.box(*bounds)
         local = _Local(lat, lon)
-        idx = np.asarray(allowed, dtype=np.intp)
-        near = idx[self._bbox_hits(idx, box)].tolist()
+        # A handful of allowed territories: their boxes compared in Python, not numpy (this
+        # runs for most scans and consumer checks; the arrays cost more than the test).
+        near = [
+            i
+            for i in allowed
+            if (b := self._box_of[i])[0] <= maxx and b[2] >= minx and b[1] <= maxy and b[3] >= miny
+        ]
 
         ambiguous: list[tuple[float, int]] = []
         for i in near:
@@ -188,7 +195,7 @@ class TerritoryIndex:
             ):
                 return Placement(PlacementStatus.INSIDE, 0.0, self._ids[best])
             return Placement(PlacementStatus.AMBIGUOUS, dist, self._ids[best])
-        dist, best = self._nearest(idx, lat, lon, local)
+        dist, best = self._nearest(np.asarray(allowed, dtype=np.intp), lat, lon, local)
         return Placement(PlacementStatus.OUTSIDE, dist, self._ids[best])
 
     def distance_m(self, lat: float, lon: float, territory_id: str) -> float:
@@ -197,11 +204,6 @@ class TerritoryIndex:
         return self._exact_distance(i, lat, lon, _Local(lat, lon))
 
     # -- internals -----------------------------------------------------------------------
-
-    def _bbox_hits(self, idx: Any, box: BaseGeometry) -> Any:
-        minx, miny, maxx, maxy = box.bounds
-        b = self._bounds[idx]
-        return (b[:, 0] <= maxx) & (b[:, 2] >= minx) & (b[:, 1] <= maxy) & (b[:, 3] >= miny)
 
     def _relation(
         self,
@@ -279,6 +281,11 @@ def _accuracy(accuracy_m: float) -> float:
 
 
 def _search_box(lat: float, lon: float, acc: float) -> BaseGeometry:
-    d_lat, d_lon = metres_to_degrees(acc * _BOX_SLACK + _BOX_PAD_M, lat)
-    box: BaseGeometry = shapely.box(lon - d_lon, lat - d_lat, lon + d_lon, lat + d_lat)
+    box: BaseGeometry = shapely.box(*_search_bounds(lat, lon, acc))
     return box
+
+
+def _search_bounds(lat: float, lon: float, acc: float) -> tuple[float, float, float, float]:
+    """(min lon, min lat, max lon, max lat) of the box around the accuracy circle."""
+    d_lat, d_lon = metres_to_degrees(acc * _BOX_SLACK + _BOX_PAD_M, lat)
+    return lon - d_lon, lat - d_lat, lon + d_lon, lat + d_lat
