@@ -107,6 +107,29 @@ def expected_territories(
     return None
 
 
+def with_own_territories(
+    party: PartyRef,
+    network: Sequence[PartyRef],
+    expected: tuple[str, ...],
+    facts: CodeFacts,
+) -> tuple[str, ...]:
+    """`expected`, plus the party's own territories for this GTIN when it is a sub-dealer of
+    a dealer in `network` (the shipper, the territories' owner, the upstream dealers).
+
+    The brand authorized it there, inside that dealer's network: its territories are among
+    those "authorized for the item's dealer(s)" (PRODUCT.md), so goods shipped to it, or
+    received by it, where it is authorized have not left their allocation. A dealer outside
+    the network, authorized or not, is still diversion: goods crossed from one dealer's
+    allocation into another's.
+    """
+    if party.kind is not PartyKind.DEALER:
+        return expected
+    lineage = {party.parent_id, *party.ancestor_ids} - {None}
+    if not lineage & {dealer.id for dealer in network}:
+        return expected
+    return tuple(dict.fromkeys((*expected, *facts.territories_of(party.id))))
+
+
 def source_party(
     dealers: Sequence[PartyRef],
     expected: tuple[str, ...],
@@ -174,7 +197,8 @@ def _ship(
     if found is None or fix is None:
         return []
     owner, expected = found
-    placed = _place([fix], expected, territories)
+    allowed = with_own_territories(receiver, (sender, owner), expected, facts)
+    placed = _place([fix], allowed, territories)
     severity = _severity(placed[0], thresholds) if placed else None
     if placed is None or severity is None:
         return []
@@ -216,7 +240,8 @@ def _receive(
         for f in (registered_fix(party.location, thresholds), usable_fix(scan.location, thresholds))
         if f is not None
     ]
-    placed = _place(fixes, expected, territories)
+    allowed = with_own_territories(party, tuple(dealers), expected, facts)
+    placed = _place(fixes, allowed, territories)
     severity = _severity(placed[0], thresholds) if placed else None
     if placed is None or severity is None:
         return []

@@ -116,6 +116,42 @@ def test_sub_dealer_diversion_names_the_sub_dealer(world: World) -> None:
     assert alert(world, alert_id)["source_party_id"] == "sub-sh"
 
 
+def test_a_dealers_shipment_to_its_sub_dealer_where_the_brand_authorized_it_is_no_alert(
+    world: World, admin_headers: dict[str, str], make_token: Callable[..., dict[str, str]]
+) -> None:
+    """Found by a review: a high `ship_outside_territory`, then a `receive_outside_territory`,
+    for goods a dealer sent to its own sub-dealer in the sub-dealer's authorized territory."""
+    sub = {
+        "kind": "dealer",
+        "name": "SH dealer's Hangzhou sub-dealer",
+        "parent_id": "dealer-sh",
+        "location": {"lat": 30.26, "lon": 120.16},
+    }
+    client = world.client
+    assert client.put("/v1/parties/sub-sh-hz", json=sub, headers=admin_headers).is_success
+    granted = client.put("/v1/parties/sub-sh-hz/territories/hz", json={}, headers=admin_headers)
+    assert granted.is_success
+    world.tokens["sub-sh-hz"] = make_token("logistics", "sub-sh-hz")
+    [item] = world.issue(1)
+    into_dealer(world, item["payload"])
+    shipped = world.ok(
+        "dealer-sh",
+        item["payload"],
+        "dealer_ship",
+        now() - timedelta(hours=3),
+        to_party_id="sub-sh-hz",
+    )
+    assert shipped["alert_ids"] == []
+    assert world.ok("sub-sh-hz", item["payload"], "dealer_receive")["alert_ids"] == []
+    # The same shipment to the dealer whose territory it is stays a diversion.
+    [other] = world.issue(1)
+    into_dealer(world, other["payload"])
+    [alert_id] = world.ok("dealer-sh", other["payload"], "dealer_ship", to_party_id="dealer-hz")[
+        "alert_ids"
+    ]
+    assert alert(world, alert_id)["reason"] == "ship_outside_territory"
+
+
 def test_a_diverted_case_is_one_alert_listing_every_item(world: World) -> None:
     items = world.issue(4)
     [case] = world.issue(1, level="case")

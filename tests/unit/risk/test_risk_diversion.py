@@ -5,6 +5,7 @@ from datetime import timedelta
 
 import pytest
 from risk_factories import (
+    AUTHS,
     DEALER_A,
     GTIN,
     INDEX,
@@ -247,3 +248,44 @@ def test_cluster_severity_needs_consumers_and_codes() -> None:
     assert cluster_severity(medium - 1, medium - 1, T) is Severity.LOW
     assert cluster_severity(medium, medium, T) is Severity.MEDIUM
     assert cluster_severity(8, 9, T) is Severity.HIGH
+
+
+# -- sub-dealers with territories of their own ---------------------------------------------
+
+SUB_NEXT = PartyRef("sub-next", PartyKind.DEALER, "dealer-a", GeoFix(31.5, 122.5))
+DEALER_C = PartyRef("dealer-c", PartyKind.DEALER, None, GeoFix(31.5, 122.5))
+NEXT_AUTHS = (*AUTHS, Authorization("sub-next", "next"), Authorization("dealer-c", "next"))
+
+
+def test_shipping_to_an_own_sub_dealer_where_it_is_authorized_is_fine() -> None:
+    """Found by a review: a dealer's shipment to its sub-dealer, located in the sub-dealer's
+    own authorized territory, was a high `ship_outside_territory` (PRODUCT.md: outside every
+    territory authorized for the item's dealer(s) — the sub-dealer's are among them)."""
+    ship = scan(Checkpoint.DEALER_SHIP, party=DEALER_A, to=SUB_NEXT)
+    assert run(ship, facts(*chain_a(), auths=NEXT_AUTHS)) == []
+    received = (*chain_a(), step(SUB_NEXT, -DAY))
+    receipt = scan(Checkpoint.DEALER_RECEIVE, party=SUB_NEXT)
+    assert run(receipt, facts(*received, auths=NEXT_AUTHS)) == []
+
+
+def test_shipping_to_another_dealer_where_it_is_authorized_is_still_diversion() -> None:
+    ship = scan(Checkpoint.DEALER_SHIP, party=DEALER_A, to=DEALER_C)
+    [alert] = run(ship, facts(*chain_a(), auths=NEXT_AUTHS))
+    assert alert.reason == "ship_outside_territory"
+    assert alert.expected_territory_ids == ("east",)
+
+
+@pytest.mark.parametrize(
+    "auths",
+    [
+        (*AUTHS, Authorization("sub-next", "west")),  # authorized, but not where it is
+        (*AUTHS, Authorization("sub-next", "next", frozenset({"09999999999999"}))),  # other GTIN
+    ],
+    ids=["elsewhere", "other-gtin"],
+)
+def test_a_sub_dealer_outside_its_own_authorization_is_still_diversion(
+    auths: tuple[Authorization, ...],
+) -> None:
+    ship = scan(Checkpoint.DEALER_SHIP, party=DEALER_A, to=SUB_NEXT)
+    [alert] = run(ship, facts(*chain_a(), auths=auths))
+    assert alert.reason == "ship_outside_territory"
