@@ -247,7 +247,7 @@ def effective_events(
             if window.covers(event):
                 chosen[event.event_id] = EffectiveEvent(event, window.container)
                 break
-    return sorted(chosen.values(), key=lambda e: _order(e.event))
+    return list(chosen.values())  # chosen in `_order`, each event once: sorted already
 
 
 def _holders(event: Event) -> list[str]:
