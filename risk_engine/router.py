@@ -11,7 +11,7 @@ from fastapi import APIRouter, Query
 from risk_engine import alerts, cases_repository
 from risk_engine.schemas import ActionIn, AlertOut, AlertPage, Counts
 from scan_api.http.deps import AppSettings, ComplianceOrAdmin, Tx
-from scan_api.http.pagination import Cursor, Limit, Since, decode_cursor, encode_cursor
+from scan_api.http.pagination import Cursor, Limit, Since, decode_cursor, encode_cursor, in_utc
 from traceability.errors import InvalidInput
 from traceability.identifiers import CLIENT_ID_PATTERN
 
@@ -35,7 +35,9 @@ def _after(cursor: str | None) -> tuple[datetime, uuid.UUID] | None:
     if key is None:
         return None
     try:
-        return datetime.fromisoformat(key[0]), uuid.UUID(key[1])
+        at = in_utc(datetime.fromisoformat(key[0]))
+        assert at is not None
+        return at, uuid.UUID(key[1])
     except (TypeError, ValueError, IndexError, KeyError) as exc:
         raise InvalidInput("cursor is not valid") from exc
 

@@ -18,7 +18,7 @@ Limit = Annotated[int, Query(ge=1, le=1000, description="Page size, 1-1000.")]
 Cursor = Annotated[str | None, Query(max_length=512, description="From the previous page.")]
 
 
-def _in_utc(value: datetime | None) -> datetime | None:
+def in_utc(value: datetime | None) -> datetime | None:
     """UTC when no offset is given. A time that has no UTC equivalent (year 1 or 9999 with a
     large offset) is refused here: PostgreSQL would refuse it as a 500."""
     if value is None:
@@ -31,7 +31,7 @@ def _in_utc(value: datetime | None) -> datetime | None:
 
 Since = Annotated[
     datetime | None,
-    AfterValidator(_in_utc),
+    AfterValidator(in_utc),
     Query(description="From this time on (RFC 3339; UTC when no offset is given)."),
 ]
 

@@ -162,6 +162,20 @@ _conflicted = _retry_later(
 )
 
 
+UNSTORABLE_TEXT = (
+    asyncpg.exceptions.CharacterNotInRepertoireError,
+    asyncpg.exceptions.UntranslatableCharacterError,
+)
+"""What PostgreSQL says of text it cannot hold (a NUL byte, a lone surrogate). Body fields are
+refused before any query (`traceability.text`); this catches the query parameters and
+cursors that reach a query as they are. Nothing is stored: the request's transaction ends."""
+
+
+async def _unstorable_text(_: Request, exc: Exception) -> JSONResponse:
+    detail = "Text in the request contains a NUL character or invalid Unicode."
+    return problem_response(422, "invalid-input", "Invalid input", detail)
+
+
 async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
     log.exception("unhandled error", exc_info=exc)
     return problem_response(500, "internal", "Internal error", "An unexpected error occurred.")
@@ -175,4 +189,6 @@ def install_problem_handlers(app: FastAPI) -> None:
         app.add_exception_handler(exc_type, _database_down)
     for conflict in CONFLICTED:
         app.add_exception_handler(conflict, _conflicted)
+    for unstorable in UNSTORABLE_TEXT:
+        app.add_exception_handler(unstorable, _unstorable_text)
     app.add_exception_handler(Exception, _unexpected)
