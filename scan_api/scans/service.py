@@ -178,12 +178,13 @@ async def _verify_and_check(
             outcomes[p.index] = Outcome(scan.event_id, "rejected", error=problem)
 
 
+_LINE_CHECKPOINTS = frozenset({Checkpoint.COMMISSION, Checkpoint.PACK})
+
+
 def _line_problem(p: _Pending) -> Forbidden | None:
+    """A line commissions and packs (or opens) only its own plant's codes."""
     principal = p.request.principal
-    if (
-        p.request.scan.checkpoint is Checkpoint.COMMISSION
-        and p.row["plant_id"] != principal.party_id
-    ):
+    if p.request.scan.checkpoint in _LINE_CHECKPOINTS and p.row["plant_id"] != principal.party_id:
         return Forbidden(f"this code was issued for plant {p.row['plant_id']}, not yours")
     return None
 
@@ -198,6 +199,10 @@ def _children_problem(
         row = rows.get(code) if code else None
         genuine = row is not None and verify_known(store, payload, row).ok
         checked.append((code or "", row, genuine))
+    plant = p.request.principal.party_id
+    for child, row, genuine in checked:
+        if genuine and row is not None and row["plant_id"] != plant:
+            return Forbidden(f"{child} was issued for plant {row['plant_id']}, not yours")
     parent_level = p.row["level"] if p.row is not None and p.verdict != "counterfeit" else None
     problem = pack_problem(parent_level, checked)
     if problem is None:

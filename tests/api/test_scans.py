@@ -619,3 +619,48 @@ def test_the_batch_schema_documents_its_scans(world: World) -> None:
     scans = spec["components"]["schemas"]["BatchIn"]["properties"]["scans"]
     assert scans["items"] == {"$ref": "#/components/schemas/ScanIn"}
     assert "ScanIn" in spec["components"]["schemas"]
+
+
+def test_a_line_packs_and_opens_only_its_own_plants_codes(world: World, db: SyncDb) -> None:
+    """Found by two reviews: commissioning checked the code's plant, packing did not, so one
+    plant's line could empty or refill another plant's cases (and change their custody)."""
+    body = {"kind": "plant", "name": "Third plant", "location": {"lat": 30.9, "lon": 121.1}}
+    assert world.client.put("/v1/parties/plant-3", json=body, headers=world.admin).is_success
+    made = world.client.post(
+        "/v1/tokens",
+        json={"role": "line", "name": "line-3", "party_id": "plant-3"},
+        headers=world.admin,
+    )
+    world.tokens["line-3"] = {"Authorization": f"Bearer {made.json()['token']}"}
+    [case] = world.issue(1, level="case")
+    items = world.issue(2)
+    world.ok("line", case["payload"], "pack", children=[items[0]["payload"]])
+    batch = world.client.post(
+        "/v1/code-batches",
+        json={"gtin": GTIN, "lot": "P3", "count": 1},
+        headers=world.tokens["line-3"],
+    ).json()
+    [theirs] = [
+        orjson.loads(line)
+        for line in world.client.get(
+            f"/v1/code-batches/{batch['batch_id']}/codes", headers=world.tokens["line-3"]
+        ).content.splitlines()
+    ]
+    before = db.counts()
+    attempts = [
+        ("line-3", case["payload"], {"unpack": True}),  # open another plant's case
+        ("line-3", case["payload"], {"children": [items[1]["payload"]]}),  # refill it
+        ("line", case["payload"], {"children": [theirs["payload"]]}),  # take in a foreign item
+    ]
+    for who, payload, extra in attempts:
+        refused = world.scan(who, payload, "pack", **extra)
+        assert refused.status_code == 403, (who, extra, refused.text)
+        assert "not yours" in refused.json()["detail"]
+    assert db.counts() == before
+    assert (
+        db.fetchval(
+            "SELECT parent_code FROM containment WHERE child_code = $1 AND unpacked_at IS NULL",
+            items[0]["code"],
+        )
+        == case["code"]
+    )
