@@ -142,18 +142,37 @@ async def move_into(
     at: datetime,
     event_id: uuid.UUID,
 ) -> None:
-    """Take each child out of its current container (history kept) and put it into `parent`
-    (the children locked first: `lock_children`)."""
+    """Put each child into `parent` at `at` (the children locked first: `lock_children`),
+    in scan time, whatever the upload order (docs/custody.md):
+
+    - the membership that held the child at `at` ends there (history kept);
+    - the new one lasts until the child's next pack after `at`, or until `parent` was next
+      opened after `at` (an `unpack` scan of it), whichever came first; open-ended if
+      neither did. A late upload of an older pack therefore never displaces a newer one,
+      and never puts an item back into a case already opened.
+    """
     await conn.execute(
-        """UPDATE containment SET unpacked_at = greatest($2, packed_at), unpack_event_id = $3
-           WHERE child_code = ANY($1::text[]) AND unpacked_at IS NULL""",
+        """UPDATE containment SET unpacked_at = $2, unpack_event_id = $3
+           WHERE child_code = ANY($1::text[]) AND packed_at <= $2
+             AND (unpacked_at IS NULL OR unpacked_at > $2)""",
         list(children),
         at,
         event_id,
     )
     await conn.execute(
-        """INSERT INTO containment (child_code, parent_code, packed_at, pack_event_id)
-           SELECT child, $2, $3, $4 FROM unnest($1::text[]) AS child""",
+        """INSERT INTO containment (child_code, parent_code, packed_at, pack_event_id,
+                                    unpacked_at, unpack_event_id)
+           SELECT child, $2, $3, $4, stop.at, stop.event_id
+           FROM unnest($1::text[]) AS child
+           LEFT JOIN LATERAL (
+               SELECT at, event_id FROM (
+                   SELECT k.packed_at AS at, k.pack_event_id AS event_id
+                   FROM containment k WHERE k.child_code = child AND k.packed_at > $3
+                   UNION ALL
+                   SELECT e.scanned_at, e.event_id FROM scan_events e
+                   WHERE e.code = $2 AND e.unpack AND e.scanned_at > $3
+                     AND e.verdict <> 'counterfeit') AS later
+               ORDER BY at, event_id LIMIT 1) AS stop ON true""",
         list(children),
         parent,
         at,
@@ -164,9 +183,12 @@ async def move_into(
 async def unpack_container(
     conn: asyncpg.Connection, parent: str, at: datetime, event_id: uuid.UUID
 ) -> int:
+    """Every child in `parent` at `at` leaves it then (a late upload of an opening ends only
+    the memberships it finds open at its own scan time)."""
     status = await conn.execute(
-        """UPDATE containment SET unpacked_at = greatest($2, packed_at), unpack_event_id = $3
-           WHERE parent_code = $1 AND unpacked_at IS NULL""",
+        """UPDATE containment SET unpacked_at = $2, unpack_event_id = $3
+           WHERE parent_code = $1 AND packed_at <= $2
+             AND (unpacked_at IS NULL OR unpacked_at > $2)""",
         parent,
         at,
         event_id,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from datetime import timedelta, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import asyncpg
@@ -382,6 +382,21 @@ def test_packs_racing_for_the_same_items_leave_each_in_one_case(world: World, db
         [i["code"] for i in items],
     )
     assert sorted(r["n"] for r in current) == [1] * len(items)
+    # The case that holds them is the one packed last in scan time, whatever the commit
+    # order (a review found 4 of 50 items left in an older case).
+    packs = db.fetch(
+        "SELECT code, scanned_at FROM scan_events WHERE checkpoint = 'pack'"
+        " AND code = ANY($1::text[])",
+        [c["code"] for c in cases],
+    )
+    last = max(r["scanned_at"] for r in packs)
+    newest = {r["code"] for r in packs if r["scanned_at"] == last}
+    holders = db.fetch(
+        "SELECT DISTINCT parent_code FROM containment WHERE unpacked_at IS NULL"
+        " AND child_code = ANY($1::text[])",
+        [i["code"] for i in items],
+    )
+    assert {r["parent_code"] for r in holders} <= newest
 
 
 def test_batches_packing_the_same_items_in_opposite_orders_do_not_deadlock(
@@ -664,3 +679,65 @@ def test_a_line_packs_and_opens_only_its_own_plants_codes(world: World, db: Sync
         )
         == case["code"]
     )
+
+
+def _memberships(db: SyncDb, code: str) -> list[tuple[str, datetime, datetime | None]]:
+    rows = db.fetch(
+        "SELECT parent_code, packed_at, unpacked_at FROM containment WHERE child_code = $1"
+        " ORDER BY packed_at",
+        code,
+    )
+    return [(r["parent_code"], r["packed_at"], r["unpacked_at"]) for r in rows]
+
+
+def test_a_late_pack_lands_in_scan_time_behind_a_newer_one(world: World, db: SyncDb) -> None:
+    """Found by a review: the older of two packs, uploaded last, took the item out of the
+    case it was packed into later, for good (4 of 50 items under concurrent packing)."""
+    [item] = world.issue(1)
+    [case_a, case_b] = world.issue(2, level="case")
+    t = now() - timedelta(hours=2)
+    world.ok(
+        "line", case_b["payload"], "pack", t + timedelta(minutes=2), children=[item["payload"]]
+    )
+    world.ok(
+        "line", case_a["payload"], "pack", t + timedelta(minutes=1), children=[item["payload"]]
+    )
+    assert _memberships(db, item["code"]) == [
+        (case_a["code"], t + timedelta(minutes=1), t + timedelta(minutes=2)),
+        (case_b["code"], t + timedelta(minutes=2), None),
+    ]
+    # The newer case's shipment carries the item; the older case's does not.
+    world.ok("plant", case_b["payload"], "ship", t + timedelta(hours=1), to_party_id="dealer-sh")
+    trace = world.client.get(f"/v1/codes/{item['code']}/trace", headers=world.admin).json()
+    assert trace["custodians"][-1] == "dealer-sh"
+
+
+def test_a_late_pack_into_a_case_already_opened_ends_at_the_opening(
+    world: World, db: SyncDb
+) -> None:
+    """Found by a review: a pack uploaded after its case was opened put the item back into
+    the empty case for good, so the item travelled on with it."""
+    [item] = world.issue(1)
+    [case] = world.issue(1, level="case")
+    t = now() - timedelta(hours=6)
+    world.ok("plant", case["payload"], "ship", t + timedelta(hours=2), to_party_id="dealer-sh")
+    world.ok("dealer-sh", case["payload"], "dealer_receive", t + timedelta(hours=4), unpack=True)
+    world.ok("line", case["payload"], "pack", t + timedelta(hours=1), children=[item["payload"]])
+    assert _memberships(db, item["code"]) == [
+        (case["code"], t + timedelta(hours=1), t + timedelta(hours=4))
+    ]
+    world.ok(
+        "dealer-sh", case["payload"], "dealer_ship", t + timedelta(hours=5), to_party_id="store-hz"
+    )
+    trace = world.client.get(f"/v1/codes/{item['code']}/trace", headers=world.admin).json()
+    assert "store-hz" not in trace["custodians"]
+    assert trace["custodians"][-1] == "dealer-sh"
+
+
+def test_a_late_opening_ends_only_what_the_case_held_at_its_time(world: World, db: SyncDb) -> None:
+    [item] = world.issue(1)
+    [case] = world.issue(1, level="case")
+    t = now() - timedelta(hours=6)
+    world.ok("line", case["payload"], "pack", t + timedelta(hours=3), children=[item["payload"]])
+    world.ok("store-sh", case["payload"], "retail_receive", t + timedelta(hours=1), unpack=True)
+    assert _memberships(db, item["code"]) == [(case["code"], t + timedelta(hours=3), None)]
