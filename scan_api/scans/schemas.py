@@ -40,8 +40,23 @@ class Location(BaseModel):
         return value
 
 
-def _payload_bytes(value: str) -> str:
-    if len(value.encode("utf-8", "surrogatepass")) > MAX_PAYLOAD_BYTES:
+_SCANNER_WHITESPACE = " \t\r\n"
+"""What a scanner adds around the code (a keyboard-wedge scanner types Enter or Tab after
+it). Never part of a code: the canonical form has no whitespace (docs/code-format.md)."""
+
+
+def scanned_payload(value: str) -> str:
+    """The payload as scanned, without the scanner's surrounding whitespace; text a database
+    can store, at most MAX_PAYLOAD_BYTES. A genuine code read with a trailing CR/LF was a
+    high counterfeit alert."""
+    value = value.strip(_SCANNER_WHITESPACE)
+    if not value:
+        raise ValueError("payload must not be blank")
+    try:
+        size = len(value.encode("utf-8"))
+    except UnicodeEncodeError:  # lone surrogates: no database could store them
+        raise ValueError("payload must be valid Unicode text") from None
+    if size > MAX_PAYLOAD_BYTES:
         raise ValueError(f"payload must be at most {MAX_PAYLOAD_BYTES} bytes")
     if "\x00" in value:
         raise ValueError("payload must not contain NUL")
@@ -71,7 +86,7 @@ class ScanIn(BaseModel):
     @field_validator("payload")
     @classmethod
     def _payload_size(cls, value: str) -> str:
-        return _payload_bytes(value)
+        return scanned_payload(value)
 
     @field_validator("scanned_at", mode="before")
     @classmethod
@@ -94,10 +109,7 @@ class ScanIn(BaseModel):
     @field_validator("children")
     @classmethod
     def _children_size(cls, value: list[str] | None) -> list[str] | None:
-        if value is not None:
-            for child in value:
-                _payload_bytes(child)
-        return value
+        return None if value is None else [scanned_payload(child) for child in value]
 
 
 class ScanOut(BaseModel):

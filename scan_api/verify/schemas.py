@@ -7,10 +7,9 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from scan_api.scans.schemas import Location
+from scan_api.scans.schemas import Location, scanned_payload
 from traceability.identifiers import CLIENT_ID_PATTERN
 
-MAX_PAYLOAD_BYTES = 512
 PIN_PATTERN = r"^[A-Za-z0-9 -]{1,32}$"
 
 
@@ -40,15 +39,7 @@ class VerifyIn(BaseModel):
     @field_validator("payload")
     @classmethod
     def _payload_size(cls, value: str) -> str:
-        try:
-            size = len(value.encode("utf-8"))
-        except UnicodeEncodeError:  # lone surrogates: no database could store them
-            raise ValueError("payload must be valid Unicode text") from None
-        if size > MAX_PAYLOAD_BYTES:
-            raise ValueError(f"payload must be at most {MAX_PAYLOAD_BYTES} bytes")
-        if "\x00" in value:
-            raise ValueError("payload must not contain NUL")
-        return value
+        return scanned_payload(value)
 
 
 class ProductOut(BaseModel):

@@ -741,3 +741,30 @@ def test_a_late_opening_ends_only_what_the_case_held_at_its_time(world: World, d
     world.ok("line", case["payload"], "pack", t + timedelta(hours=3), children=[item["payload"]])
     world.ok("store-sh", case["payload"], "retail_receive", t + timedelta(hours=1), unpack=True)
     assert _memberships(db, item["code"]) == [(case["code"], t + timedelta(hours=3), None)]
+
+
+@pytest.mark.parametrize(
+    "around", ["{}\r\n", "{}\n", "{}\t", " {} "], ids=["crlf", "lf", "tab", "spaces"]
+)
+def test_a_scanners_whitespace_around_a_genuine_code_is_not_a_counterfeit(
+    world: World, db: SyncDb, around: str
+) -> None:
+    """Found by a review: a keyboard-wedge scanner's Enter after a genuine code made it a
+    malformed payload, a high counterfeit alert, and no event on the real code."""
+    [item] = world.issue(1)
+    scanned = world.ok("line", around.format(item["payload"]), "commission")
+    assert scanned["verdict"] == "genuine" and scanned["code"] == item["code"]
+    assert (
+        db.fetchval(
+            "SELECT payload FROM scan_events WHERE event_id = $1", uuid.UUID(scanned["event_id"])
+        )
+        == item["payload"]
+    )
+    checked = world.client.post("/v1/verify", json={"payload": around.format(item["payload"])})
+    assert checked.json()["verdict"] == "genuine"
+
+
+def test_a_payload_of_only_whitespace_is_refused(world: World) -> None:
+    refused = world.scan("line", "\r\n", "commission")
+    assert refused.status_code == 422
+    assert refused.json()["errors"][0]["loc"][-1] == "payload"
