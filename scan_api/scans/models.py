@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 from codegen.verify import VerificationResult
 from scan_api.scans.schemas import ScanIn
 from traceability.auth.models import Principal
+from traceability.db.columns import float4
 from traceability.errors import Conflict, DomainError, Forbidden, InvalidInput
 from traceability.events import SHIPPING, UNPACKING, Checkpoint, allowed_checkpoints
 from traceability.frozen import fast_init
@@ -119,3 +120,31 @@ def pack_problem(
             )
         seen.add(code)
     return None
+
+
+ScanIdentity = tuple[object, ...]
+"""What makes two sends of an event_id the same scan (`identity_of`)."""
+
+
+def identity_of(
+    payload: str,
+    checkpoint: str,
+    scanned_at: datetime,
+    to_party_id: str | None,
+    unpack: bool,
+    fix: tuple[float, float, float | None] | None,
+) -> ScanIdentity:
+    """The scan's own facts, as stored: a retry sends them again unchanged. The accuracy is
+    compared as the `real` column holds it; the time as an instant, whatever its offset."""
+    if fix is not None:
+        lat, lon, accuracy = fix
+        fix = (lat, lon, float4(accuracy) if accuracy else None)
+    return (payload, checkpoint, scanned_at.astimezone(UTC), to_party_id, unpack, fix)
+
+
+def identity_of_request(scan: ScanIn) -> ScanIdentity:
+    loc = scan.location
+    fix = (loc.lat, loc.lon, loc.accuracy_m) if loc is not None else None
+    return identity_of(
+        scan.payload, scan.checkpoint.value, scan.scanned_at, scan.to_party_id, scan.unpack, fix
+    )

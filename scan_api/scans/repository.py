@@ -4,21 +4,49 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 import asyncpg
 import orjson
 
+from scan_api.scans.models import ScanIdentity, identity_of
+
+
+@dataclass(frozen=True, slots=True)
+class StoredScan:
+    """A stored event, as a retry of it is answered."""
+
+    party_id: str | None
+    response: dict[str, object]
+    identity: ScanIdentity
+
 
 async def stored_responses(
     conn: asyncpg.Connection, event_ids: Sequence[uuid.UUID]
-) -> dict[uuid.UUID, tuple[str | None, dict[str, object]]]:
-    """event_id → (the scanning party, the first response) of stored events."""
+) -> dict[uuid.UUID, StoredScan]:
+    """event_id → the scanning party, the first response and the scan's own facts."""
     rows = await conn.fetch(
-        "SELECT event_id, party_id, response FROM scan_events WHERE event_id = ANY($1::uuid[])",
+        """SELECT event_id, party_id, response, payload, checkpoint, scanned_at, to_party_id,
+                  unpack, lat, lon, accuracy_m
+           FROM scan_events WHERE event_id = ANY($1::uuid[])""",
         list(event_ids),
     )
-    return {r["event_id"]: (r["party_id"], r["response"]) for r in rows}
+    return {
+        r["event_id"]: StoredScan(
+            r["party_id"],
+            r["response"],
+            identity_of(
+                r["payload"],
+                r["checkpoint"],
+                r["scanned_at"],
+                r["to_party_id"],
+                r["unpack"],
+                (r["lat"], r["lon"], r["accuracy_m"]) if r["lat"] is not None else None,
+            ),
+        )
+        for r in rows
+    }
 
 
 async def code_rows(conn: asyncpg.Connection, codes: Sequence[str]) -> dict[str, asyncpg.Record]:

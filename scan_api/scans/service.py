@@ -25,18 +25,23 @@ from scan_api.scans import repository
 from scan_api.scans.models import (
     Outcome,
     ScanRequest,
+    identity_of_request,
     pack_problem,
     shipment_problem,
     static_problem,
     verdict_of,
 )
-from scan_api.scans.repository import EVENT_COLUMNS
+from scan_api.scans.repository import EVENT_COLUMNS, StoredScan
 from traceability.db.columns import db_uuid, float4
 from traceability.errors import Conflict, Forbidden
 from traceability.events import Checkpoint
 
 # api.md: event_id is unique. Sent again by the party that scanned it, it is a retry.
 EVENT_ID_TAKEN = "event_id is already the id of another party's scan; use a new one"
+EVENT_ID_REUSED = (
+    "event_id is already the id of a different scan (payload, checkpoint, time, place or "
+    "consignee differ); a retry must send the same scan, a new scan needs a new event_id"
+)
 
 
 @dataclass(slots=True)
@@ -99,6 +104,8 @@ def _answer_twins(requests: Sequence[ScanRequest], outcomes: list[Outcome | None
             sender, original = first[event_id]
             if sender.principal.party_id != request.principal.party_id:
                 outcome.status, outcome.error = "rejected", Conflict(EVENT_ID_TAKEN)
+            elif identity_of_request(sender.scan) != identity_of_request(request.scan):
+                outcome.status, outcome.error = "rejected", Conflict(EVENT_ID_REUSED)
             elif original.status == "rejected":
                 outcome.status, outcome.error = "rejected", original.error
             else:
@@ -135,13 +142,18 @@ async def _replay_duplicates(
             outcomes[p.index] = _replayed(p, found)
 
 
-def _replayed(p: _Pending, stored: tuple[str | None, dict[str, object]] | None) -> Outcome:
+def _replayed(p: _Pending, stored: StoredScan | None) -> Outcome:
     """A stored event's first answer, to a retry by the party that scanned it; another party
-    reusing its event_id learns nothing of that scan."""
-    event_id, (party_id, response) = p.request.scan.event_id, stored or (None, {})
-    if stored is not None and party_id != p.request.principal.party_id:
+    reusing its event_id learns nothing of that scan, and neither does a different scan sent
+    under it (answering it with the first scan's answer would drop it silently)."""
+    event_id = p.request.scan.event_id
+    if stored is None:
+        return Outcome(event_id, "duplicate", {})
+    if stored.party_id != p.request.principal.party_id:
         return Outcome(event_id, "rejected", error=Conflict(EVENT_ID_TAKEN))
-    return Outcome(event_id, "duplicate", response)
+    if stored.identity != identity_of_request(p.request.scan):
+        return Outcome(event_id, "rejected", error=Conflict(EVENT_ID_REUSED))
+    return Outcome(event_id, "duplicate", stored.response)
 
 
 async def _verify_and_check(

@@ -768,3 +768,34 @@ def test_a_payload_of_only_whitespace_is_refused(world: World) -> None:
     refused = world.scan("line", "\r\n", "commission")
     assert refused.status_code == 422
     assert refused.json()["errors"][0]["loc"][-1] == "payload"
+
+
+def test_an_event_id_reused_for_a_different_scan_is_a_conflict(world: World, db: SyncDb) -> None:
+    """Found by a review: a second scan sent under a stored event_id got the first scan's
+    answer (200), so a client deleted it from its queue and it was lost."""
+    [first, second] = world.issue(2)
+    at = now() - timedelta(minutes=5)
+    body = scan_body(first["payload"], "commission", at)
+    body["location"] = {"lat": 31.123456789, "lon": 121.5, "accuracy_m": 12.3}
+    line = world.tokens["line"]
+    assert world.client.post("/v1/scans", json=body, headers=line).status_code == 201
+    # The same scan again, its time written with another offset: a retry.
+    same = {**body, "scanned_at": at.astimezone(timezone(timedelta(hours=8))).isoformat()}
+    assert world.client.post("/v1/scans", json=same, headers=line).status_code == 200
+    before = db.counts()
+    for changed in (
+        {"payload": second["payload"]},
+        {"scanned_at": (at + timedelta(seconds=1)).isoformat()},
+        {"location": {**body["location"], "lat": 31.2}},
+        {"location": None},
+    ):
+        reused = world.client.post("/v1/scans", json={**body, **changed}, headers=line)
+        assert reused.status_code == 409, (changed, reused.text)
+        assert "different scan" in reused.json()["detail"]
+    assert db.counts() == before
+    # In one upload: an identical twin is a duplicate, a different one is refused.
+    fresh = scan_body(second["payload"], "commission", at)
+    twins = [fresh, dict(fresh), {**fresh, "scanned_at": (at + timedelta(seconds=2)).isoformat()}]
+    answer = world.client.post("/v1/scans/batch", json={"scans": twins}, headers=line).json()
+    assert [r["status"] for r in answer["results"]] == ["created", "duplicate", "rejected"]
+    assert answer["results"][2]["error"]["status"] == 409
