@@ -71,12 +71,15 @@ def static_problem(request: ScanRequest, now: datetime) -> DomainError | None:
 
 
 def shipment_problem(scan: ScanIn, party: Any) -> DomainError | None:
-    """`party` is the to_party row (None when unknown)."""
+    """`party` is the to_party row (None when unknown). A shipment scanned before the party
+    was suspended happened before it: it is stored whenever it is uploaded (a handheld
+    offline for a day), as the investigation needs to know what the party received; one
+    scanned since is refused (the circuit breaker)."""
     if scan.to_party_id is None:
         return None
     if party is None:
         return _field_error("to_party_id", f"party {scan.to_party_id!r} does not exist")
-    if party["suspended_at"] is not None:
+    if party["suspended_at"] is not None and scan.scanned_at >= party["suspended_at"]:
         reason = party["suspension_reason"] or "suspended"
         return Conflict(
             f"party {scan.to_party_id} is suspended ({reason}); shipments to it are refused",

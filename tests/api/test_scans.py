@@ -281,6 +281,25 @@ def test_shipping_to_a_suspended_party_is_refused(world: World, db: SyncDb) -> N
     assert db.counts() == before
 
 
+def test_a_shipment_scanned_before_the_suspension_is_stored_when_uploaded_after(
+    world: World, db: SyncDb
+) -> None:
+    """Found by a review: a handheld's shipment, scanned days before the consignee was
+    suspended and uploaded after, was refused for good (409 is final), and the record of what
+    the suspended party received was lost. Shipments scanned since are still refused."""
+    [early, late] = world.issue(2)
+    for item in (early, late):
+        world.ok("line", item["payload"], "commission", now() - timedelta(days=4))
+    _dealer(world, "dealer-offline")
+    _suspend(world, "dealer-offline", "diversion case 14")
+    before = world.ok(
+        "plant", early["payload"], "ship", now() - timedelta(days=3), to_party_id="dealer-offline"
+    )
+    assert before["verdict"] == "genuine"
+    after = world.scan("plant", late["payload"], "ship", to_party_id="dealer-offline")
+    assert after.status_code == 409
+
+
 def test_a_retry_after_the_consignee_was_suspended_gets_its_first_answer(
     world: World, db: SyncDb
 ) -> None:
