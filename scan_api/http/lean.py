@@ -28,6 +28,10 @@ class LeanRoute(APIRoute):
     def guard(self, request: Request) -> None:
         """Runs before the body is read (e.g. a rate limit); raise a DomainError to refuse."""
 
+    async def before_refusing_body(self, request: Request) -> None:
+        """Runs when the body is invalid, before the 422: raise a DomainError to answer with
+        it instead (e.g. 401 for a bad token, which a handler checks later)."""
+
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         params = inspect.signature(self.endpoint).parameters
         model = params["body"].annotation
@@ -35,13 +39,14 @@ class LeanRoute(APIRoute):
             model = self.endpoint.__globals__[model]
         if not (isinstance(model, type) and issubclass(model, BaseModel)):
             raise TypeError(f"{self.path}: LeanRoute needs `body: <pydantic model>`")
-        endpoint, guard = self.endpoint, self.guard
+        endpoint, guard, refusing = self.endpoint, self.guard, self.before_refusing_body
 
         async def handle(request: Request) -> Response:
             guard(request)
             try:
                 body = model.model_validate_json(await request.body())
             except ValidationError as exc:
+                await refusing(request)
                 errors = [{**e, "loc": ("body", *e["loc"])} for e in exc.errors()]
                 raise RequestValidationError(errors) from exc
             response: Response = await endpoint(body=body, request=request)

@@ -818,3 +818,15 @@ def test_an_event_id_reused_for_a_different_scan_is_a_conflict(world: World, db:
     answer = world.client.post("/v1/scans/batch", json={"scans": twins}, headers=line).json()
     assert [r["status"] for r in answer["results"]] == ["created", "duplicate", "rejected"]
     assert answer["results"][2]["error"]["status"] == 409
+
+
+def test_a_bad_token_is_a_401_whatever_the_body(world: World) -> None:
+    """Found by two reviews: with an invalid body, a bad token got the body's 422 (api.md:
+    401 for a missing or bad token); the batch endpoint already answered 401."""
+    unknown = "Bearer stk_" + "0" * 22 + "." + "x" * 43
+    for header in ("Bearer x", unknown):
+        for path, body in (("/v1/scans", {}), ("/v1/scans/batch", {"scans": [{}]})):
+            answer = world.client.post(path, json=body, headers={"Authorization": header})
+            assert answer.status_code == 401, (header, path, answer.text)
+    refused = world.client.post("/v1/scans", json={}, headers=world.tokens["line"])
+    assert refused.status_code == 422
