@@ -71,6 +71,7 @@ class LoyaltyReason(enum.StrEnum):
     NOT_FIRST_VERIFICATION = "not_first_verification"
     INNER_CODE_REQUIRED = "inner_code_required"
     INNER_CODE_WRONG = "inner_code_wrong"
+    INNER_CODE_LOCKED = "inner_code_locked"
     DAILY_LIMIT = "daily_limit"
     TOO_MANY_REGIONS = "too_many_regions"
 
@@ -145,6 +146,7 @@ class VerificationInput:
     region: str | None = None  # where this check is (territory id or area cell)
     inner_code_required: bool = False
     inner_code_ok: bool | None = None  # None: no inner code sent
+    inner_code_locked: bool = False  # too many wrong inner codes lately: none is checked
     claims: ClaimHistory = ClaimHistory()
     places: Mapping[str, str] = field(default_factory=dict)  # event id -> place name
     known_clone: tuple[Reason, ...] = ()  # a stored clone finding of an earlier check
@@ -263,6 +265,8 @@ def _loyalty(
         return no(LoyaltyReason.ALREADY_CLAIMED)
     if p.first_verification_only and any(e.consumer_id != consumer for e in prior):
         return no(LoyaltyReason.NOT_FIRST_VERIFICATION)
+    if request.inner_code_required and request.inner_code_locked:
+        return no(LoyaltyReason.INNER_CODE_LOCKED)
     if request.inner_code_required and request.inner_code_ok is None:
         return no(LoyaltyReason.INNER_CODE_REQUIRED)
     if request.inner_code_required and not request.inner_code_ok:

@@ -86,6 +86,9 @@ _LOYALTY_TEXT: dict[str, str] = {
         "No points: enter the code printed inside the package to collect points."
     ),
     LoyaltyReason.INNER_CODE_WRONG: "No points: the inner code is not correct.",
+    LoyaltyReason.INNER_CODE_LOCKED: (
+        "No points yet: too many wrong inner codes were entered for this code. Try again tomorrow."
+    ),
     LoyaltyReason.DAILY_LIMIT: "No points: the daily limit of point claims is reached.",
     LoyaltyReason.TOO_MANY_REGIONS: "No points: claims come from too many regions.",
     NOT_AN_ITEM: "Points are paid for item codes only.",
@@ -242,25 +245,23 @@ def check_row(
 # -- a check's inner code and its answer -----------------------------------------------------
 
 
-def pin_ok(
-    req: VerifyRequest,
-    row: asyncpg.Record,
-    earlier: Sequence[dict[str, Any]],
-    max_failures: int,
-    since: datetime,
-) -> bool | None:
-    """None: no pin sent. After `max_failures` wrong pins for the code since `since`, no pin
-    is right: guessing is bounded per code, and a lock that anyone who can read the outer
-    code could set does not keep the buyer out for good."""
-    if req.pin is None:
-        return None
+def pin_locked(earlier: Sequence[dict[str, Any]], max_failures: int, since: datetime) -> bool:
+    """After `max_failures` wrong pins for the code since `since`, no pin is checked:
+    guessing is bounded per code, and a lock that anyone who can read the outer code could
+    set does not keep the buyer out for good. Pins sent while it is locked are not wrong
+    pins (none was checked), so retrying does not make it last longer."""
     failures = sum(
         1
         for r in earlier
         if r["loyalty_reason"] == LoyaltyReason.INNER_CODE_WRONG and r["scanned_at"] >= since
     )
-    if failures >= max_failures:
-        return False
+    return failures >= max_failures
+
+
+def pin_ok(req: VerifyRequest, row: asyncpg.Record) -> bool | None:
+    """None: no pin sent."""
+    if req.pin is None:
+        return None
     return pin_matches(req.pin, row["inner_code_hash"])
 
 

@@ -49,6 +49,7 @@ from scan_api.verify.models import (
     earlier_check,
     early_subject,
     fix_of,
+    pin_locked,
     pin_ok,
     risk_row,
     signature_check,
@@ -416,10 +417,11 @@ def _input(check: LoadedCheck, claims: ClaimHistory, policy: VerifyPolicy) -> Ve
     )
     history = tuple(earlier_check(r, check.code or "") for r in check.earlier)
     first_id = str(check.earlier[0]["event_id"]) if check.earlier else scan.event_id
-    pin_right = None
-    if row is not None and check.inner_required:
+    pin_right, locked = None, False
+    if row is not None and check.inner_required and req.pin is not None:
         since = check.now - policy.pin_failure_window
-        pin_right = pin_ok(req, row, check.earlier, policy.max_pin_failures, since)
+        locked = pin_locked(check.earlier, policy.max_pin_failures, since)
+        pin_right = None if locked else pin_ok(req, row)
     return VerificationInput(
         check=scan,
         signature=check.signature,
@@ -428,6 +430,7 @@ def _input(check: LoadedCheck, claims: ClaimHistory, policy: VerifyPolicy) -> Ve
         region=check.here.key if check.here else None,
         inner_code_required=check.inner_required,
         inner_code_ok=pin_right,
+        inner_code_locked=locked,
         claims=claims,
         places={first_id: check.first_place} if check.first_place else {},
         known_clone=check.known_clone,

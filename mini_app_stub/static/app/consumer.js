@@ -14,6 +14,7 @@ const LOYALTY_WORDS = {
   not_first_verification: "someone checked this code before you",
   inner_code_required: "this product needs the inner code from under the cap",
   inner_code_wrong: "the inner code does not match",
+  inner_code_locked: "too many wrong inner codes were tried for this code; try again tomorrow",
   daily_limit: "you reached today's limit of point claims",
   too_many_regions: "claims from too many regions",
 };

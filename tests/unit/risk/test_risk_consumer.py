@@ -136,6 +136,11 @@ def test_expired_is_reported_but_still_genuine() -> None:
         ({"claims": ClaimHistory(code_already_claimed=True)}, (), LoyaltyReason.ALREADY_CLAIMED),
         ({"inner_code_required": True}, (), LoyaltyReason.INNER_CODE_REQUIRED),
         ({"inner_code_required": True, "inner_code_ok": False}, (), LoyaltyReason.INNER_CODE_WRONG),
+        (
+            {"inner_code_required": True, "inner_code_locked": True},
+            (),
+            LoyaltyReason.INNER_CODE_LOCKED,
+        ),
         ({"claims": ClaimHistory(consumer_claims_today=20)}, (), LoyaltyReason.DAILY_LIMIT),
         (
             {"claims": ClaimHistory(consumer_regions=frozenset({"a", "b", "c"})), "region": "d"},
