@@ -10,6 +10,7 @@ import asyncpg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from traceability.errors import DomainError
@@ -58,6 +59,43 @@ CONFLICTED = (
     asyncpg.exceptions.DeadlockDetectedError,
     asyncpg.exceptions.SerializationError,
 )
+
+
+class ProblemOut(BaseModel):
+    """An RFC 9457 problem (application/problem+json), as every error is answered."""
+
+    model_config = ConfigDict(extra="allow")
+    type: str
+    title: str
+    status: int
+    detail: str
+    errors: list[dict[str, Any]] | None = Field(
+        default=None, description="Each invalid field: `loc` (path), `msg`, `type`."
+    )
+
+
+_RETRY_AFTER = {
+    "Retry-After": {
+        "description": "Seconds to wait before retrying.",
+        "schema": {"type": "integer"},
+    },
+}
+
+
+def problem_responses(**described: str) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses` for the problems a route answers: `e401="why"`, … Status codes
+    429 and 503 carry Retry-After."""
+    responses: dict[int | str, dict[str, Any]] = {}
+    for key, description in described.items():
+        status = int(key.removeprefix("e"))
+        entry: dict[str, Any] = {
+            "description": description,
+            "content": {PROBLEM_MEDIA_TYPE: {"schema": ProblemOut.model_json_schema()}},
+        }
+        if status in (429, 503):
+            entry["headers"] = _RETRY_AFTER
+        responses[status] = entry
+    return responses
 
 
 def problem_body(

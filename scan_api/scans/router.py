@@ -13,7 +13,7 @@ from pydantic import TypeAdapter, ValidationError
 from codegen.router import Keys
 from scan_api.http.deps import CurrentPrincipal, Tx, bearer_token
 from scan_api.http.lean import LeanRoute
-from scan_api.http.problems import domain_problem, validation_problem
+from scan_api.http.problems import domain_problem, problem_responses, validation_problem
 from scan_api.scans import service
 from scan_api.scans.batcher import ScanJob
 from scan_api.scans.models import Outcome, ScanRequest
@@ -65,7 +65,17 @@ Scanner = Annotated[Principal, Depends(scanner)]
     "",
     status_code=201,
     response_model=ScanOut,
-    responses={200: {"model": ScanOut, "description": "A retry of a stored event_id"}},
+    responses={
+        200: {"model": ScanOut, "description": "A retry of a stored event_id"},
+        **problem_responses(
+            e401="No bearer token, or a bad one.",
+            e403="The token's role or party may not scan at this checkpoint, or not this code.",
+            e409="`to_party_id` is suspended (`reason`: party_suspended, `suspension_reason`), "
+            "or `event_id` is another party's scan or a different scan.",
+            e413="The body is over 1 MiB.",
+            e503="The database is unavailable, or too many writes are waiting: retry.",
+        ),
+    },
 )
 async def post_scan(body: ScanIn, request: Request) -> Response:
     """Group-committed with concurrent scans (see batcher.py): answered after COMMIT."""
@@ -125,7 +135,16 @@ def _validated(
     return valid
 
 
-@router.post("/batch", response_model=BatchOut)
+@router.post(
+    "/batch",
+    response_model=BatchOut,
+    responses=problem_responses(
+        e401="No bearer token, or a bad one.",
+        e403="The token's role may not scan.",
+        e413="The body is over 1 MiB.",
+        e503="The database is unavailable: retry the whole batch (retries are idempotent).",
+    ),
+)
 async def post_batch(
     body: BatchIn, conn: Tx, principal: Scanner, store: Keys, request: Request
 ) -> Response:

@@ -15,6 +15,7 @@ from fastapi.responses import Response
 from risk_engine.models import GeoFix
 from risk_engine.territories import TerritoryCache
 from scan_api.http.lean import LeanRoute
+from scan_api.http.problems import problem_responses
 from scan_api.verify import service
 from scan_api.verify.models import VerifyRequest
 from scan_api.verify.ratelimit import TokenBucket, retry_after_s
@@ -118,7 +119,15 @@ async def close(app: Any) -> None:
         await state.batcher.close()
 
 
-@router.post("", response_model=VerifyOut)
+@router.post(
+    "",
+    response_model=VerifyOut,
+    responses=problem_responses(
+        e413="The body is over 1 MiB.",
+        e429="Too many checks from this address or consumer_id lately.",
+        e503="The database is unavailable, or too many checks are waiting: retry.",
+    ),
+)
 async def post_verify(body: VerifyIn, request: Request) -> Response:
     """Is this product genuine? Records a `consumer_verify` event; may pay loyalty points."""
     state = verify_state(request)

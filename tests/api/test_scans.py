@@ -655,6 +655,21 @@ def test_the_batch_schema_documents_its_scans(world: World) -> None:
     assert "ScanIn" in spec["components"]["schemas"]
 
 
+def test_the_hot_paths_document_their_problems(world: World) -> None:
+    """Found by a review: /v1/scans listed only 200/201/422 and /v1/verify no 429."""
+    paths = world.client.get("/openapi.json").json()["paths"]
+    documented = {
+        path: set(paths[path]["post"]["responses"])
+        for path in ("/v1/scans", "/v1/scans/batch", "/v1/verify")
+    }
+    assert {"401", "403", "409", "413", "422", "503"} <= documented["/v1/scans"]
+    assert {"401", "403", "413", "422", "503"} <= documented["/v1/scans/batch"]
+    assert {"413", "422", "429", "503"} <= documented["/v1/verify"]
+    limited = paths["/v1/verify"]["post"]["responses"]["429"]
+    assert "Retry-After" in limited["headers"]
+    assert "application/problem+json" in limited["content"]
+
+
 def test_a_line_packs_and_opens_only_its_own_plants_codes(world: World, db: SyncDb) -> None:
     """Found by two reviews: commissioning checked the code's plant, packing did not, so one
     plant's line could empty or refill another plant's cases (and change their custody)."""
