@@ -73,7 +73,9 @@ class ScanIn(BaseModel):
     checkpoint: Checkpoint
     scanned_at: AwareDatetime
     location: Location | None = Field(
-        default=None, description="GPS fix; the party's registered location when absent."
+        default=None,
+        description="GPS fix. When absent, the risk rules use the scanning party's registered "
+        "location; the scan itself is stored (and traced) without one.",
     )
     to_party_id: Annotated[str | None, Field(pattern=CLIENT_ID_PATTERN)] = None
     children: Annotated[list[Payload] | None, Field(max_length=MAX_CHILDREN)] = None
