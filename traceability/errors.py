@@ -66,6 +66,12 @@ class PayloadTooLarge(DomainError):
     type_slug = "payload-too-large"
 
 
+class UnsupportedMediaType(DomainError):
+    status = 415
+    title = "Unsupported media type"
+    type_slug = "unsupported-media-type"
+
+
 class RateLimited(DomainError):
     status = 429
     title = "Too many requests"

@@ -24,7 +24,7 @@ from scan_api.verify.service import VerifyPolicy
 from traceability.config import Settings
 from traceability.db.columns import db_uuid
 from traceability.db.group_commit import GroupCommit
-from traceability.errors import RateLimited
+from traceability.errors import RateLimited, UnsupportedMediaType
 
 STATE_ATTR = "consumer_verify"
 
@@ -80,6 +80,11 @@ class VerifyRoute(LeanRoute):
     def guard(self, request: Request) -> None:
         state = verify_state(request)
         _limit(state.per_address, request.client.host if request.client else "-", "address")
+        media_type = request.headers.get("content-type", "").partition(";")[0].strip().lower()
+        if media_type != "application/json":
+            # A form or text/plain POST needs no CORS preflight: any web page could make its
+            # visitors' browsers send checks (spreading them over many addresses).
+            raise UnsupportedMediaType("send the check as application/json")
 
 
 router = APIRouter(prefix="/v1/verify", tags=["consumer"], route_class=VerifyRoute)
@@ -124,6 +129,7 @@ async def close(app: Any) -> None:
     response_model=VerifyOut,
     responses=problem_responses(
         e413="The body is over 1 MiB.",
+        e415="The body is not sent as application/json.",
         e429="Too many checks from this address or consumer_id lately.",
         e503="The database is unavailable, or too many checks are waiting: retry.",
     ),

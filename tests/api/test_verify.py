@@ -390,6 +390,21 @@ def test_lone_surrogate_payload_is_422(client: TestClient, db: SyncDb) -> None:
     assert db.counts() == before
 
 
+def test_a_check_must_be_sent_as_json(world: World, db: SyncDb) -> None:
+    """Found by a security review: a text/plain POST needs no CORS preflight, so any web page
+    could make its visitors' browsers send checks, spread over their addresses."""
+    [payload] = commissioned(world)
+    raw = orjson.dumps({"payload": payload, "consumer_id": "drive-by"})
+    before = db.counts()
+    for media_type in ("text/plain", "application/x-www-form-urlencoded", "multipart/form-data"):
+        refused = world.client.post("/v1/verify", content=raw, headers={"content-type": media_type})
+        assert refused.status_code == 415, refused.text
+        assert refused.headers["content-type"].startswith("application/problem+json")
+    assert db.counts() == before
+    typed = {"content-type": "application/json; charset=utf-8"}
+    assert world.client.post("/v1/verify", content=raw, headers=typed).status_code == 200
+
+
 def test_racing_first_checks_pay_once(world: World, db: SyncDb) -> None:
     [item] = world.issue(1)
     world.ok("line", item["payload"], "commission")
