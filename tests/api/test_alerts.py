@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -39,6 +39,10 @@ def alert(world: World, alert_id: str) -> dict[str, Any]:
     return result
 
 
+def _hours_ago(hours: float) -> datetime:
+    return now() - timedelta(hours=hours)
+
+
 def into_dealer(world: World, payload: str, dealer: str = "dealer-sh") -> None:
     t = now() - timedelta(hours=6)
     world.ok("line", payload, "commission", t)
@@ -61,11 +65,7 @@ def test_dealer_shipping_out_of_territory_is_caught_and_named(world: World) -> N
     [item] = world.issue(1)
     into_dealer(world, item["payload"])
     shipped = world.ok(
-        "dealer-sh",
-        item["payload"],
-        "dealer_ship",
-        now() - timedelta(hours=3),
-        to_party_id="store-hz",
+        "dealer-sh", item["payload"], "dealer_ship", _hours_ago(3), to_party_id="store-hz"
     )
     assert shipped["alert_ids"], "the scan's own answer names the alert"
     found = alert(world, shipped["alert_ids"][0])
@@ -135,11 +135,7 @@ def test_a_dealers_shipment_to_its_sub_dealer_where_the_brand_authorized_it_is_n
     [item] = world.issue(1)
     into_dealer(world, item["payload"])
     shipped = world.ok(
-        "dealer-sh",
-        item["payload"],
-        "dealer_ship",
-        now() - timedelta(hours=3),
-        to_party_id="sub-sh-hz",
+        "dealer-sh", item["payload"], "dealer_ship", _hours_ago(3), to_party_id="sub-sh-hz"
     )
     assert shipped["alert_ids"] == []
     assert world.ok("sub-sh-hz", item["payload"], "dealer_receive")["alert_ids"] == []

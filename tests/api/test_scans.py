@@ -587,6 +587,19 @@ def test_batch_limits(world: World) -> None:
     assert empty.status_code == 422
 
 
+def _another_plants_line(world: World, plant_id: str) -> dict[str, str]:
+    """A second plant and its line's token headers."""
+    body = {"kind": "plant", "name": plant_id, "location": {"lat": 31.0, "lon": 121.0}}
+    assert world.client.put(f"/v1/parties/{plant_id}", json=body, headers=world.admin).is_success
+    made = world.client.post(
+        "/v1/tokens",
+        json={"role": "line", "name": f"line-of-{plant_id}", "party_id": plant_id},
+        headers=world.admin,
+    )
+    assert made.status_code == 201, made.text
+    return {"Authorization": f"Bearer {made.json()['token']}"}
+
+
 def test_codes_signed_by_another_process_verify_at_once(
     world: World, module_dsn: str, settings: object
 ) -> None:
@@ -594,14 +607,7 @@ def test_codes_signed_by_another_process_verify_at_once(
     counterfeit while its periodic keyring refresh has not come round yet."""
     from scan_api.app import create_app
 
-    body = {"kind": "plant", "name": "Second plant", "location": {"lat": 31.0, "lon": 121.0}}
-    assert world.client.put("/v1/parties/plant-2", json=body, headers=world.admin).is_success
-    line2 = world.client.post(
-        "/v1/tokens",
-        json={"role": "line", "name": "line-2", "party_id": "plant-2"},
-        headers=world.admin,
-    ).json()["token"]
-    headers = {"Authorization": f"Bearer {line2}"}
+    headers = _another_plants_line(world, "plant-2")
     with TestClient(create_app(settings, dsn=module_dsn)) as other:  # type: ignore[arg-type]
         batch = other.post(
             "/v1/code-batches", json={"gtin": GTIN, "lot": "P2", "count": 1}, headers=headers
@@ -673,14 +679,7 @@ def test_the_hot_paths_document_their_problems(world: World) -> None:
 def test_a_line_packs_and_opens_only_its_own_plants_codes(world: World, db: SyncDb) -> None:
     """Found by two reviews: commissioning checked the code's plant, packing did not, so one
     plant's line could empty or refill another plant's cases (and change their custody)."""
-    body = {"kind": "plant", "name": "Third plant", "location": {"lat": 30.9, "lon": 121.1}}
-    assert world.client.put("/v1/parties/plant-3", json=body, headers=world.admin).is_success
-    made = world.client.post(
-        "/v1/tokens",
-        json={"role": "line", "name": "line-3", "party_id": "plant-3"},
-        headers=world.admin,
-    )
-    world.tokens["line-3"] = {"Authorization": f"Bearer {made.json()['token']}"}
+    world.tokens["line-3"] = _another_plants_line(world, "plant-3")
     [case] = world.issue(1, level="case")
     items = world.issue(2)
     world.ok("line", case["payload"], "pack", children=[items[0]["payload"]])
