@@ -197,7 +197,7 @@ def _ship(
     if found is None or fix is None:
         return []
     owner, expected = found
-    allowed = with_own_territories(receiver, (sender, owner), expected, facts)
+    allowed = with_own_territories(receiver, (*dealers, owner), expected, facts)
     placed = _place([fix], allowed, territories)
     severity = _severity(placed[0], thresholds) if placed else None
     if placed is None or severity is None:
@@ -240,7 +240,7 @@ def _receive(
         for f in (registered_fix(party.location, thresholds), usable_fix(scan.location, thresholds))
         if f is not None
     ]
-    allowed = with_own_territories(party, tuple(dealers), expected, facts)
+    allowed = with_own_territories(party, (*dealers, owner), expected, facts)
     placed = _place(fixes, allowed, territories)
     severity = _severity(placed[0], thresholds) if placed else None
     if placed is None or severity is None:

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 from codegen.verify import VerificationResult
-from scan_api.scans.schemas import ScanIn
+from scan_api.scans.schemas import SCANNER_WHITESPACE, ScanIn
 from traceability.auth.models import Principal
 from traceability.db.columns import float4
 from traceability.errors import Conflict, DomainError, Forbidden, InvalidInput
@@ -138,7 +138,9 @@ def identity_of(
     fix: tuple[float, float, float | None] | None,
 ) -> ScanIdentity:
     """The scan's own facts, as stored: a retry sends them again unchanged. The accuracy is
-    compared as the `real` column holds it; the time as an instant, whatever its offset."""
+    compared as the `real` column holds it; the time as an instant, whatever its offset; the
+    payload without scanner whitespace (rows stored before it was removed kept it)."""
+    payload = payload.strip(SCANNER_WHITESPACE)
     if fix is not None:
         lat, lon, accuracy = fix
         fix = (lat, lon, float4(accuracy) if accuracy else None)

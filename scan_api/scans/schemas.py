@@ -40,7 +40,7 @@ class Location(BaseModel):
         return value
 
 
-_SCANNER_WHITESPACE = " \t\r\n"
+SCANNER_WHITESPACE = " \t\r\n"
 """What a scanner adds around the code (a keyboard-wedge scanner types Enter or Tab after
 it). Never part of a code: the canonical form has no whitespace (docs/code-format.md)."""
 
@@ -49,7 +49,7 @@ def scanned_payload(value: str) -> str:
     """The payload as scanned, without the scanner's surrounding whitespace; text a database
     can store, at most MAX_PAYLOAD_BYTES. A genuine code read with a trailing CR/LF was a
     high counterfeit alert."""
-    value = value.strip(_SCANNER_WHITESPACE)
+    value = value.strip(SCANNER_WHITESPACE)
     if not value:
         raise ValueError("payload must not be blank")
     try:

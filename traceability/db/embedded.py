@@ -131,4 +131,9 @@ class KeepAlive:
             except Exception:  # e.g. its old backends still hold the shared memory: next round
                 log.exception("could not start the embedded postgres yet; retrying")
                 continue
+            if crashed(pg_data):  # e.g. a zombie postmaster this process cannot reap
+                log.error(
+                    "embedded postgres is still down; retrying", extra={"pgdata": str(pg_data)}
+                )
+                continue
             log.warning("embedded postgres is running again", extra={"pgdata": str(pg_data)})
