@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
+from codegen.payload import code_or_none
 from codegen.verify import VerificationResult
 from scan_api.scans.schemas import SCANNER_WHITESPACE, ScanIn
 from traceability.auth.models import Principal
@@ -136,20 +138,30 @@ def identity_of(
     to_party_id: str | None,
     unpack: bool,
     fix: tuple[float, float, float | None] | None,
+    children: Sequence[str] | None = None,
 ) -> ScanIdentity:
     """The scan's own facts, as stored: a retry sends them again unchanged. The accuracy is
     compared as the `real` column holds it; the time as an instant, whatever its offset; the
-    payload without scanner whitespace (rows stored before it was removed kept it)."""
+    payload without scanner whitespace (rows stored before it was removed kept it); a pack's
+    children as the codes stored for them, in their order (none and an empty list alike)."""
     payload = payload.strip(SCANNER_WHITESPACE)
     if fix is not None:
         lat, lon, accuracy = fix
         fix = (lat, lon, float4(accuracy) if accuracy else None)
-    return (payload, checkpoint, scanned_at.astimezone(UTC), to_party_id, unpack, fix)
+    packed = tuple(children) if children else None
+    return (payload, checkpoint, scanned_at.astimezone(UTC), to_party_id, unpack, fix, packed)
 
 
 def identity_of_request(scan: ScanIn) -> ScanIdentity:
     loc = scan.location
     fix = (loc.lat, loc.lon, loc.accuracy_m) if loc is not None else None
+    children = [code_or_none(c) or "" for c in scan.children] if scan.children else None
     return identity_of(
-        scan.payload, scan.checkpoint.value, scan.scanned_at, scan.to_party_id, scan.unpack, fix
+        scan.payload,
+        scan.checkpoint.value,
+        scan.scanned_at,
+        scan.to_party_id,
+        scan.unpack,
+        fix,
+        children,
     )

@@ -28,7 +28,7 @@ async def stored_responses(
     """event_id → the scanning party, the first response and the scan's own facts."""
     rows = await conn.fetch(
         """SELECT event_id, party_id, response, payload, checkpoint, scanned_at, to_party_id,
-                  unpack, lat, lon, accuracy_m
+                  unpack, lat, lon, accuracy_m, children
            FROM scan_events WHERE event_id = ANY($1::uuid[])""",
         list(event_ids),
     )
@@ -43,6 +43,7 @@ async def stored_responses(
                 r["to_party_id"],
                 r["unpack"],
                 (r["lat"], r["lon"], r["accuracy_m"]) if r["lat"] is not None else None,
+                r["children"],
             ),
         )
         for r in rows

@@ -834,6 +834,32 @@ def test_an_event_id_reused_for_a_different_scan_is_a_conflict(world: World, db:
     assert answer["results"][2]["error"]["status"] == 409
 
 
+def test_an_event_id_reused_for_a_pack_of_other_children_is_a_conflict(
+    world: World, db: SyncDb
+) -> None:
+    """Found by a review: a pack's identity left out its children, so a second pack sent
+    under a stored event_id with other items got the first pack's answer and was lost."""
+    items = world.issue(3)
+    [case] = world.issue(1, level="case")
+    for entry in [*items, case]:
+        world.ok("line", entry["payload"], "commission")
+    line = world.tokens["line"]
+    body = scan_body(case["payload"], "pack", children=[i["payload"] for i in items[:2]])
+    assert world.client.post("/v1/scans", json=body, headers=line).status_code == 201
+    retry = {**body, "children": [f" {i['payload']}\r\n" for i in items[:2]]}
+    assert world.client.post("/v1/scans", json=retry, headers=line).status_code == 200
+    before = db.counts()
+    for children in ([items[2]["payload"]], [i["payload"] for i in reversed(items[:2])], []):
+        reused = world.client.post("/v1/scans", json={**body, "children": children}, headers=line)
+        assert reused.status_code == 409, (children, reused.text)
+    assert db.counts() == before
+    held = db.fetch(
+        "SELECT child_code FROM containment WHERE parent_code = $1 AND unpacked_at IS NULL",
+        case["code"],
+    )
+    assert sorted(r["child_code"] for r in held) == sorted(i["code"] for i in items[:2])
+
+
 def test_a_bad_token_is_a_401_whatever_the_body(world: World) -> None:
     """Found by two reviews: with an invalid body, a bad token got the body's 422 (api.md:
     401 for a missing or bad token); the batch endpoint already answered 401."""
