@@ -72,22 +72,36 @@ def static_problem(request: ScanRequest, now: datetime) -> DomainError | None:
     return None
 
 
-def shipment_problem(scan: ScanIn, party: Any) -> DomainError | None:
+SUSPENSION_OFFLINE_WINDOW = timedelta(hours=72)
+"""How long after a suspension shipments scanned before it are still taken: the time a
+handheld may plausibly have been offline. Past it, a shipment dated before the suspension
+is more likely a clock set back to get round it (the brand records a real late one)."""
+
+
+def shipment_problem(scan: ScanIn, party: Any, now: datetime) -> DomainError | None:
     """`party` is the to_party row (None when unknown). A shipment scanned before the party
-    was suspended happened before it: it is stored whenever it is uploaded (a handheld
-    offline for a day), as the investigation needs to know what the party received; one
-    scanned since is refused (the circuit breaker)."""
+    was suspended happened before it: it is stored when uploaded within
+    `SUSPENSION_OFFLINE_WINDOW` of the suspension (a handheld offline for a day), as the
+    investigation needs to know what the party received; one scanned since is refused (the
+    circuit breaker), and so is one dated before it that arrives later than that."""
     if scan.to_party_id is None:
         return None
     if party is None:
         return _field_error("to_party_id", f"party {scan.to_party_id!r} does not exist")
-    if party["suspended_at"] is not None and scan.scanned_at >= party["suspended_at"]:
-        reason = party["suspension_reason"] or "suspended"
-        return Conflict(
-            f"party {scan.to_party_id} is suspended ({reason}); shipments to it are refused",
-            extra={"reason": "party_suspended", "suspension_reason": reason},
+    suspended_at = party["suspended_at"]
+    if suspended_at is None:
+        return None
+    reason = party["suspension_reason"] or "suspended"
+    refused = f"party {scan.to_party_id} is suspended ({reason}); shipments to it are refused"
+    if scan.scanned_at < suspended_at:
+        if now - suspended_at <= SUSPENSION_OFFLINE_WINDOW:
+            return None
+        hours = SUSPENSION_OFFLINE_WINDOW.total_seconds() / 3600
+        refused += (
+            f"; one scanned before the suspension is taken only within {hours:.0f} h of it"
+            " (a handheld that was offline)"
         )
-    return None
+    return Conflict(refused, extra={"reason": "party_suspended", "suspension_reason": reason})
 
 
 def verdict_of(

@@ -75,7 +75,7 @@ async def record_scans(
         # for every group: only a retry refused now (its consignee suspended since) is looked
         # up here, so that it still gets its first answer.
         await store.refresh(conn)
-        await _verify_and_check(conn, store, pending, outcomes)
+        await _verify_and_check(conn, store, pending, outcomes, now)
         await _replay_duplicates(conn, [p for p in pending if outcomes[p.index]], outcomes)
         pending = [p for p in pending if outcomes[p.index] is None]
         if risk is not None and risk.enabled and pending and not _has_effects(pending):
@@ -161,6 +161,7 @@ async def _verify_and_check(
     store: KeyStore,
     pending: list[_Pending],
     outcomes: list[Outcome | None],
+    now: datetime,
 ) -> None:
     child_codes: dict[int, list[str | None]] = {}
     wanted: set[str] = set()
@@ -181,7 +182,7 @@ async def _verify_and_check(
         result = verify_known(store, scan.payload, p.row)
         commissioned = p.row is not None and p.row["commissioned_at"] is not None
         p.verdict, p.reason = verdict_of(result, commissioned, scan.checkpoint)
-        problem = shipment_problem(scan, parties.get(scan.to_party_id or ""))
+        problem = shipment_problem(scan, parties.get(scan.to_party_id or ""), now)
         if problem is None and p.row is not None and p.verdict != "counterfeit":
             problem = _line_problem(p)
         if problem is None and scan.children:

@@ -12,6 +12,7 @@ import orjson
 import pytest
 from starlette.testclient import TestClient
 
+from scan_api.scans.models import SUSPENSION_OFFLINE_WINDOW
 from scan_api.scans import repository as scans_repository
 from tests.pg import SyncDb
 from tests.world import GTIN, World, now, scan_body, tamper
@@ -298,6 +299,30 @@ def test_a_shipment_scanned_before_the_suspension_is_stored_when_uploaded_after(
     assert before["verdict"] == "genuine"
     after = world.scan("plant", late["payload"], "ship", to_party_id="dealer-offline")
     assert after.status_code == 409
+
+
+def test_a_shipment_dated_before_an_old_suspension_is_refused(world: World, db: SyncDb) -> None:
+    """Found by a review: any shipment dated before the suspension was accepted whenever it
+    came, so a handheld with its clock set back shipped to a suspended dealer for good. The
+    exemption is for handhelds that were offline: it ends `SUSPENSION_OFFLINE_WINDOW` after
+    the suspension."""
+    [item] = world.issue(1)
+    world.ok("line", item["payload"], "commission", now() - timedelta(days=6))
+    _dealer(world, "dealer-backdated")
+    _suspend(world, "dealer-backdated", "diversion case 15")
+    db.execute(
+        "UPDATE parties SET suspended_at = $2 WHERE id = $1",
+        "dealer-backdated",
+        now() - SUSPENSION_OFFLINE_WINDOW - timedelta(minutes=1),
+    )
+    before = db.counts()
+    backdated = world.scan(
+        "plant", item["payload"], "ship", now() - timedelta(days=5), to_party_id="dealer-backdated"
+    )
+    assert backdated.status_code == 409, backdated.text
+    assert "diversion case 15" in backdated.json()["detail"]
+    assert "offline" in backdated.json()["detail"]
+    assert db.counts() == before
 
 
 def test_a_retry_after_the_consignee_was_suspended_gets_its_first_answer(
