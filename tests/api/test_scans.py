@@ -12,8 +12,8 @@ import orjson
 import pytest
 from starlette.testclient import TestClient
 
-from scan_api.scans.models import SUSPENSION_OFFLINE_WINDOW
 from scan_api.scans import repository as scans_repository
+from scan_api.scans.models import SUSPENSION_OFFLINE_WINDOW
 from tests.pg import SyncDb
 from tests.world import GTIN, World, now, scan_body, tamper
 from traceability.db.columns import float4
