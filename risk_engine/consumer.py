@@ -36,7 +36,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from risk_engine.evidence import Witness, consumer_checks, witnesses
 from risk_engine.models import CodeFacts, CodeStatus, ScanFact, SignatureCheck
@@ -67,6 +67,7 @@ class LoyaltyReason(enum.StrEnum):
 
     NOT_GENUINE = "not_genuine"
     NO_CONSUMER = "no_consumer"
+    NOT_SHIPPED = "not_shipped"
     ALREADY_CLAIMED = "already_claimed"
     NOT_FIRST_VERIFICATION = "not_first_verification"
     INNER_CODE_REQUIRED = "inner_code_required"
@@ -137,6 +138,10 @@ class VerificationResult:
     # them (see the module's docstring): what a caller may store and pass as `known_clone`
 
 
+IN_TRADE_ALWAYS = datetime.min.replace(tzinfo=UTC)
+"""`shipped_at` for a caller that does not track custody: in trade all along."""
+
+
 @dataclass(frozen=True, slots=True)
 class VerificationInput:
     check: ScanFact  # this consumer_verify event
@@ -151,6 +156,8 @@ class VerificationInput:
     places: Mapping[str, str] = field(default_factory=dict)  # event id -> place name
     known_clone: tuple[Reason, ...] = ()  # a stored clone finding of an earlier check
     unread_checks: int = 0  # earlier checks of the code not in `facts.history`
+    shipped_at: datetime | None = IN_TRADE_ALWAYS  # when it (or a case holding it) left
+    # the plant; None: not yet
 
 
 CLONE_FINDING = (Reason.VERIFIED_ELSEWHERE, Reason.TOO_MANY_CHECKS)
@@ -261,6 +268,10 @@ def _loyalty(
         return no(LoyaltyReason.NOT_GENUINE)
     if not consumer:
         return no(LoyaltyReason.NO_CONSUMER)
+    shipped_at = request.shipped_at
+    if shipped_at is None or shipped_at > request.check.scanned_at:
+        return no(LoyaltyReason.NOT_SHIPPED)  # labels taken at the line are worth no points
+    prior = [e for e in prior if e.scanned_at >= shipped_at]  # QA checks spoil no claim
     if claims.code_already_claimed:
         return no(LoyaltyReason.ALREADY_CLAIMED)
     if p.first_verification_only and any(e.consumer_id != consumer for e in prior):

@@ -12,6 +12,10 @@ import asyncpg
 import orjson
 
 from traceability.db.group_commit import RetryAlone
+from traceability.events import RECEIVING, SHIPPING, Checkpoint
+
+PAST_THE_PLANT = sorted(c.value for c in (*SHIPPING, *RECEIVING, Checkpoint.RETAIL_SELL))
+"""Custody scans that put a code in trade: it (or its case) has left the plant."""
 
 
 async def lock_group(
@@ -26,6 +30,10 @@ async def lock_group(
     consumers' advisory locks (which keep the daily and region limits exact) only after all of
     them, in key order (the one-time filter runs `consumers` first, and it counts `locked`
     first), so two groups wanting overlapping codes or consumers cannot deadlock.
+
+    `shipped_at`: the first custody scan past the plant of the code, or of a case or pallet
+    holding it at the time (two levels, as custody goes: docs/custody.md); NULL while it
+    has none. Only a code in trade pays points.
     """
     if not codes and not consumer_ids:
         return {}
@@ -35,7 +43,24 @@ async def lock_group(
                       c.clone_reasons, c.clone_checks, c.clone_first_event, c.clone_basis,
                       b.gtin, b.lot, b.level, b.expiry, b.plant_id,
                       b.revoked_at AS batch_revoked_at, b.created_by,
-                      p.name AS product_name, p.inner_code_required
+                      p.name AS product_name, p.inner_code_required,
+                      least((SELECT min(e.scanned_at) FROM scan_events e
+                             WHERE e.code = c.code AND e.checkpoint = ANY($3::text[])
+                               AND e.verdict <> 'counterfeit'),
+                            (SELECT min(e.scanned_at) FROM containment k
+                             JOIN scan_events e ON e.code = k.parent_code
+                              AND e.scanned_at >= k.packed_at
+                              AND (k.unpacked_at IS NULL OR e.scanned_at <= k.unpacked_at)
+                             WHERE k.child_code = c.code AND e.checkpoint = ANY($3::text[])
+                               AND e.verdict <> 'counterfeit'),
+                            (SELECT min(e.scanned_at) FROM containment k
+                             JOIN containment k2 ON k2.child_code = k.parent_code
+                             JOIN scan_events e ON e.code = k2.parent_code
+                              AND e.scanned_at >= greatest(k.packed_at, k2.packed_at)
+                              AND (k.unpacked_at IS NULL OR e.scanned_at <= k.unpacked_at)
+                              AND (k2.unpacked_at IS NULL OR e.scanned_at <= k2.unpacked_at)
+                             WHERE k.child_code = c.code AND e.checkpoint = ANY($3::text[])
+                               AND e.verdict <> 'counterfeit')) AS shipped_at
                FROM codes c
                JOIN code_batches b ON b.id = c.batch_id
                JOIN products p ON p.gtin = b.gtin
@@ -51,6 +76,7 @@ async def lock_group(
            SELECT * FROM locked WHERE (SELECT n FROM consumers) >= 0""",
         sorted(codes),
         sorted(consumer_ids),
+        list(PAST_THE_PLANT),
     )
     return {r["code"]: r for r in rows}
 

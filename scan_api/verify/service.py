@@ -435,6 +435,7 @@ def _input(check: LoadedCheck, claims: ClaimHistory, policy: VerifyPolicy) -> Ve
         places={first_id: check.first_place} if check.first_place else {},
         known_clone=check.known_clone,
         unread_checks=check.unread,
+        shipped_at=row["shipped_at"] if row is not None else None,
     )
 
 

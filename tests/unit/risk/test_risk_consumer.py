@@ -173,6 +173,21 @@ def test_loyalty_successes() -> None:
     assert r.loyalty.eligible
 
 
+def test_only_a_code_in_trade_pays_and_checks_before_it_left_do_not_count() -> None:
+    """A code pays once it has left the plant (`shipped_at`, from its custody); a check made
+    before (quality control, or labels taken at the line) is no first verification."""
+    now = check("c1").scanned_at
+    assert run(check(), shipped_at=None).loyalty.reason is LoyaltyReason.NOT_SHIPPED
+    later = run(check(), shipped_at=now + MIN)  # shipped after this check: not yet in trade
+    assert later.loyalty.reason is LoyaltyReason.NOT_SHIPPED
+    qa = check("qa", -DAY)
+    assert run(check("c1"), qa, shipped_at=now - MIN).loyalty.eligible
+    after = check("other", -timedelta(seconds=30))
+    refused = run(check("c1"), qa, after, shipped_at=now - MIN).loyalty
+    assert refused.reason is LoyaltyReason.NOT_FIRST_VERIFICATION
+    assert run(check(None), shipped_at=None).loyalty.reason is LoyaltyReason.NO_CONSUMER
+
+
 # -- a stored clone finding ------------------------------------------------------------------
 
 
