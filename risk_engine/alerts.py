@@ -111,6 +111,7 @@ async def perform(
         entry.from_status.value,
         entry.to_status.value,
         entry.level.value if entry.level else None,
+        principal.token_id,
     )
     return await get(conn, alert_id)
 
@@ -148,6 +149,7 @@ def as_json(row: asyncpg.Record, history: Sequence[asyncpg.Record] = ()) -> dict
             {
                 "at": h["at"].isoformat(),
                 "actor": h["actor"],
+                "actor_token_id": str(h["actor_token_id"]) if h["actor_token_id"] else None,
                 "action": h["action"],
                 "note": h["note"],
                 "from_status": h["from_status"],

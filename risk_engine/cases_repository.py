@@ -24,11 +24,12 @@ async def add_history(
     from_status: str | None,
     to_status: str | None,
     to_level: str | None = None,
+    actor_token_id: uuid.UUID | None = None,
 ) -> None:
     await conn.execute(
         """INSERT INTO alert_history (alert_id, actor, action, note, from_status, to_status,
-                                      to_level)
-           VALUES ($1, $2, $3, $4, $5, $6, $7)""",
+                                      to_level, actor_token_id)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8)""",
         alert_id,
         actor,
         action,
@@ -36,6 +37,7 @@ async def add_history(
         from_status,
         to_status,
         to_level,
+        actor_token_id,
     )
 
 
@@ -115,7 +117,8 @@ async def get_alert(
 
 async def history(conn: asyncpg.Connection, alert_id: uuid.UUID) -> list[asyncpg.Record]:
     return await conn.fetch(
-        """SELECT at, actor, action, note, from_status, to_status, to_level FROM alert_history
+        """SELECT at, actor, actor_token_id, action, note, from_status, to_status, to_level
+           FROM alert_history
            WHERE alert_id = $1 ORDER BY id""",
         alert_id,
     )

@@ -30,6 +30,11 @@ class Money(BaseModel):
 class HistoryLine(BaseModel):
     at: str
     actor: str
+    actor_token_id: str | None = Field(
+        default=None,
+        description="The token the action was taken with (token names are not unique); "
+        "null for the risk engine and for lines written before it was recorded.",
+    )
     action: str
     note: str
     from_status: str | None = None

@@ -331,6 +331,13 @@ def test_case_workflow_with_penalty_and_history(world: World, db: SyncDb) -> Non
     levels = [(h["to_status"], h["to_level"]) for h in final["history"][3:5]]
     assert levels == [("escalated", "regional"), ("escalated", "headquarters")]
     assert all(h["actor"].startswith(("compliance:", "risk-engine")) for h in final["history"])
+    # Each line names the token too (names are not unique); the engine has none.
+    officer_id = db.fetchval(
+        "SELECT actor_token_id FROM alert_history WHERE alert_id = $1 AND action = 'confirm'",
+        uuid.UUID(alert_id),
+    )
+    assert officer_id is not None
+    assert [h["actor_token_id"] for h in final["history"]] == [None] + [str(officer_id)] * 5
     assert act("dismiss").status_code == 409  # closed
     assert act("investigate", " ").status_code in (409, 422)
     # The history is append-only, even for the database owner.

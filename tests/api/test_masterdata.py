@@ -510,6 +510,34 @@ def test_authorizations(client: TestClient, admin_headers: Headers, db: SyncDb) 
 # ---------------------------------------------------------------- sanctions
 
 
+def test_sanctions_name_the_token_as_well_as_its_name(
+    client: TestClient,
+    admin_headers: Headers,
+    make_token: Callable[..., Headers],
+    db: SyncDb,
+) -> None:
+    """Found by a security review: an audit line named only `role:name`, and two tokens may
+    share a name, so it could not say which person acted. It names the token too."""
+    made = [
+        client.post(
+            "/v1/tokens", json={"role": "compliance", "name": "officer-li"}, headers=admin_headers
+        ).json()
+        for _ in range(2)
+    ]
+    first, second = ({"Authorization": f"Bearer {m['token']}"} for m in made)
+    mine = [m["id"] for m in made]
+    client.put("/v1/parties/twin-dealer", json=party(), headers=admin_headers)
+    base = "/v1/parties/twin-dealer"
+    assert client.post(f"{base}/suspension", json={"reason": "a"}, headers=first).is_success
+    assert client.delete(f"{base}/suspension", headers=second).is_success
+    history = client.get(f"{base}/sanctions", headers=first).json()["items"]
+    assert [(s["actor"], s["actor_token_id"]) for s in history] == [
+        ("compliance:officer-li", mine[0]),
+        ("compliance:officer-li", mine[1]),
+    ]
+    assert mine[0] != mine[1]
+
+
 def test_suspension_blacklist_and_history(
     client: TestClient,
     admin_headers: Headers,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -90,6 +91,7 @@ class Sanction:
     action: SanctionAction
     reason: str | None
     actor: str
+    actor_token_id: uuid.UUID | None  # the token it was done with (names are not unique)
     at: datetime
 
 

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import asyncpg
 
+from traceability.auth.models import Actor
 from traceability.masterdata.models import (
     Party,
     PartyKind,
@@ -273,6 +274,7 @@ def _sanction(row: asyncpg.Record) -> Sanction:
         action=SanctionAction(row["action"]),
         reason=row["reason"],
         actor=row["actor"],
+        actor_token_id=row["actor_token_id"],
         at=row["at"],
     )
 
@@ -282,18 +284,19 @@ async def insert_sanction(
     party_id: str,
     action: SanctionAction,
     reason: str | None,
-    actor: str,
+    actor: Actor,
 ) -> Sanction:
     row = await conn.fetchrow(
         """
-        INSERT INTO party_sanctions (party_id, action, reason, actor)
-        VALUES ($1, $2, $3, $4)
-        RETURNING id, party_id, action, reason, actor, at
+        INSERT INTO party_sanctions (party_id, action, reason, actor, actor_token_id)
+        VALUES ($1, $2, $3, $4, $5)
+        RETURNING id, party_id, action, reason, actor, actor_token_id, at
         """,
         party_id,
         action.value,
         reason,
-        actor,
+        actor.name,
+        actor.token_id,
     )
     assert row is not None
     return _sanction(row)
@@ -304,7 +307,7 @@ async def list_sanctions(
 ) -> list[Sanction]:
     rows = await conn.fetch(
         """
-        SELECT id, party_id, action, reason, actor, at FROM party_sanctions
+        SELECT id, party_id, action, reason, actor, actor_token_id, at FROM party_sanctions
         WHERE party_id = $1 AND ($2::bigint IS NULL OR id > $2::bigint)
         ORDER BY id LIMIT $3
         """,

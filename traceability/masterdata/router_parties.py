@@ -85,7 +85,7 @@ async def suspend_party(
 ) -> PartyOut:
     """Shipments (`ship`, `dealer_ship`) to the party are refused with 409 until the suspension
     is lifted. Suspending a suspended party changes nothing and returns it (200)."""
-    return PartyOut.of(await service.suspend(conn, party_id, body.reason, principal.actor))
+    return PartyOut.of(await service.suspend(conn, party_id, body.reason, principal.audit))
 
 
 @router.delete(
@@ -98,7 +98,7 @@ async def lift_suspension(
     party_id: PartyIdPath, conn: Tx, principal: ComplianceOrAdmin
 ) -> PartyOut:
     """Returns 200 with the updated party (not 204). A blacklisted party stays suspended (409)."""
-    return PartyOut.of(await service.lift_suspension(conn, party_id, principal.actor))
+    return PartyOut.of(await service.lift_suspension(conn, party_id, principal.audit))
 
 
 @router.post("/{party_id}/blacklist", response_model=PartyOut, summary="Blacklist a party")
@@ -107,7 +107,7 @@ async def blacklist_party(
 ) -> PartyOut:
     """Blacklisting also suspends the party, permanently: its suspension cannot be lifted.
     Blacklisting a blacklisted party changes nothing and returns it (200)."""
-    return PartyOut.of(await service.blacklist(conn, party_id, body.reason, principal.actor))
+    return PartyOut.of(await service.blacklist(conn, party_id, body.reason, principal.audit))
 
 
 @router.get(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any
@@ -159,6 +160,10 @@ class SanctionOut(BaseModel):
     action: SanctionAction
     reason: str | None
     actor: str
+    actor_token_id: uuid.UUID | None = Field(
+        description="The token the action was taken with: token names are not unique. "
+        "Null for lines written before it was recorded."
+    )
     at: datetime
 
     @classmethod
@@ -169,6 +174,7 @@ class SanctionOut(BaseModel):
             action=sanction.action,
             reason=sanction.reason,
             actor=sanction.actor,
+            actor_token_id=sanction.actor_token_id,
             at=sanction.at,
         )
 

@@ -10,6 +10,7 @@ from typing import Any, Generic, TypeVar
 import asyncpg
 
 from geo.geometry import validate_geojson
+from traceability.auth.models import Actor
 from traceability.errors import Conflict, InvalidInput, NotFound
 from traceability.identifiers import normalize_gtin
 from traceability.masterdata import repository, repository_territories
@@ -131,7 +132,7 @@ async def _locked_party(conn: asyncpg.Connection, party_id: str) -> Party:
     return party
 
 
-async def suspend(conn: asyncpg.Connection, party_id: str, reason: str, actor: str) -> Party:
+async def suspend(conn: asyncpg.Connection, party_id: str, reason: str, actor: Actor) -> Party:
     """Circuit breaker: shipments to the party are refused until lifted. Idempotent."""
     party = await _locked_party(conn, party_id)
     if party.suspended:
@@ -141,7 +142,7 @@ async def suspend(conn: asyncpg.Connection, party_id: str, reason: str, actor: s
     return updated
 
 
-async def lift_suspension(conn: asyncpg.Connection, party_id: str, actor: str) -> Party:
+async def lift_suspension(conn: asyncpg.Connection, party_id: str, actor: Actor) -> Party:
     party = await _locked_party(conn, party_id)
     if party.blacklisted:
         raise Conflict(f"party {party_id!r} is blacklisted; its suspension cannot be lifted")
@@ -152,7 +153,7 @@ async def lift_suspension(conn: asyncpg.Connection, party_id: str, actor: str) -
     return updated
 
 
-async def blacklist(conn: asyncpg.Connection, party_id: str, reason: str, actor: str) -> Party:
+async def blacklist(conn: asyncpg.Connection, party_id: str, reason: str, actor: Actor) -> Party:
     """Blacklist (and thereby suspend) the party. Idempotent."""
     party = await _locked_party(conn, party_id)
     if party.blacklisted:
