@@ -9,6 +9,7 @@ from collections.abc import Iterable
 import asyncpg
 
 from codegen import repository
+from codegen.inner_codes import pin_key
 from codegen.keys_crypto import (
     decrypt_key_material,
     encrypt_key_material,
@@ -117,6 +118,7 @@ class KeyStore:
 
     def __init__(self, master_key: bytes) -> None:
         self.master_key = master_key
+        self.pin_key = pin_key(master_key)  # inner codes' hashes (codegen/inner_codes.py)
         self._keys: list[StoredKey] = []
         self._keyring = Keyring()
         self._fingerprint: tuple[int, str] | None = None

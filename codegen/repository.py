@@ -195,3 +195,30 @@ async def code_with_batch(conn: asyncpg.Connection, code: str) -> asyncpg.Record
            WHERE c.code = $1""",
         code,
     )
+
+
+async def lock_inner_codes(
+    conn: asyncpg.Connection, batch_id: uuid.UUID, codes: Sequence[str]
+) -> dict[str, asyncpg.Record]:
+    """The batch's rows of these codes with their stored inner code, locked in code order
+    (two uploads of one code: the second sees the first's pin)."""
+    rows = await conn.fetch(
+        """SELECT code, inner_code_hash, inner_code_keyed FROM codes
+           WHERE batch_id = $1 AND code = ANY($2::text[])
+           ORDER BY code FOR NO KEY UPDATE""",
+        batch_id,
+        sorted(codes),
+    )
+    return {r["code"]: r for r in rows}
+
+
+async def store_inner_codes(
+    conn: asyncpg.Connection, codes: Sequence[str], hashes: Sequence[bytes]
+) -> None:
+    await conn.execute(
+        """UPDATE codes SET inner_code_hash = h.hash, inner_code_keyed = true
+           FROM unnest($1::text[], $2::bytea[]) AS h(code, hash)
+           WHERE codes.code = h.code""",
+        list(codes),
+        list(hashes),
+    )

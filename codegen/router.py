@@ -11,7 +11,7 @@ from fastapi.responses import StreamingResponse
 from codegen import qr, service
 from codegen.keystore import KeyStore
 from codegen.models import Batch
-from codegen.schemas import BatchCreate, BatchOut, KeysDocument
+from codegen.schemas import BatchCreate, BatchOut, InnerCodesIn, InnerCodesOut, KeysDocument
 from scan_api.http.deps import AppSettings, Tx, get_pool, require_roles
 from traceability.auth.models import Principal, Role
 
@@ -78,6 +78,27 @@ async def batch_codes(
     return StreamingResponse(
         service.stream_codes(get_pool(request), batch_id), media_type="application/x-ndjson"
     )
+
+
+@router.put(
+    "/v1/code-batches/{batch_id}/inner-codes",
+    response_model=InnerCodesOut,
+    responses={
+        404: {"description": "No such batch (or another plant's, for a line token)."},
+        409: {"description": "A code has another inner code already (written once)."},
+        422: {"description": "Not an item batch, a code not of this batch, a bad pin."},
+    },
+)
+async def put_inner_codes(
+    batch_id: uuid.UUID, body: InnerCodesIn, conn: Tx, principal: LineOrAdmin, store: Keys
+) -> InnerCodesOut:
+    """Store the inner codes printed inside the batch's items (`pin`, under the cap or in the
+    package), as keyed hashes only: all or nothing, each code once. Consumers then earn
+    points for products that need it only with the right pin. Sending a code's stored pin
+    again changes nothing (`unchanged`), so an upload can be retried."""
+    entries = [(e.code, e.pin) for e in body.inner_codes]
+    stored, unchanged = await service.load_inner_codes(conn, store, principal, batch_id, entries)
+    return InnerCodesOut(stored=stored, unchanged=unchanged)
 
 
 @router.get("/v1/codes/{code:path}/qr.png", response_class=Response)

@@ -51,3 +51,32 @@ class PublicKey(BaseModel):
 
 class KeysDocument(BaseModel):
     keys: list[PublicKey]
+
+
+MAX_INNER_CODES = 5_000
+
+
+class InnerCodeIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    code: Annotated[
+        str, Field(min_length=1, max_length=600, description="Canonical code or its payload")
+    ]
+    pin: Annotated[
+        str,
+        Field(
+            min_length=1,
+            max_length=64,
+            description="The inner code as printed: 6 to 32 letters or digits; spaces, "
+            "hyphens and case do not matter.",
+        ),
+    ]
+
+
+class InnerCodesIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    inner_codes: Annotated[list[InnerCodeIn], Field(min_length=1, max_length=MAX_INNER_CODES)]
+
+
+class InnerCodesOut(BaseModel):
+    stored: int = Field(description="Codes whose inner code was stored now.")
+    unchanged: int = Field(description="Codes that had this very inner code already.")

@@ -16,6 +16,7 @@ import orjson
 
 from codegen import repository
 from codegen.identity import IdentityError, parse_code, validate_lot
+from codegen.inner_codes import keyed_hash, pin_matches, pin_problem
 from codegen.issuing import CHUNK, INLINE_LIMIT, RawKeys, sign_containers, sign_items
 from codegen.keystore import KeyStore, ensure_key
 from codegen.models import MAX_BATCH, Batch, Level
@@ -23,7 +24,7 @@ from codegen.payload import Layer, MalformedPayload, parse_payload
 from codegen.verify import VerificationResult, verify_issued
 from traceability.auth.models import Principal, Role
 from traceability.config import Settings
-from traceability.errors import Forbidden, InvalidInput, NotFound
+from traceability.errors import Conflict, Forbidden, InvalidInput, NotFound
 from traceability.masterdata.service import gtin_at
 
 Progress = Callable[[int], None]
@@ -309,3 +310,50 @@ def keys_document(store: KeyStore) -> dict[str, Any]:
             entry["not_after"] = key.not_after.isoformat()
         keys.append(entry)
     return {"keys": keys}
+
+
+async def load_inner_codes(
+    conn: asyncpg.Connection,
+    store: KeyStore,
+    principal: Principal,
+    batch_id: uuid.UUID,
+    entries: Sequence[tuple[str, str]],
+) -> tuple[int, int]:
+    """Store the (code, pin) pairs of an item batch as keyed hashes, all or nothing; returns
+    (stored, unchanged). Written once: a code's inner code is never replaced, so nobody with
+    a line token can swap the pins of goods already out."""
+    batch = await visible_batch(conn, principal, batch_id)
+    if batch.level is not Level.ITEM:
+        raise _invalid("batch_id", "inner codes are printed inside items, not cases or pallets")
+    codes = [_code_of_batch_entry(i, reference) for i, (reference, _) in enumerate(entries)]
+    for i, (_, pin) in enumerate(entries):
+        if (problem := pin_problem(pin)) is not None:
+            raise _invalid_entry(i, "pin", problem)
+    if len(set(codes)) < len(codes):
+        raise _invalid("inner_codes", "lists a code twice")
+    rows = await repository.lock_inner_codes(conn, batch_id, codes)
+    if missing := [c for c in codes if c not in rows]:
+        raise _invalid("inner_codes", f"not codes of this batch: {', '.join(missing[:5])}")
+    new: list[tuple[str, bytes]] = []
+    for code, (_, pin) in zip(codes, entries, strict=True):
+        row = rows[code]
+        if row["inner_code_hash"] is None:
+            new.append((code, keyed_hash(store.pin_key, pin)))
+        elif not pin_matches(pin, row["inner_code_hash"], row["inner_code_keyed"], store.pin_key):
+            raise Conflict(f"{code} has another inner code already; inner codes are written once")
+    await repository.store_inner_codes(conn, [c for c, _ in new], [h for _, h in new])
+    return len(new), len(codes) - len(new)
+
+
+def _code_of_batch_entry(index: int, reference: str) -> str:
+    try:
+        return code_from_reference(reference)
+    except NotFound:
+        raise _invalid_entry(index, "code", "is neither a code nor a payload") from None
+
+
+def _invalid_entry(index: int, field: str, msg: str) -> InvalidInput:
+    return InvalidInput(
+        f"inner_codes[{index}].{field}: {msg}",
+        errors=[{"loc": ["body", "inner_codes", index, field], "msg": msg}],
+    )

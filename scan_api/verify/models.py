@@ -5,9 +5,6 @@ The verdict, reasons, message and loyalty decision themselves are `risk_engine.c
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import re
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -16,6 +13,7 @@ from typing import Any
 
 import asyncpg
 
+from codegen.inner_codes import pin_matches
 from codegen.verify import Reason as CodeReason
 from codegen.verify import VerificationResult
 from geo.regions import Region
@@ -55,26 +53,6 @@ def signature_check(result: VerificationResult) -> SignatureCheck:
 
 
 # -- inner codes ------------------------------------------------------------------------------
-
-_PIN_SEPARATORS = re.compile(r"[\s-]+")
-
-
-def canonical_pin(pin: str) -> str:
-    """What is hashed: separators (spaces, hyphens) removed, letters upper-cased."""
-    return _PIN_SEPARATORS.sub("", pin).upper()
-
-
-def pin_hash(pin: str) -> bytes:
-    """sha256 of the canonical pin: what `codes.inner_code_hash` holds (issuers use this)."""
-    return hashlib.sha256(canonical_pin(pin).encode("utf-8")).digest()
-
-
-def pin_matches(pin: str, stored: bytes | None) -> bool:
-    """Constant-time comparison; a code without a stored hash matches no pin."""
-    if stored is None:
-        return False
-    return hmac.compare_digest(pin_hash(pin), bytes(stored))
-
 
 # -- texts ------------------------------------------------------------------------------------
 
@@ -258,11 +236,11 @@ def pin_locked(earlier: Sequence[dict[str, Any]], max_failures: int, since: date
     return failures >= max_failures
 
 
-def pin_ok(req: VerifyRequest, row: asyncpg.Record) -> bool | None:
-    """None: no pin sent."""
+def pin_ok(req: VerifyRequest, row: asyncpg.Record, key: bytes) -> bool | None:
+    """None: no pin sent. `key`: the inner-code key (`codegen.inner_codes.pin_key`)."""
     if req.pin is None:
         return None
-    return pin_matches(req.pin, row["inner_code_hash"])
+    return pin_matches(req.pin, row["inner_code_hash"], row["inner_code_keyed"], key)
 
 
 def answer_of(

@@ -40,6 +40,7 @@ async def lock_group(
     rows = await conn.fetch(
         """WITH locked AS (
                SELECT c.code, c.payload, c.batch_id, c.commissioned_at, c.inner_code_hash,
+                      c.inner_code_keyed,
                       c.clone_reasons, c.clone_checks, c.clone_first_event, c.clone_basis,
                       b.gtin, b.lot, b.level, b.expiry, b.plant_id,
                       b.revoked_at AS batch_revoked_at, b.created_by,

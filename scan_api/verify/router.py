@@ -40,18 +40,22 @@ class VerifyState:
     batcher: GroupCommit[VerifyJob, dict[str, Any]] | None = None
 
     @classmethod
-    def from_settings(cls, settings: Settings, regions: TerritoryCache) -> VerifyState:
+    def from_settings(
+        cls, settings: Settings, regions: TerritoryCache, pin_key: bytes
+    ) -> VerifyState:
         return cls(
             per_address=TokenBucket.per_minute(settings.verify_rate_per_address_per_min),
             per_consumer=TokenBucket.per_minute(settings.verify_rate_per_consumer_per_min),
             regions=regions,
-            policy=VerifyPolicy.from_settings(settings),
+            policy=VerifyPolicy.from_settings(settings, pin_key),
         )
 
 
 def install(app: FastAPI, settings: Settings) -> VerifyState:
     """Create (or replace) the endpoint's state; otherwise it is created on first use."""
-    state = VerifyState.from_settings(settings, app.state.risk.territories)
+    state = VerifyState.from_settings(
+        settings, app.state.risk.territories, app.state.keystore.pin_key
+    )
     setattr(app.state, STATE_ATTR, state)
     return state
 

@@ -76,9 +76,10 @@ class VerifyPolicy:
     thresholds: RiskThresholds
     max_pin_failures: int
     pin_failure_window: timedelta
+    pin_key: bytes  # inner codes are hashed under it (`codegen.inner_codes`)
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> VerifyPolicy:
+    def from_settings(cls, settings: Settings, pin_key: bytes) -> VerifyPolicy:
         return cls(
             loyalty=LoyaltyPolicy(
                 points_per_item=settings.loyalty_points_per_item,
@@ -89,6 +90,7 @@ class VerifyPolicy:
             thresholds=RiskThresholds(),
             max_pin_failures=settings.verify_max_pin_failures,
             pin_failure_window=timedelta(hours=settings.verify_pin_failure_window_h),
+            pin_key=pin_key,
         )
 
     @property
@@ -421,7 +423,7 @@ def _input(check: LoadedCheck, claims: ClaimHistory, policy: VerifyPolicy) -> Ve
     if row is not None and check.inner_required and req.pin is not None:
         since = check.now - policy.pin_failure_window
         locked = pin_locked(check.earlier, policy.max_pin_failures, since)
-        pin_right = None if locked else pin_ok(req, row)
+        pin_right = None if locked else pin_ok(req, row, policy.pin_key)
     return VerificationInput(
         check=scan,
         signature=check.signature,

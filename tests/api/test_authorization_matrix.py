@@ -74,6 +74,15 @@ def _issue(c: Ctx, h: Headers) -> httpx.Response:
     return c.client.post("/v1/code-batches", json=body, headers=h)
 
 
+def _inner_codes(c: Ctx, h: Headers) -> httpx.Response:
+    """A fresh batch of the line's plant each time: inner codes are written once."""
+    batch = _issue(c, c.admin).json()
+    codes = c.client.get(f"/v1/code-batches/{batch['batch_id']}/codes", headers=c.admin)
+    code = codes.text.split('"code":"')[1].split('"')[0]
+    body = {"inner_codes": [{"code": code, "pin": "AB12CD34"}]}
+    return c.client.put(f"/v1/code-batches/{batch['batch_id']}/inner-codes", json=body, headers=h)
+
+
 def _scan_body(c: Ctx, h: Headers) -> dict[str, object]:
     """A scan each role could make: commission for the line, dealer_receive for the dealer."""
     batch = _issue(c, c.admin).json()
@@ -191,6 +200,10 @@ MATRIX: dict[tuple[str, str], tuple[Call, dict[str, object]]] = {
     ("GET", "/v1/code-batches/{batch_id}"): (
         lambda c, h: c.client.get(f"/v1/code-batches/{c.batch_id}", headers=h),
         CODE_READS,
+    ),
+    ("PUT", "/v1/code-batches/{batch_id}/inner-codes"): (
+        _inner_codes,
+        {"admin": OK, "compliance": 403, "line": OK, "logistics": 403},
     ),
     ("GET", "/v1/code-batches/{batch_id}/codes"): (
         lambda c, h: c.client.get(f"/v1/code-batches/{c.batch_id}/codes", headers=h),

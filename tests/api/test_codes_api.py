@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import itertools
 import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 import orjson
@@ -217,6 +219,61 @@ def test_other_plants_batches_are_invisible(
     )
     entry = stream(client, line_headers, batch["batch_id"])[0]
     assert client.get(f"/v1/codes/{entry['code']}/qr.png", headers=other).status_code == 404
+
+
+def test_inner_codes_are_loaded_once_as_keyed_hashes(
+    client: TestClient,
+    line_headers: dict[str, str],
+    admin_headers: dict[str, str],
+    make_token: Callable[..., dict[str, str]],
+    db: SyncDb,
+) -> None:
+    """Inner codes had no way in but SQL, and were plain SHA-256: a copy of the table gave
+    away every short pin (security review). The printer loads them through the API; only an
+    HMAC under a key derived from the master key is stored, written once."""
+    batch = issue(client, line_headers, count=3)
+    a, b, c = stream(client, line_headers, batch["batch_id"])
+    url = f"/v1/code-batches/{batch['batch_id']}/inner-codes"
+
+    def put(entries: list[dict[str, str]], headers: dict[str, str] = line_headers) -> Any:
+        return client.put(url, json={"inner_codes": entries}, headers=headers)
+
+    before = db.fetchval("SELECT count(*) FROM codes WHERE inner_code_hash IS NOT NULL")
+    loaded = put([{"code": a["code"], "pin": "K7QX-22PM"}, {"code": b["payload"], "pin": "zz9x41"}])
+    assert loaded.status_code == 200, loaded.text
+    assert loaded.json() == {"stored": 2, "unchanged": 0}
+    [row] = db.fetch(
+        "SELECT inner_code_hash, inner_code_keyed FROM codes WHERE code = $1", a["code"]
+    )
+    assert row["inner_code_keyed"] is True
+    assert bytes(row["inner_code_hash"]) != hashlib.sha256(b"K7QX22PM").digest()
+    # A retry is harmless; another pin for a loaded code is refused, and nothing is stored.
+    again = put([{"code": a["code"], "pin": "k7qx 22pm"}, {"code": c["code"], "pin": "C0DE42"}])
+    assert again.json() == {"stored": 1, "unchanged": 1}
+    swapped = put([{"code": a["code"], "pin": "OTHER1"}])
+    assert swapped.status_code == 409 and "written once" in swapped.json()["detail"]
+    refusals = [
+        ([{"code": a["code"], "pin": "ab1"}], 422),  # too short to survive guessing
+        ([{"code": a["code"], "pin": "AB12_CD34"}], 422),
+        ([{"code": "not-a-code", "pin": "AB12CD34"}], 422),
+        ([{"code": a["code"], "pin": "AB12CD34"}, {"code": a["code"], "pin": "AB12CD34"}], 422),
+    ]
+    other_batch = stream(client, line_headers, issue(client, line_headers, count=1)["batch_id"])
+    refusals.append(([{"code": other_batch[0]["code"], "pin": "AB12CD34"}], 422))
+    for entries, status in refusals:
+        assert put(entries).status_code == status, entries
+    other_plant = make_token("line", "plant-b")
+    assert put([{"code": c["code"], "pin": "AB12CD34"}], other_plant).status_code == 404
+    cases = issue(client, line_headers, count=1, level="case")
+    case = stream(client, line_headers, cases["batch_id"])[0]
+    on_case = client.put(
+        f"/v1/code-batches/{cases['batch_id']}/inner-codes",
+        json={"inner_codes": [{"code": case["code"], "pin": "AB12CD34"}]},
+        headers=admin_headers,
+    )
+    assert on_case.status_code == 422
+    after = db.fetchval("SELECT count(*) FROM codes WHERE inner_code_hash IS NOT NULL")
+    assert after == before + 3
 
 
 def _cli(settings_dir: Path, dsn: str, *args: str) -> subprocess.CompletedProcess[str]:

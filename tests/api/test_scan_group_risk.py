@@ -103,7 +103,7 @@ def _checked_in_two_cities(world: World, module_dsn: str, together: bool) -> str
     [item] = world.issue(1)
     world.ok("line", item["payload"], "commission", now() - timedelta(hours=3))
     app: Any = world.client.app
-    policy = VerifyPolicy.from_settings(app.state.settings)
+    policy = VerifyPolicy.from_settings(app.state.settings, app.state.keystore.pin_key)
     checks = [
         (VerifyRequest(item["payload"], GeoFix(*where, 20.0), f"{who}-{uuid.uuid4()}"), None)
         for who, where in (("sh", SHANGHAI), ("bj", BEIJING))

@@ -13,7 +13,6 @@ import orjson
 import pytest
 from starlette.testclient import TestClient
 
-from scan_api.verify.models import pin_hash
 from scan_api.verify.ratelimit import TokenBucket
 from scan_api.verify.router import VerifyState, install
 from tests.pg import SyncDb
@@ -221,10 +220,13 @@ def inner_item(world: World, db: SyncDb, pin: str | None = "AB12-CD34") -> str:
     [item] = [orjson.loads(line) for line in codes.content.splitlines()]
     world.ok("line", item["payload"], "commission")
     world.ok("plant", item["payload"], "ship", to_party_id="dealer-sh")
-    if pin is not None:
-        db.execute(
-            "UPDATE codes SET inner_code_hash = $2 WHERE code = $1", item["code"], pin_hash(pin)
+    if pin is not None:  # as the printer loads them: keyed hashes only
+        loaded = world.client.put(
+            f"/v1/code-batches/{batch.json()['batch_id']}/inner-codes",
+            json={"inner_codes": [{"code": item["code"], "pin": pin}]},
+            headers=world.tokens["line"],
         )
+        assert loaded.status_code == 200, loaded.text
     payload: str = item["payload"]
     return payload
 

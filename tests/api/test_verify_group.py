@@ -64,7 +64,10 @@ def test_a_group_answers_like_checks_one_by_one(
     inner_world: World, db: SyncDb, settings: Settings, module_dsn: str
 ) -> None:
     app: Any = inner_world.client.app
-    store, policy = app.state.keystore, VerifyPolicy.from_settings(settings)
+    store, policy = (
+        app.state.keystore,
+        VerifyPolicy.from_settings(settings, app.state.keystore.pin_key),
+    )
     one_by_one = _scenario(inner_world, db, "seq")
     grouped = _scenario(inner_world, db, "grp")
     ids = [uuid.uuid4() for _ in grouped]
@@ -149,7 +152,10 @@ def test_concurrent_groups_over_the_same_codes_and_consumers_never_deadlock(
     the one lock statement (codes, then consumers) lets them queue, never deadlock, and the
     points stay once per code and within the daily limit."""
     app: Any = world.client.app
-    store, policy = app.state.keystore, VerifyPolicy.from_settings(settings)
+    store, policy = (
+        app.state.keystore,
+        VerifyPolicy.from_settings(settings, app.state.keystore.pin_key),
+    )
     payloads = commissioned(world, 6)
     consumers = ["herd-1", "herd-2", "herd-3"]
     rng = random.Random(4)
@@ -199,7 +205,10 @@ def test_a_group_that_waited_for_a_code_sees_the_checks_of_the_group_it_waited_f
     the check and claim that group committed meanwhile (not a snapshot from before its wait),
     so the count goes on and the points are not paid twice."""
     app: Any = world.client.app
-    store, policy = app.state.keystore, VerifyPolicy.from_settings(settings)
+    store, policy = (
+        app.state.keystore,
+        VerifyPolicy.from_settings(settings, app.state.keystore.pin_key),
+    )
     [payload] = commissioned(world)
 
     async def connect() -> asyncpg.Connection:

@@ -3,31 +3,58 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 
 import pytest
 from shapely.geometry import box
 
+from codegen.inner_codes import (
+    canonical_pin,
+    keyed_hash,
+    legacy_hash,
+    pin_key,
+    pin_matches,
+    pin_problem,
+)
 from codegen.verify import Keyring, verify_payload
 from geo.regions import RegionMap, coarse_label
 from risk_engine.consumer import LoyaltyReason
 from risk_engine.models import SignatureCheck
-from scan_api.verify.models import (
-    NOT_AN_ITEM,
-    canonical_pin,
-    loyalty_text,
-    pin_hash,
-    pin_matches,
-    signature_check,
-)
+from scan_api.verify.models import NOT_AN_ITEM, loyalty_text, signature_check
 
 
-def test_pins_are_compared_in_canonical_form() -> None:
-    stored = hashlib.sha256(b"AB12CD34").digest()
+def test_pins_are_compared_in_canonical_form_under_a_key() -> None:
+    key = pin_key(b"m" * 32)
+    stored = keyed_hash(key, "ab12-cd34")
     assert canonical_pin(" ab12-cd 34 ") == "AB12CD34"
-    assert pin_hash("ab12-cd34") == stored
-    assert pin_matches("AB12 CD34", stored)
-    assert not pin_matches("AB12CD35", stored)
-    assert not pin_matches("AB12CD34", None)  # no stored inner code: nothing matches
+    assert stored == hmac.new(key, b"AB12CD34", hashlib.sha256).digest()
+    assert stored != hashlib.sha256(b"AB12CD34").digest()  # a stolen table is no pin list
+    assert pin_matches("AB12 CD34", stored, True, key)
+    assert not pin_matches("AB12CD35", stored, True, key)
+    assert not pin_matches("AB12CD34", stored, True, pin_key(b"n" * 32))  # another key
+    assert not pin_matches("AB12CD34", None, True, key)  # no stored inner code: no match
+
+
+def test_hashes_stored_before_keying_still_match() -> None:
+    key = pin_key(b"m" * 32)
+    legacy = hashlib.sha256(b"AB12CD34").digest()
+    assert legacy_hash("ab12 cd34") == legacy
+    assert pin_matches("ab12-cd34", legacy, False, key)
+    assert not pin_matches("ab12-cd34", legacy, True, key)
+
+
+@pytest.mark.parametrize(
+    ("pin", "ok"),
+    [
+        ("AB12-CD34", True),
+        ("abc123", True),
+        ("ab 12", False),
+        ("AB12_CD34", False),
+        ("x" * 33, False),
+    ],
+)
+def test_uploaded_pins_need_six_to_32_letters_or_digits(pin: str, ok: bool) -> None:
+    assert (pin_problem(pin) is None) is ok
 
 
 def test_regions_prefer_the_smallest_territory_holding_the_point() -> None:
