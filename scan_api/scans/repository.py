@@ -149,18 +149,28 @@ async def commission(
     )
 
 
-async def lock_children(conn: asyncpg.Connection, children: Sequence[str]) -> None:
-    """Lock the containment of `children` until the transaction ends, in key order.
+async def lock_containment(
+    conn: asyncpg.Connection, children: Sequence[str], containers: Sequence[str]
+) -> None:
+    """Lock the containment of `children` and of `containers` until the transaction ends,
+    all in one key order (two uploads locking overlapping sets wait, never deadlock).
 
     Two packs of one child at once would both find its old row and both insert a current one
-    (the unique index refuses the second). Locked first, in a statement of its own, the second
-    pack's statements run after the first's commit and see its row. Call before `move_into`.
+    (the unique index refuses the second); a late pack into a case and the case's opening at
+    once would each miss the other, leaving the item in the opened case. Locked first, in a
+    statement of its own, the second upload's statements run after the first's commit and
+    see what it wrote. Call before `move_into` and `unpack_container`.
     """
     await conn.execute(
         """SELECT count(pg_advisory_xact_lock(k))
-           FROM (SELECT DISTINCT hashtextextended('sealtrace.containment:' || c, 0) AS k
-                 FROM unnest($1::text[]) AS c ORDER BY k) AS keys""",
+           FROM (SELECT hashtextextended('sealtrace.containment:' || c, 0) AS k
+                 FROM unnest($1::text[]) AS c
+                 UNION
+                 SELECT hashtextextended('sealtrace.container:' || c, 0)
+                 FROM unnest($2::text[]) AS c
+                 ORDER BY k) AS keys""",
         list(children),
+        list(containers),
     )
 
 
@@ -171,18 +181,21 @@ async def move_into(
     at: datetime,
     event_id: uuid.UUID,
 ) -> None:
-    """Put each child into `parent` at `at` (the children locked first: `lock_children`),
+    """Put each child into `parent` at `at` (the children locked first: `lock_containment`),
     in scan time, whatever the upload order (docs/custody.md):
 
     - the membership that held the child at `at` ends there (history kept);
     - the new one lasts until the child's next pack after `at`, or until `parent` was next
-      opened after `at` (an `unpack` scan of it), whichever came first; open-ended if
+      opened at or after `at` (an `unpack` scan of it), whichever came first; open-ended if
       neither did. A late upload of an older pack therefore never displaces a newer one,
       and never puts an item back into a case already opened.
+
+    Ties at one instant do not depend on upload order: an opening wins over a pack, and of
+    two packs of one child the one with the larger event_id is the later.
     """
     await conn.execute(
         """UPDATE containment SET unpacked_at = $2, unpack_event_id = $3
-           WHERE child_code = ANY($1::text[]) AND packed_at <= $2
+           WHERE child_code = ANY($1::text[]) AND (packed_at, pack_event_id) < ($2, $3)
              AND (unpacked_at IS NULL OR unpacked_at > $2)""",
         list(children),
         at,
@@ -196,10 +209,11 @@ async def move_into(
            LEFT JOIN LATERAL (
                SELECT at, event_id FROM (
                    SELECT k.packed_at AS at, k.pack_event_id AS event_id
-                   FROM containment k WHERE k.child_code = child AND k.packed_at > $3
+                   FROM containment k
+                   WHERE k.child_code = child AND (k.packed_at, k.pack_event_id) > ($3, $4)
                    UNION ALL
                    SELECT e.scanned_at, e.event_id FROM scan_events e
-                   WHERE e.code = $2 AND e.unpack AND e.scanned_at > $3
+                   WHERE e.code = $2 AND e.unpack AND e.scanned_at >= $3
                      AND e.verdict <> 'counterfeit') AS later
                ORDER BY at, event_id LIMIT 1) AS stop ON true""",
         list(children),

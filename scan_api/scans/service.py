@@ -379,9 +379,15 @@ async def _apply_effects(conn: asyncpg.Connection, won: list[_Pending]) -> None:
         await repository.set_children(
             conn, [p.request.scan.event_id for p in packs], [p.children or [] for p in packs]
         )
-        # Every child of the group's packs locked at once, in key order: two uploads packing
-        # the same items in different orders wait for each other instead of deadlocking.
-        await repository.lock_children(conn, sorted({c for p in packs for c in p.children or []}))
+    opened = [p for p in real if p.request.scan.unpack]
+    if packs or opened:
+        # Every child and container of the group's packs and openings locked at once, in key
+        # order: uploads touching the same ones wait for each other instead of deadlocking.
+        await repository.lock_containment(
+            conn,
+            sorted({c for p in packs for c in p.children or []}),
+            sorted({p.code or "" for p in [*packs, *opened]}),
+        )
     for p in real:
         scan = p.request.scan
         if scan.unpack:

@@ -792,6 +792,87 @@ def test_a_late_pack_into_a_case_already_opened_ends_at_the_opening(
     assert trace["custodians"][-1] == "dealer-sh"
 
 
+def test_a_late_pack_racing_the_opening_of_its_case_ends_at_the_opening(
+    world: World, db: SyncDb
+) -> None:
+    """Found by a review: a late pack and the case's (later-dated) opening committing at the
+    same moment each missed the other (the pack did not see the opening, the opening not the
+    pack), so the item stayed in the opened case. A container's packs and openings now take
+    its lock, with the children's, in one order."""
+    n = 16
+    items = world.issue(n)
+    cases = world.issue(n, level="case")
+    t = now() - timedelta(hours=6)
+
+    def upload(token: str, body: dict[str, Any]) -> Any:
+        batch = {"scans": [body]}  # a batch is its own transaction: the two race
+        answer = world.client.post("/v1/scans/batch", json=batch, headers=world.tokens[token])
+        assert answer.status_code == 200 and answer.json()["results"][0]["status"] == "created"
+
+    for case in cases:
+        upload("plant", scan_body(case["payload"], "ship", t, to_party_id="dealer-sh"))
+    jobs = []
+    for item, case in zip(items, cases, strict=True):
+        pack = scan_body(case["payload"], "pack", t - timedelta(hours=1))
+        pack["children"] = [item["payload"]]
+        opening = scan_body(case["payload"], "dealer_receive", t + timedelta(hours=1))
+        opening["unpack"] = True
+        jobs += [("line", pack), ("dealer-sh", opening)]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        list(pool.map(lambda job: upload(*job), jobs))
+    still_in = db.fetch(
+        "SELECT child_code FROM containment WHERE child_code = ANY($1::text[])"
+        " AND unpacked_at IS NULL",
+        [i["code"] for i in items],
+    )
+    assert still_in == []
+
+
+def _current_parent(db: SyncDb, code: str) -> str | None:
+    parent: str | None = db.fetchval(
+        "SELECT parent_code FROM containment WHERE child_code = $1 AND unpacked_at IS NULL", code
+    )
+    return parent
+
+
+@pytest.mark.parametrize("opening_first", [False, True])
+def test_an_opening_at_the_instant_of_a_pack_wins_in_either_upload_order(
+    world: World, db: SyncDb, opening_first: bool
+) -> None:
+    """Found by a review: a pack and an opening of one case at the same instant left the
+    item in the case or not depending on which was uploaded first. The opening wins."""
+    [item] = world.issue(1)
+    [case] = world.issue(1, level="case")
+    t = now() - timedelta(hours=2)
+    uploads = [
+        lambda: world.ok("line", case["payload"], "pack", t, children=[item["payload"]]),
+        lambda: world.ok("store-sh", case["payload"], "retail_receive", t, unpack=True),
+    ]
+    for upload in reversed(uploads) if opening_first else uploads:
+        upload()
+    assert _current_parent(db, item["code"]) is None
+
+
+@pytest.mark.parametrize("larger_first", [False, True])
+def test_two_packs_of_one_item_at_one_instant_agree_in_either_upload_order(
+    world: World, db: SyncDb, larger_first: bool
+) -> None:
+    """Found by a review: two packs of one item at the same instant left it in the case
+    uploaded last. Ties go to the pack with the larger event_id, whatever the order."""
+    [item] = world.issue(1)
+    cases = world.issue(2, level="case")
+    t = now() - timedelta(hours=2)
+    ids = sorted(uuid.uuid4() for _ in cases)
+    bodies = []
+    for case, event_id in zip(cases, ids, strict=True):
+        body = scan_body(case["payload"], "pack", t, children=[item["payload"]])
+        bodies.append({**body, "event_id": str(event_id)})
+    for body in reversed(bodies) if larger_first else bodies:
+        answer = world.client.post("/v1/scans", json=body, headers=world.tokens["line"])
+        assert answer.status_code == 201, answer.text
+    assert _current_parent(db, item["code"]) == cases[1]["code"]  # the larger event_id
+
+
 def test_a_late_opening_ends_only_what_the_case_held_at_its_time(world: World, db: SyncDb) -> None:
     [item] = world.issue(1)
     [case] = world.issue(1, level="case")
