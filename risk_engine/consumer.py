@@ -163,10 +163,11 @@ class VerificationInput:
 CLONE_FINDING = (Reason.VERIFIED_ELSEWHERE, Reason.TOO_MANY_CHECKS)
 """The clone reasons, in verdict order."""
 
-FINDING_RULES = 2
+FINDING_RULES = 3
 """Increase it when the witness grouping or the clone reasons change meaning: findings made
 under the old rules are then read again instead of trusted (`clone_basis`). 2: a forged
-copy's checks are no longer witnesses of the genuine code (`evidence.consumer_checks`)."""
+copy's checks are no longer witnesses of the genuine code (`evidence.consumer_checks`).
+3: checks from one network are one witness (`evidence.witness_key`)."""
 
 
 def clone_basis(t: RiskThresholds) -> str:

@@ -66,6 +66,22 @@ def consumer_checks(history: Sequence[ScanFact]) -> list[ScanFact]:
     ]
 
 
+def witness_key(check: ScanFact) -> str | None:
+    """Who a consumer check counts as, when that is known: its network, else its consumer id.
+
+    Consumer ids are whatever the phone sends, so one person can claim any number of them;
+    the network the check came from (`network`, a keyed hash of the client's address) is
+    what one person cannot multiply as easily. Checks from one network are one witness,
+    whatever ids they claim: a household checking twice is no second buyer. The price is
+    carrier-grade NAT, where strangers share an address and count as one.
+    """
+    if check.network:
+        return f"network:{check.network}"
+    if check.consumer_id:
+        return f"consumer:{check.consumer_id}"
+    return None
+
+
 @dataclass(frozen=True, slots=True)
 class Witness:
     """One independent observer of a code: a consumer/device, or one anonymous session."""
@@ -82,8 +98,9 @@ class Witness:
 def witnesses(checks: Sequence[ScanFact], thresholds: RiskThresholds) -> list[Witness]:
     """Group consumer checks into independent witnesses, in order of first check.
 
-    Checks with the same `consumer_id` are one witness whenever they happened (the same
-    person checking again at home is no new evidence). Anonymous checks join an anonymous
+    Checks from the same network, or else with the same `consumer_id`, are one witness
+    whenever they happened (`witness_key`: the same person checking again at home is no new
+    evidence, nor are made-up ids from one machine). Anonymous checks join an anonymous
     session when within `session_window` of its last check and `session_radius_m` of its
     first fix (or when either has no fix); otherwise they open a new session.
 
@@ -96,8 +113,8 @@ def witnesses(checks: Sequence[ScanFact], thresholds: RiskThresholds) -> list[Wi
     found: dict[str, _Gathering] = {}  # in order of first check
     open_sessions: list[_Gathering] = []
     for check in ordered:
-        if check.consumer_id:
-            known = found.setdefault(f"consumer:{check.consumer_id}", _Gathering([], None))
+        if key := witness_key(check):
+            known = found.setdefault(key, _Gathering([], None))
             known.add(check, usable_fix(check.location, thresholds) if known.fix is None else None)
             continue
         oldest = check.scanned_at - thresholds.session_window

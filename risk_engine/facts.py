@@ -100,6 +100,7 @@ def scan_fact(
         signature=signature_of(row),
         consumer_id=row["consumer_id"],
         via=via,
+        network=row.get("client_net"),
     )
 
 

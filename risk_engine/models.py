@@ -119,6 +119,7 @@ class ScanFact:
     signature: SignatureCheck = SignatureCheck.VALID
     consumer_id: str | None = None  # device/consumer id from the mini-app, if any
     via: str | None = None  # the case/pallet code when the event was on a container
+    network: str | None = None  # a consumer check's network (keyed hash of its address)
 
     @property
     def party_id(self) -> str | None:

@@ -83,7 +83,7 @@ async def events(conn: asyncpg.Connection, codes: Sequence[str]) -> list[asyncpg
     `CHECKS_PER_WITNESS` first and last ones of each witness)."""
     return await conn.fetch(
         """SELECT event_id, code, checkpoint, party_id, to_party_id, scanned_at, recorded_at,
-                  lat, lon, accuracy_m, verdict, reason, unpack, consumer_id
+                  lat, lon, accuracy_m, verdict, reason, unpack, consumer_id, client_net
            FROM (SELECT kept.*, row_number() OVER (
                             PARTITION BY kept.code, kept.checkpoint = 'consumer_verify'
                             ORDER BY kept.scanned_at DESC) AS recent
@@ -93,6 +93,7 @@ async def events(conn: asyncpg.Connection, codes: Sequence[str]) -> list[asyncpg
                        WHERE e.code = ANY($1::text[])  -- a forged copy's check is no witness
                          AND NOT (e.checkpoint = 'consumer_verify' AND e.verdict = 'counterfeit')
                        WINDOW whole AS (PARTITION BY e.code, coalesce(
+                                  'network:' || e.client_net,  -- evidence.witness_key
                                   'consumer:' || e.consumer_id,
                                   concat_ws(':', e.checkpoint,  -- custody events apart
                                             floor(extract(epoch FROM e.scanned_at) / 1800),
@@ -112,7 +113,7 @@ async def events_by_id(
 ) -> list[asyncpg.Record]:
     return await conn.fetch(
         """SELECT event_id, code, checkpoint, party_id, to_party_id, scanned_at, recorded_at,
-                  lat, lon, accuracy_m, verdict, reason, unpack, consumer_id
+                  lat, lon, accuracy_m, verdict, reason, unpack, consumer_id, client_net
            FROM scan_events WHERE event_id = ANY($1::uuid[])""",
         list(event_ids),
     )

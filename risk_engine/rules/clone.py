@@ -32,6 +32,7 @@ from risk_engine.evidence import (
     separation_m,
     unshipped_receipt,
     usable_fix,
+    witness_key,
     witness_of,
     witnesses,
 )
@@ -98,12 +99,13 @@ def new_witnesses(
     scan: ScanFact, earlier: list[ScanFact], thresholds: RiskThresholds
 ) -> list[Witness] | None:
     """The witnesses with the scan, when it is a new independent witness; else None. A
-    known consumer's check never is (consumer witnesses are keyed by consumer, whatever the
-    time): answered without grouping the history into witnesses at all."""
-    if scan.consumer_id and any(e.consumer_id == scan.consumer_id for e in earlier):
+    known witness's check never is (keyed by network or consumer, whatever the time):
+    answered without grouping the history into witnesses at all."""
+    key = witness_key(scan)
+    if key and any(witness_key(e) == key for e in earlier):
         return None
     now = witnesses([*earlier, scan], thresholds)
-    if not scan.consumer_id and len(now) <= len(witnesses(earlier, thresholds)):
+    if not key and len(now) <= len(witnesses(earlier, thresholds)):
         return None
     return now
 
@@ -119,7 +121,8 @@ def _impossible_with_others(
     here = usable_fix(scan.location, thresholds)
     if here is None:
         return False
-    others = [e for e in earlier if e.consumer_id != scan.consumer_id or not scan.consumer_id]
+    key = witness_key(scan)
+    others = [e for e in earlier if not key or witness_key(e) != key]
     return any(
         _unreachable((scan, here), other, thresholds) for other in _located(others, thresholds)
     )

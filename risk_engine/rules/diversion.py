@@ -33,6 +33,7 @@ from risk_engine.evidence import (
     consumer_checks,
     registered_fix,
     usable_fix,
+    witness_key,
     witnesses,
 )
 from risk_engine.models import (
@@ -298,7 +299,7 @@ def _consumer(
         if matches
         else area_cell(fix.lat, fix.lon, thresholds.area_cell_deg)
     )
-    witness = f"consumer:{scan.consumer_id}" if scan.consumer_id else f"anonymous:{scan.code}"
+    witness = witness_key(scan) or f"anonymous:{scan.code}"
     summary = (
         f"goods of {source} verified by consumers in {subject.split(':', 1)[1]}, "
         f"{placement.distance_outside_m / 1000:.0f} km outside the territories of {owner.id}"

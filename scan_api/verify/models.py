@@ -83,7 +83,7 @@ def loyalty_text(points: int, reason: str | None) -> str:
 def risk_row(event: tuple[Any, ...]) -> dict[str, Any]:
     """A stored consumer check (the insert's tuple) as the risk engine reads scan_events rows,
     so a group is judged without reading back what it has just written."""
-    event_id, code, _, at, lat, lon, accuracy_m, verdict, reason, consumer_id, _ = event
+    event_id, code, _, at, lat, lon, accuracy_m, verdict, reason, consumer_id, _, net = event
     return {
         "event_id": event_id,
         "code": code,
@@ -99,6 +99,7 @@ def risk_row(event: tuple[Any, ...]) -> dict[str, Any]:
         "reason": reason,
         "unpack": False,
         "consumer_id": consumer_id,
+        "client_net": net,
     }
 
 
@@ -129,6 +130,7 @@ def earlier_check(row: Any, code: str) -> ScanFact:
         scanned_at=row["scanned_at"],
         location=fix_of(row),
         consumer_id=row["consumer_id"],
+        network=row["client_net"],
     )
 
 
@@ -152,6 +154,7 @@ class VerifyRequest:
     location: GeoFix | None = None
     consumer_id: str | None = None
     pin: str | None = None
+    network: str | None = None  # keyed hash of the client's network (verify/networks.py)
 
 
 @fast_init
@@ -217,6 +220,7 @@ def check_row(
         answer["reason"],
         check.req.consumer_id,
         answer,
+        check.req.network,
     )
 
 

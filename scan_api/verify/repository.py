@@ -111,19 +111,20 @@ async def history(
         return found
     rows = await conn.fetch(
         """SELECT 1 AS kind, code, event_id, scanned_at, lat, lon, accuracy_m, consumer_id,
-                  response->>'loyalty_reason' AS loyalty_reason, NULL::text AS region
+                  response->>'loyalty_reason' AS loyalty_reason, NULL::text AS region,
+                  client_net
            FROM scan_events
            WHERE code = ANY($1::text[]) AND checkpoint = 'consumer_verify'
              AND verdict <> 'counterfeit'
            UNION ALL
            SELECT 1, code, event_id, scanned_at, lat, lon, accuracy_m, consumer_id,
-                  response->>'loyalty_reason', NULL
+                  response->>'loyalty_reason', NULL, client_net
            FROM scan_events WHERE event_id = ANY($4::uuid[])
            UNION ALL
-           SELECT 2, code, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
+           SELECT 2, code, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
            FROM loyalty_claims WHERE code = ANY($1::text[])
            UNION ALL
-           SELECT 3, NULL, NULL, claimed_at, NULL, NULL, NULL, consumer_id, NULL, region
+           SELECT 3, NULL, NULL, claimed_at, NULL, NULL, NULL, consumer_id, NULL, region, NULL
            FROM loyalty_claims
            WHERE consumer_id = ANY($2::text[]) AND claimed_at >= $3
            ORDER BY kind, code, scanned_at, event_id""",
@@ -162,7 +163,7 @@ async def insert_checks(
     """Consumer checks, their loyalty claims and the codes' clone findings, in one statement.
 
     Checks: (event_id, code, payload, scanned_at, lat, lon, accuracy_m, verdict, reason,
-    consumer_id, response) each; claims: (code, consumer_id, event_id, points, region,
+    consumer_id, response, client_net) each; claims: (code, consumer_id, event_id, points, region,
     claimed_at), at most one per code; clones: (code, reasons, checks so far, first check,
     basis) per code found cloned, written under the code's row lock. All are sent as JSON
     arrays of arrays (why: see scan_api/scans/repository.insert_events). Raises ClaimRaceLost
@@ -174,10 +175,10 @@ async def insert_checks(
         """WITH checks AS (
                INSERT INTO scan_events (event_id, code, payload, checkpoint, party_id,
                                         scanned_at, lat, lon, accuracy_m, verdict, reason,
-                                        consumer_id, response)
+                                        consumer_id, response, client_net)
                SELECT (r->>0)::uuid, r->>1, r->>2, 'consumer_verify', NULL,
                       (r->>3)::timestamptz, (r->>4)::float8, (r->>5)::float8,
-                      (r->>6)::float8::float4, r->>7, r->>8, r->>9, r->10
+                      (r->>6)::float8::float4, r->>7, r->>8, r->>9, r->10, r->>11
                FROM jsonb_array_elements($1::text::jsonb) AS r),
            claims AS (
                INSERT INTO loyalty_claims (code, consumer_id, event_id, points, region,

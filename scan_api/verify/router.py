@@ -12,12 +12,14 @@ import orjson
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import Response
 
+from codegen.keystore import KeyStore
 from risk_engine.models import GeoFix
 from risk_engine.territories import TerritoryCache
 from scan_api.http.lean import LeanRoute
 from scan_api.http.problems import problem_responses
 from scan_api.verify import service
 from scan_api.verify.models import VerifyRequest
+from scan_api.verify.networks import check_network, network_key
 from scan_api.verify.ratelimit import TokenBucket, retry_after_s
 from scan_api.verify.schemas import VerifyIn, VerifyOut
 from scan_api.verify.service import VerifyPolicy
@@ -37,25 +39,25 @@ class VerifyState:
     per_consumer: TokenBucket | None
     regions: TerritoryCache
     policy: VerifyPolicy
+    network_key: bytes  # checks' networks are stored hashed under it (verify/networks.py)
     batcher: GroupCommit[VerifyJob, dict[str, Any]] | None = None
 
     @classmethod
     def from_settings(
-        cls, settings: Settings, regions: TerritoryCache, pin_key: bytes
+        cls, settings: Settings, regions: TerritoryCache, store: KeyStore
     ) -> VerifyState:
         return cls(
             per_address=TokenBucket.per_minute(settings.verify_rate_per_address_per_min),
             per_consumer=TokenBucket.per_minute(settings.verify_rate_per_consumer_per_min),
             regions=regions,
-            policy=VerifyPolicy.from_settings(settings, pin_key),
+            policy=VerifyPolicy.from_settings(settings, store.pin_key),
+            network_key=network_key(store.master_key),
         )
 
 
 def install(app: FastAPI, settings: Settings) -> VerifyState:
     """Create (or replace) the endpoint's state; otherwise it is created on first use."""
-    state = VerifyState.from_settings(
-        settings, app.state.risk.territories, app.state.keystore.pin_key
-    )
+    state = VerifyState.from_settings(settings, app.state.risk.territories, app.state.keystore)
     setattr(app.state, STATE_ATTR, state)
     return state
 
@@ -149,6 +151,7 @@ async def post_verify(body: VerifyIn, request: Request) -> Response:
         location=GeoFix(loc.lat, loc.lon, loc.accuracy_m or 0.0) if loc else None,
         consumer_id=body.consumer_id,
         pin=body.pin,
+        network=check_network(request.client.host if request.client else None, state.network_key),
     )
     job = VerifyJob(check, db_uuid(uuid.uuid4()))  # its text is needed often: see db_uuid
     answer = await _batcher(request.app, state).submit(job)

@@ -400,6 +400,7 @@ def _decide(
                 "consumer_id": consumer,
                 "loyalty_reason": loyalty_reason,
                 "first_place": check.first_place,
+                "client_net": check.req.network,
             }
         )
         earlier.sort(key=lambda r: (r["scanned_at"], str(r["event_id"])))
@@ -416,6 +417,7 @@ def _input(check: LoadedCheck, claims: ClaimHistory, policy: VerifyPolicy) -> Ve
         location=req.location,
         signature=check.signature,
         consumer_id=req.consumer_id,
+        network=req.network,
     )
     history = tuple(earlier_check(r, check.code or "") for r in check.earlier)
     first_id = str(check.earlier[0]["event_id"]) if check.earlier else scan.event_id

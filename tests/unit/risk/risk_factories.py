@@ -70,6 +70,7 @@ def scan(
     code: str = "code-1",
     signature: SignatureCheck = SignatureCheck.VALID,
     event_id: str | None = None,
+    network: str | None = None,
 ) -> ScanFact:
     when = T0 + at if isinstance(at, timedelta) else at
     return ScanFact(
@@ -82,6 +83,7 @@ def scan(
         location=fix,
         signature=signature,
         consumer_id=consumer,
+        network=network,
     )
 
 

@@ -124,6 +124,22 @@ def test_many_distinct_checkers_is_suspicious_but_repeats_are_not() -> None:
     assert run(check(None), *anonymous).verdict is Verdict.GENUINE
 
 
+def test_made_up_consumer_ids_from_one_network_do_not_make_a_clone() -> None:
+    """Found by a security review: five ids from one machine made a code suspicious for
+    good (its buyer lost the points). Checks from one network are one witness."""
+
+    def from_net(consumer: str, ago: timedelta, network: str) -> ScanFact:
+        return scan(
+            Checkpoint.CONSUMER_VERIFY, -ago, fix=SHANGHAI, consumer=consumer, network=network
+        )
+
+    one_machine = [from_net(f"c{i}", i * DAY, "n1") for i in range(1, 5)]
+    assert run(from_net("c0", timedelta(0), "n1"), *one_machine).verdict is Verdict.GENUINE
+    five_homes = [from_net(f"c{i}", i * DAY, f"n{i}") for i in range(1, 5)]
+    suspicious = run(from_net("c0", timedelta(0), "n0"), *five_homes)
+    assert suspicious.reasons == (Reason.TOO_MANY_CHECKS,)
+
+
 def test_expired_is_reported_but_still_genuine() -> None:
     r = run(check(), expiry=date(2026, 1, 1))
     assert (r.verdict, r.reasons) == (Verdict.GENUINE, (Reason.EXPIRED,))

@@ -227,6 +227,25 @@ def test_several_consumers_with_several_codes_are_medium_then_high() -> None:
     assert "8 distinct consumers" in merged.summary
 
 
+def test_made_up_consumers_on_one_network_stay_one_witness_of_a_cluster() -> None:
+    """Found by a security review: eight made-up ids from one machine made a high cluster
+    naming the dealer. From one network they are one witness: low."""
+    drafts = []
+    for i in range(8):
+        s = scan(
+            Checkpoint.CONSUMER_VERIFY,
+            i * DAY,
+            fix=BEIJING,
+            consumer=f"c{i}",
+            code=f"code-{i}",
+            network="n1",
+        )
+        drafts += run(s, facts(*chain_a_a1(), code=f"code-{i}"))
+    [incident] = dedupe(drafts, T)
+    assert incident.severity is Severity.LOW
+    assert incident.witnesses == frozenset({"network:n1"})
+
+
 def test_many_consumers_of_one_code_are_not_a_diversion_cluster() -> None:
     drafts = [d for i in range(5) for d in _consumer(f"c{i}", "code-1", i * DAY)]
     [incident] = dedupe(drafts, T)

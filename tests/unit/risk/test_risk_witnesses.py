@@ -34,6 +34,9 @@ def by_definition(checks: list[ScanFact], t: RiskThresholds) -> Grouped:
     groups: dict[str, list[ScanFact]] = {}
     sessions: list[list[ScanFact]] = []
     for check in ordered:
+        if check.network:
+            groups.setdefault(f"network:{check.network}", []).append(check)
+            continue
         if check.consumer_id:
             groups.setdefault(f"consumer:{check.consumer_id}", []).append(check)
             continue
@@ -68,16 +71,23 @@ def grouped(found: list[Witness]) -> Grouped:
             st.sampled_from([None, None, None, "c1", "c2"]),
             st.integers(0, 240),
             st.integers(0, len(PLACES) - 1),
+            st.sampled_from([None, None, None, "n1", "n2"]),
         ),
         max_size=25,
     )
 )
 def test_the_linear_grouping_agrees_with_the_definition(
-    checks: list[tuple[str | None, int, int]],
+    checks: list[tuple[str | None, int, int, str | None]],
 ) -> None:
     facts = [
-        scan(Checkpoint.CONSUMER_VERIFY, minute * MIN, fix=PLACES[place], consumer=consumer)
-        for consumer, minute, place in checks
+        scan(
+            Checkpoint.CONSUMER_VERIFY,
+            minute * MIN,
+            fix=PLACES[place],
+            consumer=consumer,
+            network=network,
+        )
+        for consumer, minute, place, network in checks
     ]
     assert grouped(witnesses(facts, T)) == by_definition(facts, T)
 
@@ -91,3 +101,19 @@ def test_thousands_of_one_check_sessions_are_each_a_witness() -> None:
     found = witnesses(facts, T)
     assert len(found) == 3_000
     assert [w.fix for w in found[:3]] == PLACES[1:4]
+
+
+def test_made_up_consumer_ids_from_one_network_are_one_witness() -> None:
+    """Found by a security review: one machine claiming five consumer ids made five
+    witnesses, a clone by the rule. The network counts, whatever ids it claims; one
+    consumer id seen from two networks (home, then work) is still told apart by network."""
+    same_net = [
+        scan(Checkpoint.CONSUMER_VERIFY, i * MIN, fix=PLACES[1], consumer=f"c{i}", network="n1")
+        for i in range(5)
+    ]
+    assert [w.key for w in witnesses(same_net, T)] == ["network:n1"]
+    travels = [
+        scan(Checkpoint.CONSUMER_VERIFY, i * MIN, fix=PLACES[1], consumer="c1", network=f"n{i}")
+        for i in range(2)
+    ]
+    assert len(witnesses(travels, T)) == 2

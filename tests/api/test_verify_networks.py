@@ -1,0 +1,59 @@
+"""Witnesses counted by network, through a real server behind a (trusted, local) proxy.
+
+Found by a security review: consumer ids are whatever the phone sends, so one machine
+claiming five ids made a genuine code "suspicious / too_many_checks" for good. A check's
+network (the client's address, forwarded by the proxy) is stored as a keyed hash and
+counts as one witness, whatever ids it claims.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import httpx2 as httpx
+import pytest
+
+from tests.browser.browser_support import LiveServer
+from tests.pg import SyncDb
+from tests.world import World
+from traceability.config import Settings
+
+IN_SH = {"lat": 31.2, "lon": 121.4, "accuracy_m": 15}
+
+
+@pytest.fixture(scope="module")
+def live(module_dsn: str, settings: Settings, world: World) -> Iterator[LiveServer]:
+    with LiveServer(settings, module_dsn) as server:
+        yield server
+
+
+def _check(live: LiveServer, payload: str, consumer: str, address: str) -> dict[str, object]:
+    answer = httpx.post(
+        f"{live.base}/v1/verify",
+        json={"payload": payload, "consumer_id": consumer, "location": IN_SH},
+        headers={"X-Forwarded-For": address},  # the proxy on 127.0.0.1 is trusted
+        timeout=30,
+    )
+    assert answer.status_code == 200, answer.text
+    body: dict[str, object] = answer.json()
+    return body
+
+
+def test_made_up_consumer_ids_from_one_address_are_one_witness(
+    live: LiveServer, world: World, db: SyncDb
+) -> None:
+    [item] = world.issue(1, lot="NET1")
+    world.deliver(item["payload"])
+    one_machine = [_check(live, item["payload"], f"made-up-{i}", "198.51.100.23") for i in range(6)]
+    assert {a["verdict"] for a in one_machine} == {"genuine"}
+    assert one_machine[0]["points_awarded"] == 10
+    nets = db.fetch(
+        "SELECT DISTINCT client_net FROM scan_events WHERE code = $1"
+        " AND checkpoint = 'consumer_verify'",
+        item["code"],
+    )
+    assert len(nets) == 1 and nets[0]["client_net"] and "198" not in nets[0]["client_net"]
+    # Four more homes make five witnesses: the clone rule still works.
+    homes = [_check(live, item["payload"], f"home-{i}", f"203.0.113.{i}") for i in range(1, 5)]
+    assert [a["verdict"] for a in homes] == ["genuine"] * 3 + ["suspicious"]
+    assert homes[-1]["reason"] == "too_many_checks"

@@ -1,0 +1,26 @@
+"""`check_network`: the keyed network of a consumer check, as witnesses are counted by it."""
+
+from __future__ import annotations
+
+from scan_api.verify.networks import check_network, network_key
+
+KEY = network_key(b"m" * 32)
+
+
+def test_an_address_is_stored_only_as_a_keyed_hash() -> None:
+    net = check_network("203.0.113.7", KEY)
+    assert net is not None and len(net) == 24
+    assert "203" not in net and net != check_network("203.0.113.7", network_key(b"n" * 32))
+    assert check_network("203.0.113.8", KEY) != net  # IPv4: the address itself
+
+
+def test_ipv6_counts_by_its_64_and_mapped_ipv4_as_ipv4() -> None:
+    home = check_network("2001:db8:1:2::10", KEY)
+    assert home == check_network("2001:db8:1:2:ffff::1", KEY)
+    assert home != check_network("2001:db8:1:3::10", KEY)
+    assert check_network("::ffff:203.0.113.7", KEY) == check_network("203.0.113.7", KEY)
+
+
+def test_no_network_for_names_loopback_or_nothing() -> None:
+    for host in (None, "", "testclient", "127.0.0.1", "::1", "0.0.0.0"):
+        assert check_network(host, KEY) is None
