@@ -269,12 +269,12 @@ def _loyalty(
         return no(LoyaltyReason.NOT_GENUINE)
     if not consumer:
         return no(LoyaltyReason.NO_CONSUMER)
+    if claims.code_already_claimed:  # before `shipped_at`: not looked up for claimed codes
+        return no(LoyaltyReason.ALREADY_CLAIMED)
     shipped_at = request.shipped_at
     if shipped_at is None or shipped_at > request.check.scanned_at:
         return no(LoyaltyReason.NOT_SHIPPED)  # labels taken at the line are worth no points
     prior = [e for e in prior if e.scanned_at >= shipped_at]  # QA checks spoil no claim
-    if claims.code_already_claimed:
-        return no(LoyaltyReason.ALREADY_CLAIMED)
     if p.first_verification_only and any(e.consumer_id != consumer for e in prior):
         return no(LoyaltyReason.NOT_FIRST_VERIFICATION)
     if request.inner_code_required and request.inner_code_locked:

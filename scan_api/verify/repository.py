@@ -33,7 +33,9 @@ async def lock_group(
 
     `shipped_at`: the first custody scan past the plant of the code, or of a case or pallet
     holding it at the time (two levels, as custody goes: docs/custody.md); NULL while it
-    has none. Only a code in trade pays points.
+    has none. Only a code in trade pays points. (Looked up for every code: asked only for
+    unclaimed items, through `NOT EXISTS` on `loyalty_claims`, the planner hashed the whole
+    claims table per statement, 10 → 103 µs per check.)
     """
     if not codes and not consumer_ids:
         return {}

@@ -202,6 +202,9 @@ def test_only_a_code_in_trade_pays_and_checks_before_it_left_do_not_count() -> N
     refused = run(check("c1"), qa, after, shipped_at=now - MIN).loyalty
     assert refused.reason is LoyaltyReason.NOT_FIRST_VERIFICATION
     assert run(check(None), shipped_at=None).loyalty.reason is LoyaltyReason.NO_CONSUMER
+    claimed = ClaimHistory(code_already_claimed=True)  # shipped_at is not looked up for it
+    paid = run(check(), shipped_at=None, claims=claimed).loyalty.reason
+    assert paid is LoyaltyReason.ALREADY_CLAIMED
 
 
 # -- a stored clone finding ------------------------------------------------------------------
