@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 import asyncpg
 
 from risk_engine import cases_repository, repository
+from risk_engine.rules.leaked_code import LeakMember, late_commission
 from risk_engine.workflow import (
     CaseAction,
     CaseState,
@@ -23,7 +24,7 @@ from risk_engine.workflow import (
     allowed_actions,
     penalties,
 )
-from traceability.auth.models import Principal
+from traceability.auth.models import Actor, Principal
 from traceability.config import Settings
 from traceability.errors import NotFound
 
@@ -164,3 +165,71 @@ def as_json(row: asyncpg.Record, history: Sequence[asyncpg.Record] = ()) -> dict
         if len(body["penalties"]) == 1:
             body["penalty"] = body["penalties"][0]
     return body
+
+
+ENGINE = Actor("risk-engine")
+
+
+async def withdraw_explained_leaks(
+    conn: asyncpg.Connection, commissioned: Sequence[str], now: datetime | None = None
+) -> None:
+    """Commissions uploaded late explain the open leaked_code alerts of their codes: a note
+    in each alert's history, and the alert dismissed once none of its codes is left
+    unexplained, unless an officer is already investigating it (by the engine, in the
+    commissions' transaction)."""
+    now = now or datetime.now(UTC)
+    rows = await cases_repository.open_leaks_holding(conn, commissioned)
+    alerts: dict[uuid.UUID, list[asyncpg.Record]] = {}
+    for row in rows:
+        alerts.setdefault(row["id"], []).append(row)
+    arrived = set(commissioned)
+    for alert_id, members in alerts.items():
+        found = late_commission(
+            [LeakMember(m["code"], m["commissioned_at"], m["seen_at"]) for m in members], arrived
+        )
+        if found is not None:
+            await _withdraw(conn, alert_id, members[0]["incident_key"], *found, now)
+
+
+async def _withdraw(
+    conn: asyncpg.Connection,
+    alert_id: uuid.UUID,
+    key: str,
+    codes: list[str],
+    nothing_left: bool,
+    now: datetime,
+) -> None:
+    await repository.lock_incidents(conn, [key])  # as `perform` and the engine's merges do
+    row = await cases_repository.get_alert(conn, alert_id, for_update=True)
+    if row is None or CaseStatus(row["status"]) in (CaseStatus.CONFIRMED, CaseStatus.DISMISSED):
+        return
+    note = (
+        f"commission of {', '.join(codes)} uploaded late: commissioned before seen in the "
+        "market, so not leaked"
+    )
+    state = _state(row)
+    if nothing_left:
+        note += "; no code of this alert is left unexplained"
+    # Withdrawn while nobody works on it; a case under investigation is left to its officer.
+    withdraw = nothing_left and state.status is CaseStatus.OPEN
+    action = CaseAction.DISMISS if withdraw else CaseAction.COMMENT
+    new, entry = act(state, action, actor=ENGINE.name, note=note, at=now)
+    await cases_repository.update_case(
+        conn,
+        alert_id,
+        new.status.value,
+        new.level.value if new.level else None,
+        new.investigation_started_at,
+        row["evidence_due_at"],
+    )
+    await cases_repository.add_history(
+        conn,
+        alert_id,
+        entry.actor,
+        entry.action.value,
+        entry.note,
+        entry.from_status.value,
+        entry.to_status.value,
+        entry.level.value if entry.level else None,
+        ENGINE.token_id,
+    )

@@ -160,3 +160,25 @@ async def item_values(conn: asyncpg.Connection, codes: Sequence[str]) -> list[as
            GROUP BY p.gtin, p.unit_value, p.currency""",
         list(codes),
     )
+
+
+async def open_leaks_holding(
+    conn: asyncpg.Connection, codes: Sequence[str]
+) -> list[asyncpg.Record]:
+    """Open leaked_code alerts holding any of `codes`: one row per alert and member code,
+    with the code's commission time and its first market scan among the alert's evidence."""
+    if not codes:
+        return []
+    return await conn.fetch(
+        """SELECT a.id, a.incident_key, m.code, c.commissioned_at,
+                  (SELECT min(e.scanned_at) FROM alert_evidence ev
+                   JOIN scan_events e ON e.event_id = ev.event_id::uuid
+                   WHERE ev.alert_id = a.id AND e.code = m.code) AS seen_at
+           FROM alerts a
+           JOIN alert_codes m ON m.alert_id = a.id
+           LEFT JOIN codes c ON c.code = m.code
+           WHERE a.id IN (SELECT alert_id FROM alert_codes WHERE code = ANY($1::text[]))
+             AND a.type = 'leaked_code' AND a.status NOT IN ('confirmed', 'dismissed')
+           ORDER BY a.id, m.code""",
+        list(codes),
+    )

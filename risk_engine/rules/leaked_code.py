@@ -9,6 +9,10 @@ line is named in the summary); one incident per issuing batch (else line, else c
 
 from __future__ import annotations
 
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
 from risk_engine.evidence import new_draft, scan_fix
 from risk_engine.models import (
     MARKET_CHECKPOINTS,
@@ -64,3 +68,37 @@ def leaked_code(scan: ScanFact, facts: CodeFacts, thresholds: RiskThresholds) ->
             location=scan_fix(scan, thresholds),
         )
     ]
+
+
+@dataclass(frozen=True, slots=True)
+class LeakMember:
+    """A code of an open leaked_code alert, as a late commission is weighed against it."""
+
+    code: str
+    commissioned_at: datetime | None
+    seen_at: datetime | None  # its first market scan among the alert's evidence
+
+
+def explained(member: LeakMember) -> bool:
+    """Commissioned no later than it was seen in the market: it never leaked."""
+    return (
+        member.commissioned_at is not None
+        and member.seen_at is not None
+        and member.commissioned_at <= member.seen_at
+    )
+
+
+def late_commission(
+    members: Sequence[LeakMember], commissioned: Collection[str]
+) -> tuple[list[str], bool] | None:
+    """What commissions uploaded late (`commissioned`: codes commissioned just now) change
+    for an open leaked_code alert: the codes they explain, and whether no code of the alert
+    is left unexplained (then the alert is withdrawn). None when they explain none of it.
+
+    Uploads come late and out of order: a dealer's receipt stored before the line's commission
+    upload was a leak by the facts of that moment.
+    """
+    now_explained = [m.code for m in members if m.code in commissioned and explained(m)]
+    if not now_explained:
+        return None
+    return now_explained, all(explained(m) for m in members)

@@ -13,6 +13,7 @@ import asyncpg
 from codegen.keystore import KeyStore
 from codegen.payload import code_or_none
 from codegen.service import know_keys_of, verify_known
+from risk_engine.alerts import withdraw_explained_leaks
 from risk_engine.repository import attach_alerts_to_responses
 from risk_engine.service import (
     RiskEngine,
@@ -85,6 +86,7 @@ async def record_scans(
             if risk is not None and created:
                 won = [p for p in pending if (o := outcomes[p.index]) and o.status == "created"]
                 await _judge(conn, risk, created, won)
+                await _explain_leaks(conn, risk, won)
     if set_aside:
         _answer_twins(requests, outcomes)
     return [o for o in outcomes if o is not None]
@@ -310,6 +312,21 @@ async def _judge(
         registry=_registry(stored),
     )
     await _name_alerts(conn, created, raised)
+
+
+async def _explain_leaks(conn: asyncpg.Connection, risk: RiskEngine, won: list[_Pending]) -> None:
+    """Commissions uploaded after their codes were seen in the market, dated before it, take
+    back the leaked_code alerts they explain (`risk_engine.alerts.withdraw_explained_leaks`)."""
+    codes = [
+        p.code
+        for p in won
+        if p.code
+        and p.row is not None
+        and p.verdict != "counterfeit"
+        and p.request.scan.checkpoint is Checkpoint.COMMISSION
+    ]
+    if risk.enabled and codes:
+        await withdraw_explained_leaks(conn, codes)
 
 
 async def _name_alerts(

@@ -32,6 +32,9 @@ def world(
     return w
 
 
+HOUR = timedelta(hours=1)
+
+
 def alert(world: World, alert_id: str) -> dict[str, Any]:
     response = world.client.get(f"/v1/alerts/{alert_id}", headers=world.tokens["compliance"])
     assert response.status_code == 200
@@ -195,6 +198,37 @@ def test_counterfeit_and_leaked_codes_raise_their_alerts(world: World) -> None:
         f"/v1/alerts?code={leaked['code']}", headers=world.tokens["compliance"]
     ).json()["items"]
     assert {a["type"] for a in by_code} >= {"leaked_code"}
+
+
+def _leak_of(world: World, answer: dict[str, Any]) -> str:
+    [found] = [a for a in answer["alert_ids"] if alert(world, a)["type"] == "leaked_code"]
+    return str(found)
+
+
+def test_a_late_commission_takes_back_the_leak_it_explains(world: World) -> None:
+    """Found by a review: a store's receipt stored before the line's commission upload raised
+    `leaked_code`, which stayed open after the commission (dated earlier) arrived."""
+    a, b = world.issue(2)  # one batch: one incident
+    t = now() - timedelta(hours=6)
+    alert_id = _leak_of(world, world.ok("store-sh", a["payload"], "retail_receive", t + HOUR * 2))
+    world.ok("store-sh", b["payload"], "retail_receive", t + HOUR * 3)
+    assert {a["code"], b["code"]} <= set(alert(world, alert_id)["codes"])
+    world.ok("line", a["payload"], "commission", t + HOUR)  # before a was seen: no leak
+    found = alert(world, alert_id)
+    assert found["status"] == "open"
+    last = found["history"][-1]
+    assert (last["action"], last["actor"]) == ("comment", "risk-engine")
+    assert a["code"] in last["note"] and b["code"] not in last["note"]
+    world.ok("line", b["payload"], "commission", t + HOUR * 4)  # after b was seen: it leaked
+    assert alert(world, alert_id)["history"] == found["history"]
+
+    [c] = world.issue(1)
+    alone = _leak_of(world, world.ok("store-sh", c["payload"], "retail_receive", t + HOUR * 2))
+    world.ok("line", c["payload"], "commission", t + HOUR)
+    withdrawn = alert(world, alone)
+    assert withdrawn["status"] == "dismissed"
+    assert withdrawn["history"][-1]["actor"] == "risk-engine"
+    assert "no code of this alert is left unexplained" in withdrawn["history"][-1]["note"]
 
 
 def test_alerts_since_a_time_and_times_out_of_range_are_refused(world: World) -> None:

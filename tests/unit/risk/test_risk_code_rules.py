@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from risk_factories import DEALER_A, PLANT, STORE_A, STORE_B, chain_a, facts, scan, step
+from risk_factories import DEALER_A, PLANT, STORE_A, STORE_B, T0, chain_a, facts, scan, step
 
 from risk_engine.evidence import witnesses
 from risk_engine.facts import issuing_line
@@ -16,7 +16,7 @@ from risk_engine.models import AlertType, Checkpoint, CodeStatus, GeoFix, Severi
 from risk_engine.rules.clone import clone, new_witnesses
 from risk_engine.rules.counterfeit import counterfeit
 from risk_engine.rules.impossible_travel import impossible_travel
-from risk_engine.rules.leaked_code import leaked_code
+from risk_engine.rules.leaked_code import LeakMember, late_commission, leaked_code
 from risk_engine.thresholds import RiskThresholds
 
 T = RiskThresholds()
@@ -314,3 +314,14 @@ def test_the_issuing_line_is_the_line_token_that_asked_for_the_batch() -> None:
     assert issuing_line({"created_by": "admin:root"}) is None  # an admin issued it: no line
     assert issuing_line({"created_by": None}) is None
     assert issuing_line({}) is None  # a registry row without the column (older callers)
+
+
+def test_a_late_commission_explains_only_codes_commissioned_before_they_were_seen() -> None:
+    t = T0
+    early = LeakMember("a", t, t + timedelta(hours=1))
+    late = LeakMember("b", t + timedelta(hours=2), t + timedelta(hours=1))
+    never = LeakMember("c", None, t)
+    assert late_commission([early, never], {"a"}) == (["a"], False)
+    assert late_commission([early], {"a"}) == (["a"], True)
+    assert late_commission([late, never], {"b"}) is None  # it was seen before it was made
+    assert late_commission([early, late], {"x"}) is None  # not these commissions
