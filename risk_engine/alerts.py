@@ -18,6 +18,7 @@ from risk_engine.workflow import (
     CaseState,
     CaseStatus,
     EscalationLevel,
+    HistoryEntry,
     Money,
     WorkCalendar,
     act,
@@ -94,6 +95,20 @@ async def perform(
     fine: tuple[Money, ...] = ()
     if new.status is CaseStatus.CONFIRMED and row["type"] == "diversion":
         fine = await _penalties(conn, row["codes"])
+    await _record(conn, alert_id, new, entry, due, principal.token_id, fine)
+    return await get(conn, alert_id)
+
+
+async def _record(
+    conn: asyncpg.Connection,
+    alert_id: uuid.UUID,
+    new: CaseState,
+    entry: HistoryEntry,
+    due: datetime | None,
+    token_id: uuid.UUID | None,
+    fine: tuple[Money, ...] = (),
+) -> None:
+    """The case's new state and its history line (by the token `token_id`, if any)."""
     await cases_repository.update_case(
         conn,
         alert_id,
@@ -112,9 +127,8 @@ async def perform(
         entry.from_status.value,
         entry.to_status.value,
         entry.level.value if entry.level else None,
-        principal.token_id,
+        token_id,
     )
-    return await get(conn, alert_id)
 
 
 def as_json(row: asyncpg.Record, history: Sequence[asyncpg.Record] = ()) -> dict[str, Any]:
@@ -214,22 +228,4 @@ async def _withdraw(
     withdraw = nothing_left and state.status is CaseStatus.OPEN
     action = CaseAction.DISMISS if withdraw else CaseAction.COMMENT
     new, entry = act(state, action, actor=ENGINE.name, note=note, at=now)
-    await cases_repository.update_case(
-        conn,
-        alert_id,
-        new.status.value,
-        new.level.value if new.level else None,
-        new.investigation_started_at,
-        row["evidence_due_at"],
-    )
-    await cases_repository.add_history(
-        conn,
-        alert_id,
-        entry.actor,
-        entry.action.value,
-        entry.note,
-        entry.from_status.value,
-        entry.to_status.value,
-        entry.level.value if entry.level else None,
-        ENGINE.token_id,
-    )
+    await _record(conn, alert_id, new, entry, row["evidence_due_at"], ENGINE.token_id)
