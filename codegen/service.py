@@ -321,7 +321,8 @@ async def load_inner_codes(
 ) -> tuple[int, int]:
     """Store the (code, pin) pairs of an item batch as keyed hashes, all or nothing; returns
     (stored, unchanged). Written once: a code's inner code is never replaced, so nobody with
-    a line token can swap the pins of goods already out."""
+    a line token can swap the pins of goods already out; sending the same pin again for a
+    plain SHA-256 stored before keying stores it keyed (counted as stored)."""
     batch = await visible_batch(conn, principal, batch_id)
     if batch.level is not Level.ITEM:
         raise _invalid("batch_id", "inner codes are printed inside items, not cases or pallets")
@@ -337,10 +338,11 @@ async def load_inner_codes(
     new: list[tuple[str, bytes]] = []
     for code, (_, pin) in zip(codes, entries, strict=True):
         row = rows[code]
-        if row["inner_code_hash"] is None:
-            new.append((code, keyed_hash(store.pin_key, pin)))
-        elif not pin_matches(pin, row["inner_code_hash"], row["inner_code_keyed"], store.pin_key):
+        stored, keyed = row["inner_code_hash"], row["inner_code_keyed"]
+        if stored is not None and not pin_matches(pin, stored, keyed, store.pin_key):
             raise Conflict(f"{code} has another inner code already; inner codes are written once")
+        if stored is None or not keyed:  # a plain SHA-256 from before keying is stored anew
+            new.append((code, keyed_hash(store.pin_key, pin)))
     await repository.store_inner_codes(conn, [c for c, _ in new], [h for _, h in new])
     return len(new), len(codes) - len(new)
 

@@ -197,23 +197,32 @@ async def withdraw_explained_leaks(
     for row in rows:
         alerts.setdefault(row["id"], []).append(row)
     arrived = set(commissioned)
-    for alert_id, members in alerts.items():
-        found = late_commission(
-            [LeakMember(m["code"], m["commissioned_at"], m["seen_at"]) for m in members], arrived
+    found = {
+        alert_id: decided
+        for alert_id, members in alerts.items()
+        if (
+            decided := late_commission(
+                [LeakMember(m["code"], m["commissioned_at"], m["seen_at"]) for m in members],
+                arrived,
+            )
         )
-        if found is not None:
-            await _withdraw(conn, alert_id, members[0]["incident_key"], *found, now)
+        is not None
+    }
+    if not found:
+        return
+    # Every incident at once, in key order (as the engine's merges lock them): no deadlock.
+    await repository.lock_incidents(conn, [alerts[a][0]["incident_key"] for a in found])
+    for alert_id, (codes, nothing_left) in found.items():
+        await _withdraw(conn, alert_id, codes, nothing_left, now)
 
 
 async def _withdraw(
     conn: asyncpg.Connection,
     alert_id: uuid.UUID,
-    key: str,
     codes: list[str],
     nothing_left: bool,
     now: datetime,
 ) -> None:
-    await repository.lock_incidents(conn, [key])  # as `perform` and the engine's merges do
     row = await cases_repository.get_alert(conn, alert_id, for_update=True)
     if row is None or CaseStatus(row["status"]) in (CaseStatus.CONFIRMED, CaseStatus.DISMISSED):
         return

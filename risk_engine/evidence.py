@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -71,15 +71,30 @@ def witness_key(check: ScanFact) -> str | None:
 
     Consumer ids are whatever the phone sends, so one person can claim any number of them;
     the network the check came from (`network`, a keyed hash of the client's address) is
-    what one person cannot multiply as easily. Checks from one network are one witness,
-    whatever ids they claim: a household checking twice is no second buyer. The price is
-    carrier-grade NAT, where strangers share an address and count as one.
+    what one person cannot multiply as easily. The price is carrier-grade NAT, where
+    strangers share an address and count as one. (A code's witnesses join both ways:
+    `identities`, `witnesses`.)
     """
     if check.network:
         return f"network:{check.network}"
     if check.consumer_id:
         return f"consumer:{check.consumer_id}"
     return None
+
+
+def identities(check: ScanFact) -> tuple[str, ...]:
+    """Everything that ties a check to its witness: its network and its consumer id."""
+    keys = []
+    if check.network:
+        keys.append(f"network:{check.network}")
+    if check.consumer_id:
+        keys.append(f"consumer:{check.consumer_id}")
+    return tuple(keys)
+
+
+def same_witness(a: ScanFact, b: ScanFact) -> bool:
+    """The two checks share a network or a consumer id."""
+    return bool(set(identities(a)) & set(identities(b)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,10 +113,11 @@ class Witness:
 def witnesses(checks: Sequence[ScanFact], thresholds: RiskThresholds) -> list[Witness]:
     """Group consumer checks into independent witnesses, in order of first check.
 
-    Checks from the same network, or else with the same `consumer_id`, are one witness
-    whenever they happened (`witness_key`: the same person checking again at home is no new
-    evidence, nor are made-up ids from one machine). Anonymous checks join an anonymous
-    session when within `session_window` of its last check and `session_radius_m` of its
+    Checks that share a network or a `consumer_id`, directly or through other checks, are
+    one witness whenever they happened (`identities`): the same person checking again from
+    home or another mobile address is no new evidence, nor are made-up ids from one machine,
+    and a check stored before networks were kept joins its consumer. Anonymous checks join an
+    anonymous session when within `session_window` of its last check and `session_radius_m` of its
     first fix (or when either has no fix); otherwise they open a new session.
 
     Linear in the checks: a session more than `session_window` behind the check in hand can
@@ -110,10 +126,13 @@ def witnesses(checks: Sequence[ScanFact], thresholds: RiskThresholds) -> list[Wi
     (4,000 one-check sessions: 340 ms per call).
     """
     ordered = sorted(checks, key=lambda c: (c.scanned_at, c.event_id))
+    person = _people(ordered)
     found: dict[str, _Gathering] = {}  # in order of first check
+    named: dict[str, str] = {}  # a person's root -> its witness key (of its first check)
     open_sessions: list[_Gathering] = []
     for check in ordered:
         if key := witness_key(check):
+            key = named.setdefault(person(key), key)
             known = found.setdefault(key, _Gathering([], None))
             known.add(check, usable_fix(check.location, thresholds) if known.fix is None else None)
             continue
@@ -133,6 +152,26 @@ def witnesses(checks: Sequence[ScanFact], thresholds: RiskThresholds) -> list[Wi
             open_sessions.append(session)
             found[f"anonymous:{check.event_id}"] = session
     return [Witness(key, tuple(g.checks), g.fix) for key, g in found.items()]
+
+
+def _people(checks: Sequence[ScanFact]) -> Callable[[str], str]:
+    """Union-find over the checks' identities: returns the root of a key's person."""
+    parent: dict[str, str] = {}
+
+    def root(key: str) -> str:
+        parent.setdefault(key, key)
+        while parent[key] != key:
+            parent[key] = parent[parent[key]]
+            key = parent[key]
+        return key
+
+    for check in checks:
+        keys = identities(check)
+        for other in keys[1:]:
+            a, b = root(keys[0]), root(other)
+            if a != b:
+                parent[b] = a
+    return root
 
 
 @dataclass(slots=True)

@@ -27,12 +27,13 @@ from geo.distance import speed_kmh
 from risk_engine.evidence import (
     Witness,
     consumer_checks,
+    identities,
     new_draft,
+    same_witness,
     scan_fix,
     separation_m,
     unshipped_receipt,
     usable_fix,
-    witness_key,
     witness_of,
     witnesses,
 )
@@ -101,11 +102,10 @@ def new_witnesses(
     """The witnesses with the scan, when it is a new independent witness; else None. A
     known witness's check never is (keyed by network or consumer, whatever the time):
     answered without grouping the history into witnesses at all."""
-    key = witness_key(scan)
-    if key and any(witness_key(e) == key for e in earlier):
+    if any(same_witness(scan, e) for e in earlier):
         return None
     now = witnesses([*earlier, scan], thresholds)
-    if not key and len(now) <= len(witnesses(earlier, thresholds)):
+    if not identities(scan) and len(now) <= len(witnesses(earlier, thresholds)):
         return None
     return now
 
@@ -121,8 +121,7 @@ def _impossible_with_others(
     here = usable_fix(scan.location, thresholds)
     if here is None:
         return False
-    key = witness_key(scan)
-    others = [e for e in earlier if not key or witness_key(e) != key]
+    others = [e for e in earlier if not same_witness(scan, e)]
     return any(
         _unreachable((scan, here), other, thresholds) for other in _located(others, thresholds)
     )

@@ -52,12 +52,13 @@ def signature_check(result: VerificationResult) -> SignatureCheck:
     return _SIGNATURE.get(result.reason or CodeReason.MALFORMED, SignatureCheck.MALFORMED)
 
 
-# -- inner codes ------------------------------------------------------------------------------
-
 # -- texts ------------------------------------------------------------------------------------
 
 _LOYALTY_TEXT: dict[str, str] = {
     LoyaltyReason.NO_CONSUMER: "Sign in to the app to collect points.",
+    LoyaltyReason.NOT_SHIPPED: (
+        "No points yet: this item has not left the factory. Points are paid once it is on sale."
+    ),
     LoyaltyReason.ALREADY_CLAIMED: "Points for this code were already collected.",
     LoyaltyReason.NOT_FIRST_VERIFICATION: "Points are paid only for the first check of a code.",
     LoyaltyReason.INNER_CODE_REQUIRED: (

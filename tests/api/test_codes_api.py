@@ -274,6 +274,16 @@ def test_inner_codes_are_loaded_once_as_keyed_hashes(
     assert on_case.status_code == 422
     after = db.fetchval("SELECT count(*) FROM codes WHERE inner_code_hash IS NOT NULL")
     assert after == before + 3
+    # A plain SHA-256 stored before keying: the same pin sent again stores it keyed.
+    db.execute(
+        "UPDATE codes SET inner_code_hash = $2, inner_code_keyed = false WHERE code = $1",
+        c["code"],
+        hashlib.sha256(b"C0DE42").digest(),
+    )
+    assert put([{"code": c["code"], "pin": "OTHER1"}]).status_code == 409
+    assert put([{"code": c["code"], "pin": "c0de-42"}]).json() == {"stored": 1, "unchanged": 0}
+    [upgraded] = db.fetch("SELECT inner_code_keyed FROM codes WHERE code = $1", c["code"])
+    assert upgraded["inner_code_keyed"] is True
 
 
 def _cli(settings_dir: Path, dsn: str, *args: str) -> subprocess.CompletedProcess[str]:

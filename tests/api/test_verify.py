@@ -422,6 +422,7 @@ def test_an_item_that_never_left_the_plant_pays_no_points(world: World, db: Sync
     early = verify(world.client, loose, "line-worker")
     assert early["verdict"] == "genuine"
     assert (early["points_awarded"], early["loyalty_reason"]) == (0, "not_shipped")
+    assert "has not left the factory" in early["message"]
     assert db.fetchval("SELECT count(*) FROM loyalty_claims WHERE consumer_id = 'line-worker'") == 0
 
     items = world.issue(2)

@@ -52,8 +52,21 @@ def test_made_up_consumer_ids_from_one_address_are_one_witness(
         " AND checkpoint = 'consumer_verify'",
         item["code"],
     )
-    assert len(nets) == 1 and nets[0]["client_net"] and "198" not in nets[0]["client_net"]
+    [net] = [n["client_net"] for n in nets]
+    assert len(net) == 24 and int(net, 16) >= 0  # a keyed hash, never the address
     # Four more homes make five witnesses: the clone rule still works.
     homes = [_check(live, item["payload"], f"home-{i}", f"203.0.113.{i}") for i in range(1, 5)]
     assert [a["verdict"] for a in homes] == ["genuine"] * 3 + ["suspicious"]
     assert homes[-1]["reason"] == "too_many_checks"
+
+
+def test_one_consumer_from_many_addresses_is_one_witness(
+    live: LiveServer, world: World, db: SyncDb
+) -> None:
+    """Found by a review of the change above: a consumer checking again from a new mobile
+    address counted as a new witness, and the fifth made their own item suspicious."""
+    [item] = world.issue(1, lot="NET2")
+    world.deliver(item["payload"])
+    answers = [_check(live, item["payload"], "alice", f"100.64.0.{i}") for i in range(1, 7)]
+    assert {a["verdict"] for a in answers} == {"genuine"}
+    assert _check(live, item["payload"], "bob", "192.0.2.1")["verdict"] == "genuine"

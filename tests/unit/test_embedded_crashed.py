@@ -5,11 +5,12 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 
-from traceability.db.embedded import crashed, reap_if_ours, refresh_postmaster_info
+from traceability.db.embedded import KeepAlive, crashed, reap_if_ours, refresh_postmaster_info
 
 
 def _pid_file(pg_data: Path, pid: int) -> None:
@@ -92,3 +93,19 @@ def test_the_handle_follows_a_server_that_came_up_after_a_timed_out_restart(
     _pid_file(tmp_path, os.getpid())  # the new server is up
     refresh_postmaster_info(handle)
     assert handle._postmaster_info is not None and handle._postmaster_info.pid == os.getpid()
+
+
+def test_a_half_written_pid_file_neither_kills_the_watcher_nor_moves_the_handle(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Found by a review: PostgreSQL writes `postmaster.pid` in steps; the wheel's reader
+    raised on a short one, which ended the keep-alive thread for good."""
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(tmp_path))
+    (tmp_path / "postmaster.pid").write_text(f"{os.getpid()}\n{tmp_path}\n1764300000\n5432\n")
+    handle = _Handle(tmp_path, None)
+    refresh_postmaster_info(handle)  # no exception
+    assert handle._postmaster_info is None
+    watcher = KeepAlive(handle, 0.01)
+    with watcher:
+        time.sleep(0.1)
+        assert watcher.thread.is_alive()

@@ -123,8 +123,11 @@ def refresh_postmaster_info(server: Any) -> None:
     known = server._postmaster_info
     if pid is None or (known is not None and known.pid == pid):
         return
-    info = PostmasterInfo.read_from_pgdata(Path(server.pgdata))
-    if info is not None and info.is_running():
+    try:  # PostgreSQL writes the file in steps: a half-written one is read next time
+        info = PostmasterInfo.read_from_pgdata(Path(server.pgdata))
+    except (AssertionError, ValueError, IndexError, OSError):
+        return
+    if info is not None and info.is_running() and info.status == "ready":
         server._postmaster_info = info
 
 
@@ -170,19 +173,23 @@ class KeepAlive:
     def _run(self) -> None:
         pg_data = Path(self.server.pgdata)
         while not self.stopped.wait(self.every_s):
-            if not crashed(pg_data):
-                refresh_postmaster_info(self.server)
-                continue
-            log.warning("embedded postgres died; starting it again", extra={"pgdata": str(pg_data)})
-            reap_if_ours(pg_data)
             try:
-                restart_crashed(self.server)
-            except Exception:  # e.g. its old backends still hold the shared memory: next round
-                log.exception("could not start the embedded postgres yet; retrying")
-                continue
-            if crashed(pg_data):  # e.g. a zombie postmaster this process cannot reap
-                log.error(
-                    "embedded postgres is still down; retrying", extra={"pgdata": str(pg_data)}
-                )
-                continue
-            log.warning("embedded postgres is running again", extra={"pgdata": str(pg_data)})
+                self._look(pg_data)
+            except Exception:  # never let the watcher die: the next look tries again
+                log.exception("embedded postgres keep-alive: look failed; retrying")
+
+    def _look(self, pg_data: Path) -> None:
+        if not crashed(pg_data):
+            refresh_postmaster_info(self.server)
+            return
+        log.warning("embedded postgres died; starting it again", extra={"pgdata": str(pg_data)})
+        reap_if_ours(pg_data)
+        try:
+            restart_crashed(self.server)
+        except Exception:  # e.g. its old backends still hold the shared memory: next round
+            log.exception("could not start the embedded postgres yet; retrying")
+            return
+        if crashed(pg_data):  # e.g. a zombie postmaster this process cannot reap
+            log.error("embedded postgres is still down; retrying", extra={"pgdata": str(pg_data)})
+            return
+        log.warning("embedded postgres is running again", extra={"pgdata": str(pg_data)})

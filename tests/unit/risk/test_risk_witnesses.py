@@ -33,12 +33,35 @@ def by_definition(checks: list[ScanFact], t: RiskThresholds) -> Grouped:
     ordered = sorted(checks, key=lambda c: (c.scanned_at, c.event_id))
     groups: dict[str, list[ScanFact]] = {}
     sessions: list[list[ScanFact]] = []
+    people: list[tuple[set[str], list[ScanFact]]] = []  # identities, checks (merged plainly)
     for check in ordered:
-        if check.network:
-            groups.setdefault(f"network:{check.network}", []).append(check)
+        mine = {
+            k
+            for k in (
+                check.network and f"network:{check.network}",
+                check.consumer_id and f"consumer:{check.consumer_id}",
+            )
+            if k
+        }
+        if not mine:
             continue
-        if check.consumer_id:
-            groups.setdefault(f"consumer:{check.consumer_id}", []).append(check)
+        joined = [p for p in people if p[0] & mine]
+        merged = (set(mine), [check])
+        for p in joined:
+            merged[0].update(p[0])
+            merged[1].extend(p[1])
+            people.remove(p)
+        people.append(merged)
+    first_key = {}
+    for _ids, found in people:
+        first = min(found, key=lambda c: (c.scanned_at, c.event_id))
+        first_key[id(found)] = (
+            f"network:{first.network}" if first.network else f"consumer:{first.consumer_id}"
+        )
+    person_of = {c.event_id: first_key[id(found)] for _, found in people for c in found}
+    for check in ordered:
+        if check.event_id in person_of:
+            groups.setdefault(person_of[check.event_id], []).append(check)
             continue
         fix = usable_fix(check.location, t)
         for session in sessions:
@@ -106,14 +129,14 @@ def test_thousands_of_one_check_sessions_are_each_a_witness() -> None:
 def test_made_up_consumer_ids_from_one_network_are_one_witness() -> None:
     """Found by a security review: one machine claiming five consumer ids made five
     witnesses, a clone by the rule. The network counts, whatever ids it claims; one
-    consumer id seen from two networks (home, then work) is still told apart by network."""
+    consumer id seen from several networks (home, a mobile address) is one witness too."""
     same_net = [
         scan(Checkpoint.CONSUMER_VERIFY, i * MIN, fix=PLACES[1], consumer=f"c{i}", network="n1")
         for i in range(5)
     ]
     assert [w.key for w in witnesses(same_net, T)] == ["network:n1"]
-    travels = [
-        scan(Checkpoint.CONSUMER_VERIFY, i * MIN, fix=PLACES[1], consumer="c1", network=f"n{i}")
-        for i in range(2)
+    travels = [  # home, then a mobile address, then a check stored before networks were kept
+        scan(Checkpoint.CONSUMER_VERIFY, i * MIN, fix=PLACES[1], consumer="c1", network=net)
+        for i, net in enumerate(["n1", "n2", None])
     ]
-    assert len(witnesses(travels, T)) == 2
+    assert [w.key for w in witnesses(travels, T)] == ["network:n1"]
