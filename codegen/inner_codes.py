@@ -14,7 +14,10 @@ import hmac
 import re
 
 _SEPARATORS = re.compile(r"[\s-]+")
-_CANONICAL = re.compile(r"[A-Z0-9]+")
+PIN_PATTERN = r"^[A-Za-z0-9 -]{1,32}$"
+"""A pin as printed and as typed: ASCII letters, digits, spaces and hyphens, at most 32
+characters (POST /v1/verify takes exactly these, so every stored pin can be entered)."""
+_PRINTED = re.compile(PIN_PATTERN)
 PIN_KEY_LABEL = b"sealtrace/inner-codes/v1"
 MIN_PIN_LENGTH = 6
 """Canonical characters an uploaded pin needs: ten guesses a day must not find it."""
@@ -28,11 +31,13 @@ def canonical_pin(pin: str) -> str:
 
 def pin_problem(pin: str) -> str | None:
     """Why an uploaded pin cannot be stored (None: it can)."""
-    canonical = canonical_pin(pin)
-    if not _CANONICAL.fullmatch(canonical):
-        return "may hold only letters, digits, spaces and hyphens"
-    if not MIN_PIN_LENGTH <= len(canonical) <= MAX_PIN_LENGTH:
-        return f"needs {MIN_PIN_LENGTH} to {MAX_PIN_LENGTH} letters or digits"
+    if not _PRINTED.fullmatch(pin):
+        return (
+            "may hold only ASCII letters, digits, spaces and hyphens, at most "
+            f"{MAX_PIN_LENGTH} characters as printed"
+        )
+    if len(canonical_pin(pin)) < MIN_PIN_LENGTH:
+        return f"needs at least {MIN_PIN_LENGTH} letters or digits"
     return None
 
 

@@ -53,7 +53,8 @@ class KeysDocument(BaseModel):
     keys: list[PublicKey]
 
 
-MAX_INNER_CODES = 5_000
+MAX_INNER_CODES = 2_000
+"""Per request: 2,000 entries with printed payloads fit the 1 MiB body limit."""
 
 
 class InnerCodeIn(BaseModel):

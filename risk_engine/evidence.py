@@ -72,8 +72,8 @@ def witness_key(check: ScanFact) -> str | None:
     Consumer ids are whatever the phone sends, so one person can claim any number of them;
     the network the check came from (`network`, a keyed hash of the client's address) is
     what one person cannot multiply as easily. The price is carrier-grade NAT, where
-    strangers share an address and count as one. (A code's witnesses join both ways:
-    `identities`, `witnesses`.)
+    strangers share an address and count as one. (A code's witnesses are keyed seeing all
+    its checks: `witness_keys`.)
     """
     if check.network:
         return f"network:{check.network}"
@@ -82,19 +82,29 @@ def witness_key(check: ScanFact) -> str | None:
     return None
 
 
-def identities(check: ScanFact) -> tuple[str, ...]:
-    """Everything that ties a check to its witness: its network and its consumer id."""
-    keys = []
-    if check.network:
-        keys.append(f"network:{check.network}")
-    if check.consumer_id:
-        keys.append(f"consumer:{check.consumer_id}")
-    return tuple(keys)
+def witness_keys(checks: Sequence[ScanFact]) -> Callable[[ScanFact], str | None]:
+    """Who each of a code's consumer checks counts as, seen together.
 
+    A network used by one consumer id only is that consumer's own (home, a mobile address
+    that rotates): its checks count as the consumer, so one buyer on many addresses stays
+    one witness. A network used by several ids (or by anonymous checks too) is one witness
+    for all its checks, whatever ids they claim: made-up ids from one machine stay one.
+    Nothing is joined across networks through an id seen on both, so a made-up id checked
+    from many shared addresses cannot glue their strangers into one witness either.
+    Checks without a network (loopback, or stored before networks were kept) count as their
+    consumer id.
+    """
+    ids_of: dict[str, set[str]] = {}
+    for check in checks:
+        if check.network:
+            ids_of.setdefault(check.network, set()).add(check.consumer_id or "")
 
-def same_witness(a: ScanFact, b: ScanFact) -> bool:
-    """The two checks share a network or a consumer id."""
-    return bool(set(identities(a)) & set(identities(b)))
+    def key(check: ScanFact) -> str | None:
+        if check.network and (check.consumer_id is None or len(ids_of[check.network]) > 1):
+            return f"network:{check.network}"
+        return f"consumer:{check.consumer_id}" if check.consumer_id else None
+
+    return key
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,12 +123,12 @@ class Witness:
 def witnesses(checks: Sequence[ScanFact], thresholds: RiskThresholds) -> list[Witness]:
     """Group consumer checks into independent witnesses, in order of first check.
 
-    Checks that share a network or a `consumer_id`, directly or through other checks, are
-    one witness whenever they happened (`identities`): the same person checking again from
-    home or another mobile address is no new evidence, nor are made-up ids from one machine,
-    and a check stored before networks were kept joins its consumer. Anonymous checks join an
-    anonymous session when within `session_window` of its last check and `session_radius_m` of its
-    first fix (or when either has no fix); otherwise they open a new session.
+    Checks with one key (`witness_keys`: a consumer's own networks count as the consumer, a
+    network shared by several ids as the network) are one witness whenever they happened:
+    the same person checking again from home or another mobile address is no new evidence,
+    nor are made-up ids from one machine. Anonymous checks join an anonymous session when
+    within `session_window` of its last check and `session_radius_m` of its first fix (or
+    when either has no fix); otherwise they open a new session.
 
     Linear in the checks: a session more than `session_window` behind the check in hand can
     never be joined again (checks come in time order), so it leaves the open list. Scanning
@@ -126,13 +136,11 @@ def witnesses(checks: Sequence[ScanFact], thresholds: RiskThresholds) -> list[Wi
     (4,000 one-check sessions: 340 ms per call).
     """
     ordered = sorted(checks, key=lambda c: (c.scanned_at, c.event_id))
-    person = _people(ordered)
+    key_of = witness_keys(ordered)
     found: dict[str, _Gathering] = {}  # in order of first check
-    named: dict[str, str] = {}  # a person's root -> its witness key (of its first check)
     open_sessions: list[_Gathering] = []
     for check in ordered:
-        if key := witness_key(check):
-            key = named.setdefault(person(key), key)
+        if key := key_of(check):
             known = found.setdefault(key, _Gathering([], None))
             known.add(check, usable_fix(check.location, thresholds) if known.fix is None else None)
             continue
@@ -152,26 +160,6 @@ def witnesses(checks: Sequence[ScanFact], thresholds: RiskThresholds) -> list[Wi
             open_sessions.append(session)
             found[f"anonymous:{check.event_id}"] = session
     return [Witness(key, tuple(g.checks), g.fix) for key, g in found.items()]
-
-
-def _people(checks: Sequence[ScanFact]) -> Callable[[str], str]:
-    """Union-find over the checks' identities: returns the root of a key's person."""
-    parent: dict[str, str] = {}
-
-    def root(key: str) -> str:
-        parent.setdefault(key, key)
-        while parent[key] != key:
-            parent[key] = parent[parent[key]]
-            key = parent[key]
-        return key
-
-    for check in checks:
-        keys = identities(check)
-        for other in keys[1:]:
-            a, b = root(keys[0]), root(other)
-            if a != b:
-                parent[b] = a
-    return root
 
 
 @dataclass(slots=True)

@@ -27,13 +27,12 @@ from geo.distance import speed_kmh
 from risk_engine.evidence import (
     Witness,
     consumer_checks,
-    identities,
     new_draft,
-    same_witness,
     scan_fix,
     separation_m,
     unshipped_receipt,
     usable_fix,
+    witness_keys,
     witness_of,
     witnesses,
 )
@@ -99,13 +98,10 @@ def clone(scan: ScanFact, facts: CodeFacts, thresholds: RiskThresholds) -> list[
 def new_witnesses(
     scan: ScanFact, earlier: list[ScanFact], thresholds: RiskThresholds
 ) -> list[Witness] | None:
-    """The witnesses with the scan, when it is a new independent witness; else None. A
-    known witness's check never is (keyed by network or consumer, whatever the time):
-    answered without grouping the history into witnesses at all."""
-    if any(same_witness(scan, e) for e in earlier):
-        return None
+    """The witnesses with the scan, when it adds an independent witness; else None (a known
+    witness's check, keyed by network or consumer whatever the time: `witness_keys`)."""
     now = witnesses([*earlier, scan], thresholds)
-    if not identities(scan) and len(now) <= len(witnesses(earlier, thresholds)):
+    if len(now) <= len(witnesses(earlier, thresholds)):
         return None
     return now
 
@@ -121,7 +117,9 @@ def _impossible_with_others(
     here = usable_fix(scan.location, thresholds)
     if here is None:
         return False
-    others = [e for e in earlier if not same_witness(scan, e)]
+    key_of = witness_keys([*earlier, scan])
+    mine = key_of(scan)
+    others = [e for e in earlier if mine is None or key_of(e) != mine]
     return any(
         _unreachable((scan, here), other, thresholds) for other in _located(others, thresholds)
     )

@@ -36,3 +36,17 @@ def check_network(host: str | None, key: bytes) -> str | None:
     else:
         network = str(address)
     return hmac.new(key, network.encode("ascii"), hashlib.sha256).hexdigest()[:24]
+
+
+def rate_key(host: str | None) -> str:
+    """Whom the per-address rate limit counts: an IPv6 client by its /64 (a subscriber's
+    whole prefix: rotating through it must not reset the limit), anyone else by address."""
+    try:
+        address = ipaddress.ip_address(host or "")
+    except ValueError:
+        return host or "-"
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.IPv6Network((address, IPV6_PREFIX), strict=False))
+    return str(address)

@@ -53,15 +53,15 @@ async def lock_group(
                             (SELECT min(e.scanned_at) FROM containment k
                              JOIN scan_events e ON e.code = k.parent_code
                               AND e.scanned_at >= k.packed_at
-                              AND (k.unpacked_at IS NULL OR e.scanned_at <= k.unpacked_at)
+                              AND (k.unpacked_at IS NULL OR e.scanned_at < k.unpacked_at)
                              WHERE k.child_code = c.code AND e.checkpoint = ANY($3::text[])
                                AND e.verdict <> 'counterfeit'),
                             (SELECT min(e.scanned_at) FROM containment k
                              JOIN containment k2 ON k2.child_code = k.parent_code
                              JOIN scan_events e ON e.code = k2.parent_code
                               AND e.scanned_at >= greatest(k.packed_at, k2.packed_at)
-                              AND (k.unpacked_at IS NULL OR e.scanned_at <= k.unpacked_at)
-                              AND (k2.unpacked_at IS NULL OR e.scanned_at <= k2.unpacked_at)
+                              AND (k.unpacked_at IS NULL OR e.scanned_at < k.unpacked_at)
+                              AND (k2.unpacked_at IS NULL OR e.scanned_at < k2.unpacked_at)
                              WHERE k.child_code = c.code AND e.checkpoint = ANY($3::text[])
                                AND e.verdict <> 'counterfeit')) AS shipped_at
                FROM codes c

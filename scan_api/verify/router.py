@@ -19,7 +19,7 @@ from scan_api.http.lean import LeanRoute
 from scan_api.http.problems import problem_responses
 from scan_api.verify import service
 from scan_api.verify.models import VerifyRequest
-from scan_api.verify.networks import check_network, network_key
+from scan_api.verify.networks import check_network, network_key, rate_key
 from scan_api.verify.ratelimit import TokenBucket, retry_after_s
 from scan_api.verify.schemas import VerifyIn, VerifyOut
 from scan_api.verify.service import VerifyPolicy
@@ -85,7 +85,8 @@ class VerifyRoute(LeanRoute):
 
     def guard(self, request: Request) -> None:
         state = verify_state(request)
-        _limit(state.per_address, request.client.host if request.client else "-", "address")
+        host = request.client.host if request.client else None
+        _limit(state.per_address, rate_key(host), "address")
         media_type = request.headers.get("content-type", "").partition(";")[0].strip().lower()
         if media_type != "application/json":
             # A form or text/plain POST needs no CORS preflight: any web page could make its

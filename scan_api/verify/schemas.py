@@ -7,10 +7,11 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from codegen.inner_codes import PIN_PATTERN as INNER_CODE_PATTERN
 from scan_api.scans.schemas import Location, scanned_payload
 from traceability.identifiers import CLIENT_ID_PATTERN
 
-PIN_PATTERN = r"^[A-Za-z0-9 -]{1,32}$"
+PIN_PATTERN = INNER_CODE_PATTERN  # the upload's (codegen/inner_codes.py)
 
 
 class VerifyIn(BaseModel):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +16,7 @@ from starlette.testclient import TestClient
 from scan_api.verify.ratelimit import TokenBucket
 from scan_api.verify.router import VerifyState, install
 from tests.pg import SyncDb
-from tests.world import World, tamper
+from tests.world import World, now, tamper
 from traceability.config import Settings
 
 INNER_GTIN = "00012345678905"
@@ -435,6 +435,24 @@ def test_an_item_that_never_left_the_plant_pays_no_points(world: World, db: Sync
     world.ok("plant", pallet["payload"], "ship", to_party_id="dealer-sh")
     in_pallet = verify(world.client, items[0]["payload"], "buyer-1")
     assert (in_pallet["points_awarded"], in_pallet["loyalty_reason"]) == (10, None)
+    # Taken out of its case at the very instant the case ships: the shipment did not carry it.
+    [opened_item] = world.issue(1)
+    [opened] = world.issue(1, level="case")
+    for entry in (opened_item, opened):
+        world.ok("line", entry["payload"], "commission", now() - timedelta(hours=3))
+    at = now() - timedelta(hours=1)
+    world.ok(
+        "line",
+        opened["payload"],
+        "pack",
+        at - timedelta(hours=1),
+        children=[opened_item["payload"]],
+    )
+    world.ok("line", opened["payload"], "pack", at, unpack=True)
+    world.ok("plant", opened["payload"], "ship", at, to_party_id="dealer-sh")
+    assert (
+        verify(world.client, opened_item["payload"], "buyer-4")["loyalty_reason"] == "not_shipped"
+    )
     # Packed after the pallet left: the shipment did not carry it.
     world.ok("line", case["payload"], "pack", children=[items[1]["payload"]])
     left_behind = verify(world.client, items[1]["payload"], "buyer-2")

@@ -27,10 +27,16 @@ def live(module_dsn: str, settings: Settings, world: World) -> Iterator[LiveServ
         yield server
 
 
-def _check(live: LiveServer, payload: str, consumer: str, address: str) -> dict[str, object]:
+def _check(
+    live: LiveServer,
+    payload: str,
+    consumer: str,
+    address: str,
+    where: dict[str, float] = IN_SH,
+) -> dict[str, object]:
     answer = httpx.post(
         f"{live.base}/v1/verify",
-        json={"payload": payload, "consumer_id": consumer, "location": IN_SH},
+        json={"payload": payload, "consumer_id": consumer, "location": where},
         headers={"X-Forwarded-For": address},  # the proxy on 127.0.0.1 is trusted
         timeout=30,
     )
@@ -70,3 +76,22 @@ def test_one_consumer_from_many_addresses_is_one_witness(
     answers = [_check(live, item["payload"], "alice", f"100.64.0.{i}") for i in range(1, 7)]
     assert {a["verdict"] for a in answers} == {"genuine"}
     assert _check(live, item["payload"], "bob", "192.0.2.1")["verdict"] == "genuine"
+
+
+def test_a_made_up_id_seeded_on_shared_addresses_hides_no_clone(
+    live: LiveServer, world: World
+) -> None:
+    """Found by a live review: one made-up id checked from a carrier's shared addresses
+    first, and every stranger later checking from them, in other cities, was folded into
+    that one witness: no clone was ever found. Each shared address is a witness now, so the
+    strangers still add up (their places do not: a shared address is placed where it was
+    first seen, which is the residual cost written in docs/consumer-verification.md)."""
+    [item] = world.issue(1, lot="NET3")
+    world.deliver(item["payload"])
+    pool = [f"100.64.144.{i}" for i in range(1, 7)]
+    for address in pool:
+        _check(live, item["payload"], "cf-seed", address)
+    far = {"lat": 39.9, "lon": 116.4, "accuracy_m": 20}
+    answers = [_check(live, item["payload"], f"victim-{i}", pool[i], far) for i in range(5)]
+    assert answers[-1]["verdict"] == "suspicious"
+    assert answers[-1]["reason"] == "too_many_checks"

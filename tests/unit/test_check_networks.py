@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from scan_api.verify.networks import check_network, network_key
+from scan_api.verify.networks import check_network, network_key, rate_key
 
 KEY = network_key(b"m" * 32)
 
@@ -24,3 +24,11 @@ def test_ipv6_counts_by_its_64_and_mapped_ipv4_as_ipv4() -> None:
 def test_no_network_for_names_loopback_or_nothing() -> None:
     for host in (None, "", "testclient", "127.0.0.1", "::1", "0.0.0.0"):
         assert check_network(host, KEY) is None
+
+
+def test_the_rate_limit_counts_an_ipv6_client_by_its_64() -> None:
+    """Found by a live review: rotating through one's own /64 reset the per-address limit."""
+    assert rate_key("2001:db8:5:5::1") == rate_key("2001:db8:5:5::2d") == "2001:db8:5:5::/64"
+    assert rate_key("203.0.113.7") == "203.0.113.7"
+    assert rate_key("::ffff:203.0.113.7") == "203.0.113.7"
+    assert rate_key("testclient") == "testclient" and rate_key(None) == "-"

@@ -51,6 +51,8 @@ def test_hashes_stored_before_keying_still_match() -> None:
         ("ab 12", False),
         ("AB12_CD34", False),
         ("x" * 33, False),
+        ("ßßß", False),  # upper() makes it SSSSSS: stored, yet no consumer could type it
+        ("ABCD-" * 7 + "ABCD", False),  # 39 characters as printed: verify takes 32
     ],
 )
 def test_uploaded_pins_need_six_to_32_letters_or_digits(pin: str, ok: bool) -> None:

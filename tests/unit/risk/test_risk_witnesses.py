@@ -33,32 +33,17 @@ def by_definition(checks: list[ScanFact], t: RiskThresholds) -> Grouped:
     ordered = sorted(checks, key=lambda c: (c.scanned_at, c.event_id))
     groups: dict[str, list[ScanFact]] = {}
     sessions: list[list[ScanFact]] = []
-    people: list[tuple[set[str], list[ScanFact]]] = []  # identities, checks (merged plainly)
+    ids_on: dict[str, set[str | None]] = {}
     for check in ordered:
-        mine = {
-            k
-            for k in (
-                check.network and f"network:{check.network}",
-                check.consumer_id and f"consumer:{check.consumer_id}",
-            )
-            if k
-        }
-        if not mine:
-            continue
-        joined = [p for p in people if p[0] & mine]
-        merged = (set(mine), [check])
-        for p in joined:
-            merged[0].update(p[0])
-            merged[1].extend(p[1])
-            people.remove(p)
-        people.append(merged)
-    first_key = {}
-    for _ids, found in people:
-        first = min(found, key=lambda c: (c.scanned_at, c.event_id))
-        first_key[id(found)] = (
-            f"network:{first.network}" if first.network else f"consumer:{first.consumer_id}"
-        )
-    person_of = {c.event_id: first_key[id(found)] for _, found in people for c in found}
+        if check.network:
+            ids_on.setdefault(check.network, set()).add(check.consumer_id)
+    person_of = {}
+    for check in ordered:
+        own = check.network and ids_on[check.network] == {check.consumer_id}
+        if check.network and not (own and check.consumer_id):
+            person_of[check.event_id] = f"network:{check.network}"
+        elif check.consumer_id:
+            person_of[check.event_id] = f"consumer:{check.consumer_id}"
     for check in ordered:
         if check.event_id in person_of:
             groups.setdefault(person_of[check.event_id], []).append(check)
@@ -139,4 +124,25 @@ def test_made_up_consumer_ids_from_one_network_are_one_witness() -> None:
         scan(Checkpoint.CONSUMER_VERIFY, i * MIN, fix=PLACES[1], consumer="c1", network=net)
         for i, net in enumerate(["n1", "n2", None])
     ]
-    assert [w.key for w in witnesses(travels, T)] == ["network:n1"]
+    assert [w.key for w in witnesses(travels, T)] == ["consumer:c1"]
+
+
+def test_a_made_up_id_on_many_shared_networks_glues_no_strangers_together() -> None:
+    """Found by a review: joining witnesses through any shared id let a counterfeiter seed
+    one made-up id from many shared addresses and fold every later stranger there into it."""
+    seeded = [
+        scan(Checkpoint.CONSUMER_VERIFY, i * MIN, fix=PLACES[1], consumer="seed", network=f"n{i}")
+        for i in range(3)
+    ]
+    victims = [
+        scan(
+            Checkpoint.CONSUMER_VERIFY,
+            (10 + i) * MIN,
+            fix=PLACES[3],
+            consumer=f"v{i}",
+            network=f"n{i}",
+        )
+        for i in range(3)
+    ]
+    assert len(witnesses(victims, T)) == 3
+    assert len(witnesses([*seeded, *victims], T)) == 3
