@@ -78,6 +78,15 @@ handheld may plausibly have been offline. Past it, a shipment dated before the s
 is more likely a clock set back to get round it (the brand records a real late one)."""
 
 
+def _in_past_suspension(at: datetime, party: Any) -> bool:
+    """`at` falls in a suspension that was lifted since (from the party's sanction history:
+    `suspended_from` / `suspended_until`, None for the current one). Only the current one
+    has the offline window; a lifted one is over, and a shipment dated inside it is one the
+    breaker refused at the time."""
+    spans = zip(party["suspended_from"] or (), party["suspended_until"] or (), strict=True)
+    return any(start <= at < until for start, until in spans if until is not None)
+
+
 def shipment_problem(scan: ScanIn, party: Any, now: datetime) -> DomainError | None:
     """`party` is the to_party row (None when unknown). A shipment scanned before the party
     was suspended happened before it: it is stored when uploaded within
@@ -88,6 +97,12 @@ def shipment_problem(scan: ScanIn, party: Any, now: datetime) -> DomainError | N
         return None
     if party is None:
         return _field_error("to_party_id", f"party {scan.to_party_id!r} does not exist")
+    if _in_past_suspension(scan.scanned_at, party):
+        return Conflict(
+            f"party {scan.to_party_id} was suspended when this shipment was scanned; "
+            "shipments to it in that time are refused",
+            extra={"reason": "party_suspended", "suspension_reason": "an earlier suspension"},
+        )
     suspended_at = party["suspended_at"]
     if suspended_at is None:
         return None

@@ -67,8 +67,16 @@ async def party_rows(conn: asyncpg.Connection, ids: Sequence[str]) -> dict[str, 
     if not ids:  # most scans ship nothing: no round trip for them
         return {}
     rows = await conn.fetch(
-        """SELECT id, kind, lat, lon, suspended_at, suspension_reason, blacklisted_at
-           FROM parties WHERE id = ANY($1::text[])""",
+        """SELECT id, kind, lat, lon, suspended_at, suspension_reason, blacklisted_at,
+                  ARRAY(SELECT s.at FROM party_sanctions s
+                        WHERE s.party_id = p.id AND s.action <> 'lift' ORDER BY s.id)
+                      AS suspended_from,
+                  ARRAY(SELECT (SELECT min(l.at) FROM party_sanctions l
+                                WHERE l.party_id = p.id AND l.action = 'lift' AND l.id > s.id)
+                        FROM party_sanctions s
+                        WHERE s.party_id = p.id AND s.action <> 'lift' ORDER BY s.id)
+                      AS suspended_until
+           FROM parties p WHERE id = ANY($1::text[])""",
         list(ids),
     )
     return {r["id"]: r for r in rows}

@@ -325,6 +325,33 @@ def test_a_shipment_dated_before_an_old_suspension_is_refused(world: World, db: 
     assert db.counts() == before
 
 
+def test_a_shipment_dated_inside_a_lifted_suspension_stays_refused(
+    world: World, db: SyncDb
+) -> None:
+    """Found by a live review: after a lift and a second suspension, a shipment dated
+    inside the first one counted as "before the suspension" and was stored."""
+    [item, other] = world.issue(2)
+    for entry in (item, other):
+        world.ok("line", entry["payload"], "commission", now() - timedelta(hours=2))
+    _dealer(world, "dealer-twice")
+    _suspend(world, "dealer-twice", "diversion case 16")
+    lifted = world.client.delete(
+        "/v1/parties/dealer-twice/suspension", headers=world.tokens["compliance"]
+    )
+    assert lifted.status_code == 200
+    _suspend(world, "dealer-twice", "diversion case 17")
+    history = world.client.get(
+        "/v1/parties/dealer-twice/sanctions", headers=world.tokens["compliance"]
+    ).json()["items"]
+    first, lift = (datetime.fromisoformat(history[i]["at"]) for i in (0, 1))
+    inside = first + (lift - first) / 2
+    refused = world.scan("plant", item["payload"], "ship", inside, to_party_id="dealer-twice")
+    assert refused.status_code == 409, refused.text
+    between = lift + (datetime.fromisoformat(history[2]["at"]) - lift) / 2
+    taken = world.scan("plant", other["payload"], "ship", between, to_party_id="dealer-twice")
+    assert taken.status_code == 201, taken.text
+
+
 def test_a_retry_after_the_consignee_was_suspended_gets_its_first_answer(
     world: World, db: SyncDb
 ) -> None:
