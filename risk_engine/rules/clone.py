@@ -101,7 +101,8 @@ def new_witnesses(
     """The witnesses with the scan, when it adds an independent witness; else None (a known
     witness's check, keyed by network or consumer whatever the time: `witness_keys`)."""
     now = witnesses([*earlier, scan], thresholds)
-    if len(now) <= len(witnesses(earlier, thresholds)):
+    mine = witness_of(scan, now)
+    if mine is not None and len(mine.checks) > 1:  # it joined checks made before it
         return None
     return now
 
