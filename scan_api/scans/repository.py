@@ -144,17 +144,29 @@ async def commission(
     codes: Sequence[str],
     at: Sequence[datetime],
     event_ids: Sequence[uuid.UUID],
-) -> None:
-    """First commissioning wins; the earliest scanned_at if two arrive out of order."""
-    await conn.execute(
-        """UPDATE codes SET commissioned_at = x.at, commission_event_id = x.event_id
-           FROM unnest($1::text[], $2::timestamptz[], $3::uuid[]) AS x(code, at, event_id)
+) -> set[str]:
+    """First commissioning wins; the earliest scanned_at if two arrive out of order (in one
+    upload too). Returns the codes commissioned for the first time: only those can explain a
+    leak (a back-dated second commission must not whitewash one)."""
+    rows = await conn.fetch(
+        """WITH x AS (
+               SELECT DISTINCT ON (code) code, at, event_id
+               FROM unnest($1::text[], $2::timestamptz[], $3::uuid[]) AS u(code, at, event_id)
+               ORDER BY code, at, event_id),
+           before AS (
+               SELECT c.code, c.commissioned_at AS was
+               FROM codes c JOIN x ON x.code = c.code
+               ORDER BY c.code FOR UPDATE OF c)
+           UPDATE codes SET commissioned_at = x.at, commission_event_id = x.event_id
+           FROM x JOIN before ON before.code = x.code
            WHERE codes.code = x.code
-             AND (codes.commissioned_at IS NULL OR codes.commissioned_at > x.at)""",
+             AND (codes.commissioned_at IS NULL OR codes.commissioned_at > x.at)
+           RETURNING codes.code, before.was IS NULL AS first""",
         list(codes),
         list(at),
         list(event_ids),
     )
+    return {r["code"] for r in rows if r["first"]}
 
 
 async def lock_containment(

@@ -57,6 +57,7 @@ class _Pending:
     reason: str | None = None
     children: list[str] | None = None
     event: tuple[object, ...] | None = None  # its scan_events row, built once (`_event_of`)
+    first_commission: bool = False  # this scan commissioned its code for the first time
 
 
 async def record_scans(
@@ -315,16 +316,11 @@ async def _judge(
 
 
 async def _explain_leaks(conn: asyncpg.Connection, risk: RiskEngine, won: list[_Pending]) -> None:
-    """Commissions uploaded after their codes were seen in the market, dated before it, take
-    back the leaked_code alerts they explain (`risk_engine.alerts.withdraw_explained_leaks`)."""
-    codes = [
-        p.code
-        for p in won
-        if p.code
-        and p.row is not None
-        and p.verdict != "counterfeit"
-        and p.request.scan.checkpoint is Checkpoint.COMMISSION
-    ]
+    """First commissions uploaded after their codes were seen in the market, dated before
+    it, take back the leaked_code alerts they explain
+    (`risk_engine.alerts.withdraw_explained_leaks`). A second commission of a code never
+    does: back-dated, it would whitewash a leak its first commission had confirmed."""
+    codes = [p.code for p in won if p.code and p.first_commission]
     if risk.enabled and codes:
         await withdraw_explained_leaks(conn, codes)
 
@@ -385,12 +381,14 @@ async def _apply_effects(conn: asyncpg.Connection, won: list[_Pending]) -> None:
     real = [p for p in won if p.row is not None and p.verdict != "counterfeit"]
     commissions = [p for p in real if p.request.scan.checkpoint is Checkpoint.COMMISSION]
     if commissions:
-        await repository.commission(
+        first = await repository.commission(
             conn,
             [p.code or "" for p in commissions],
             [p.request.scan.scanned_at for p in commissions],
             [p.request.scan.event_id for p in commissions],
         )
+        for p in commissions:
+            p.first_commission = p.code in first
     packs = [p for p in real if p.children]
     if packs:
         await repository.set_children(

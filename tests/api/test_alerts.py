@@ -13,7 +13,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from tests.pg import SyncDb
-from tests.world import World, build_world, now, tamper
+from tests.world import World, build_world, now, scan_body, tamper
 
 
 @pytest.fixture(scope="module")
@@ -229,6 +229,40 @@ def test_a_late_commission_takes_back_the_leak_it_explains(world: World) -> None
     assert withdrawn["status"] == "dismissed"
     assert withdrawn["history"][-1]["actor"] == "risk-engine"
     assert "no code of this alert is left unexplained" in withdrawn["history"][-1]["note"]
+
+
+def test_a_back_dated_second_commission_does_not_whitewash_a_leak(world: World) -> None:
+    """Found by a review: a code seen in the market, then commissioned after the sighting
+    (a leak, confirmed), was cleared by a second commission scan dated before the sighting."""
+    [c] = world.issue(1)
+    t = now() - timedelta(hours=6)
+    leak = _leak_of(world, world.ok("store-sh", c["payload"], "retail_receive", t + HOUR * 2))
+    world.ok("line", c["payload"], "commission", t + HOUR * 3)  # made after it was sold
+    before = alert(world, leak)
+    world.ok("line", c["payload"], "commission", t + HOUR)  # back-dated: explains nothing
+    after = alert(world, leak)
+    assert after["status"] == "open"
+    assert after["history"] == before["history"]
+
+
+def test_two_commissions_of_one_code_in_one_batch_keep_the_earliest(
+    world: World, db: SyncDb
+) -> None:
+    [c] = world.issue(1)
+    t = now() - timedelta(hours=6)
+    late, early = (
+        scan_body(c["payload"], "commission", t + HOUR),
+        scan_body(c["payload"], "commission", t),
+    )
+    answer = world.client.post(
+        "/v1/scans/batch", json={"scans": [late, early]}, headers=world.tokens["line"]
+    )
+    assert answer.status_code == 200, answer.text
+    [stored] = db.fetch(
+        "SELECT commissioned_at, commission_event_id FROM codes WHERE code = $1", c["code"]
+    )
+    assert stored["commissioned_at"] == t
+    assert str(stored["commission_event_id"]) == early["event_id"]
 
 
 def test_alerts_since_a_time_and_times_out_of_range_are_refused(world: World) -> None:
