@@ -203,7 +203,7 @@ async def lock_inner_codes(
     """The batch's rows of these codes with their stored inner code, locked in code order
     (two uploads of one code: the second sees the first's pin)."""
     rows = await conn.fetch(
-        """SELECT code, inner_code_hash, inner_code_keyed FROM codes
+        """SELECT code, payload, inner_code_hash, inner_code_keyed FROM codes
            WHERE batch_id = $1 AND code = ANY($2::text[])
            ORDER BY code FOR NO KEY UPDATE""",
         batch_id,

@@ -233,9 +233,13 @@ async def stream_codes(pool: asyncpg.Pool, batch_id: uuid.UUID) -> AsyncIterator
         after = rows[-1]["seq"]
 
 
+def _is_payload(reference: str) -> bool:
+    return reference.startswith(("https://", "http://"))
+
+
 def code_from_reference(reference: str) -> str:
     """`{code}` path values: a canonical code, or the (URL-decoded) payload itself."""
-    if reference.startswith(("https://", "http://")):
+    if _is_payload(reference):
         try:
             return parse_payload(reference).code
         except MalformedPayload as exc:
@@ -335,6 +339,9 @@ async def load_inner_codes(
     rows = await repository.lock_inner_codes(conn, batch_id, codes)
     if missing := [c for c in codes if c not in rows]:
         raise _invalid("inner_codes", f"not codes of this batch: {', '.join(missing[:5])}")
+    for i, (reference, _) in enumerate(entries):
+        if _is_payload(reference) and reference != rows[codes[i]]["payload"]:
+            raise _invalid_entry(i, "code", "is not the payload printed for this code")
     new: list[tuple[str, bytes]] = []
     for code, (_, pin) in zip(codes, entries, strict=True):
         row = rows[code]

@@ -78,13 +78,21 @@ handheld may plausibly have been offline. Past it, a shipment dated before the s
 is more likely a clock set back to get round it (the brand records a real late one)."""
 
 
-def _in_past_suspension(at: datetime, party: Any) -> bool:
-    """`at` falls in a suspension that was lifted since (from the party's sanction history:
-    `suspended_from` / `suspended_until`, None for the current one). Only the current one
-    has the offline window; a lifted one is over, and a shipment dated inside it is one the
-    breaker refused at the time."""
-    spans = zip(party["suspended_from"] or (), party["suspended_until"] or (), strict=True)
-    return any(start <= at < until for start, until in spans if until is not None)
+def _past_suspension(at: datetime, party: Any) -> str | None:
+    """The reason of a suspension lifted since that `at` falls in (from the party's sanction
+    history: `suspended_from` / `suspended_until` / `suspended_for`, no end for the current
+    one); None when it falls in none. Only the current one has the offline window; a lifted
+    one is over, and a shipment dated inside it is one the breaker refused at the time."""
+    spans = zip(
+        party["suspended_from"] or (),
+        party["suspended_until"] or (),
+        party["suspended_for"] or (),
+        strict=True,
+    )
+    for start, until, reason in spans:
+        if until is not None and start <= at < until:
+            return str(reason or "suspended")
+    return None
 
 
 def shipment_problem(scan: ScanIn, party: Any, now: datetime) -> DomainError | None:
@@ -97,11 +105,11 @@ def shipment_problem(scan: ScanIn, party: Any, now: datetime) -> DomainError | N
         return None
     if party is None:
         return _field_error("to_party_id", f"party {scan.to_party_id!r} does not exist")
-    if _in_past_suspension(scan.scanned_at, party):
+    if (earlier := _past_suspension(scan.scanned_at, party)) is not None:
         return Conflict(
-            f"party {scan.to_party_id} was suspended when this shipment was scanned; "
-            "shipments to it in that time are refused",
-            extra={"reason": "party_suspended", "suspension_reason": "an earlier suspension"},
+            f"party {scan.to_party_id} was suspended ({earlier}) when this shipment was "
+            "scanned; shipments to it in that time are refused",
+            extra={"reason": "party_suspended", "suspension_reason": earlier},
         )
     suspended_at = party["suspended_at"]
     if suspended_at is None:

@@ -75,7 +75,10 @@ async def party_rows(conn: asyncpg.Connection, ids: Sequence[str]) -> dict[str, 
                                 WHERE l.party_id = p.id AND l.action = 'lift' AND l.id > s.id)
                         FROM party_sanctions s
                         WHERE s.party_id = p.id AND s.action <> 'lift' ORDER BY s.id)
-                      AS suspended_until
+                      AS suspended_until,
+                  ARRAY(SELECT s.reason FROM party_sanctions s
+                        WHERE s.party_id = p.id AND s.action <> 'lift' ORDER BY s.id)
+                      AS suspended_for
            FROM parties p WHERE id = ANY($1::text[])""",
         list(ids),
     )

@@ -21,6 +21,7 @@ from starlette.testclient import TestClient
 from codegen import identity
 from codegen.verify import Keyring, verify_offline
 from tests.pg import SyncDb
+from tests.world import tamper
 
 GTIN = "5901234123457"
 PLANT = "plant-a"
@@ -256,6 +257,7 @@ def test_inner_codes_are_loaded_once_as_keyed_hashes(
         ([{"code": a["code"], "pin": "ab1"}], 422),  # too short to survive guessing
         ([{"code": a["code"], "pin": "AB12_CD34"}], 422),
         ([{"code": "not-a-code", "pin": "AB12CD34"}], 422),
+        ([{"code": tamper(b["payload"]), "pin": "zz9x41"}], 422),  # not the printed payload
         ([{"code": a["code"], "pin": "AB12CD34"}, {"code": a["code"], "pin": "AB12CD34"}], 422),
     ]
     other_batch = stream(client, line_headers, issue(client, line_headers, count=1)["batch_id"])

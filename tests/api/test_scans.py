@@ -347,6 +347,7 @@ def test_a_shipment_dated_inside_a_lifted_suspension_stays_refused(
     inside = first + (lift - first) / 2
     refused = world.scan("plant", item["payload"], "ship", inside, to_party_id="dealer-twice")
     assert refused.status_code == 409, refused.text
+    assert refused.json()["suspension_reason"] == "diversion case 16"  # that suspension's
     between = lift + (datetime.fromisoformat(history[2]["at"]) - lift) / 2
     taken = world.scan("plant", other["payload"], "ship", between, to_party_id="dealer-twice")
     assert taken.status_code == 201, taken.text
