@@ -18,11 +18,11 @@ from risk_engine.territories import TerritoryCache
 from scan_api.http.lean import LeanRoute
 from scan_api.http.problems import problem_responses
 from scan_api.verify import service
+from scan_api.verify.decide import VerifyPolicy
 from scan_api.verify.models import VerifyRequest
 from scan_api.verify.networks import check_network, network_key, rate_key
 from scan_api.verify.ratelimit import TokenBucket, retry_after_s
 from scan_api.verify.schemas import VerifyIn, VerifyOut
-from scan_api.verify.service import VerifyPolicy
 from traceability.config import Settings
 from traceability.db.columns import db_uuid
 from traceability.db.group_commit import GroupCommit

@@ -1,18 +1,17 @@
 """Consumer verification: check a payload, record the check, pay loyalty points once.
 
 Runs inside the request's transaction. The verdict, reasons, message and the loyalty
-decision come from `risk_engine.consumer.verify`; this module loads what it needs, stores the
-`consumer_verify` event (with the answer as its response) and the loyalty claim.
+decision come from `risk_engine.consumer.verify` (through `scan_api.verify.decide`); this
+module loads what it needs, stores the `consumer_verify` event (with the answer as its
+response) and the loyalty claim.
 """
 
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import logging
 import uuid
 from collections.abc import Awaitable, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -22,80 +21,39 @@ from codegen.keystore import KeyStore
 from codegen.payload import code_or_none
 from codegen.service import know_keys_of, verify_known
 from geo.regions import Region, RegionMap
-from risk_engine.consumer import (
-    ClaimHistory,
-    LoyaltyPolicy,
-    LoyaltyReason,
-    Reason,
-    Verdict,
-    VerificationInput,
-    clone_basis,
-    verify,
-)
+from risk_engine.consumer import Reason
 from risk_engine.consumer import VerificationResult as ConsumerResult
-from risk_engine.models import Checkpoint, ScanFact, SignatureCheck
 from risk_engine.service import Reads, RiskEngine, conclude_round, judge_during, read_round
 from risk_engine.territories import TerritoryCache
-from risk_engine.thresholds import RiskThresholds
 from scan_api.verify import repository
+from scan_api.verify.decide import (
+    CLAIM_DAY,
+    Check,
+    GroupState,
+    Prepared,
+    VerifyPolicy,
+    decide,
+    load_check,
+    region_key,
+)
 from scan_api.verify.models import (
-    NOT_AN_ITEM,
     LoadedCheck,
     VerifiedGroup,
     VerifyRequest,
     answer_of,
     check_row,
-    code_facts_of,
-    earlier_check,
     early_subject,
     fix_of,
-    pin_locked,
-    pin_ok,
     risk_row,
     signature_check,
 )
-from traceability.config import Settings
-from traceability.db.columns import float4
 from traceability.db.meanwhile import settled
 
 log = logging.getLogger(__name__)
 
-Check = dict[str, Any]
-"""An earlier consumer check of a code (as read back from scan_events)."""
 
 YIELD_EVERY = 4
 """Checks decided between two turns of the event loop (see `_decide_all`)."""
-
-CLAIM_DAY = timedelta(hours=24)
-"""The daily claim limit counts claims in the last 24 hours (no midnight reset to game)."""
-
-
-@dataclass(frozen=True, slots=True)
-class VerifyPolicy:
-    loyalty: LoyaltyPolicy
-    thresholds: RiskThresholds
-    max_pin_failures: int
-    pin_failure_window: timedelta
-    pin_key: bytes  # inner codes are hashed under it (`codegen.inner_codes`)
-
-    @classmethod
-    def from_settings(cls, settings: Settings, pin_key: bytes) -> VerifyPolicy:
-        return cls(
-            loyalty=LoyaltyPolicy(
-                points_per_item=settings.loyalty_points_per_item,
-                max_claims_per_day=settings.loyalty_max_claims_per_day,
-                max_regions=settings.loyalty_max_regions,
-                region_window=timedelta(days=settings.loyalty_region_window_days),
-            ),
-            thresholds=RiskThresholds(),
-            max_pin_failures=settings.verify_max_pin_failures,
-            pin_failure_window=timedelta(hours=settings.verify_pin_failure_window_h),
-            pin_key=pin_key,
-        )
-
-    @property
-    def clone_basis(self) -> str:
-        return clone_basis(self.thresholds)
 
 
 async def verify_code(
@@ -111,32 +69,6 @@ async def verify_code(
     group = await verify_group(conn, store, regions, policy, [(req, event_id)], now)
     await store_group(conn, group, None)
     return group.answers[0]
-
-
-@dataclass(slots=True)
-class _Group:
-    """What a group's checks know, kept up to date as each check is decided in order."""
-
-    earlier: dict[str, list[Check]]  # consumer checks per code, oldest first
-    claimed: set[str]  # codes somebody has points for (or a check of this group takes them)
-    claims: dict[str, list[tuple[datetime, str | None]]]  # per consumer: (claimed_at, region)
-    unread: dict[str, int]  # per code with a stored clone finding: checks not in `earlier`
-    clones: dict[str, tuple[Reason, ...]]  # clone findings, stored or made by this group
-
-    def clone_rows(self, basis: str) -> list[tuple[str, list[str], int, object, str]]:
-        """The clone findings as `repository.insert_checks` stores them, counts brought up to
-        date with this group's checks, each with the `basis` it was made under."""
-        return [
-            (
-                code,
-                [r.value for r in reasons],
-                len(self.earlier[code]) + self.unread.get(code, 0),
-                self.earlier[code][0]["event_id"],
-                basis,
-            )
-            for code, reasons in self.clones.items()
-            if self.earlier.get(code)
-        ]
 
 
 async def verify_group(
@@ -186,7 +118,7 @@ async def verify_group(
         heres = _regions_here(region_map, [req for req, _ in jobs])
         history, cloned = await history_read
         earlier = {code: [dict(r) for r in history.checks.get(code, [])] for code in wanted}
-        group = _Group(
+        group = GroupState(
             earlier,
             history.claimed,
             history.claims,
@@ -195,7 +127,7 @@ async def verify_group(
         )
         _name_first_places(region_map, group.earlier)
         prepared = [
-            _Prepared(req, code, sig, at, event_id, here)
+            Prepared(req, code, sig, at, event_id, here)
             for (req, _), code, sig, at, event_id, here in zip(
                 jobs, codes, signatures, times, event_ids, heres, strict=True
             )
@@ -203,7 +135,7 @@ async def verify_group(
         decided = await _decide_all(prepared, rows, group, policy)
         reads = await risk_read
     claims = [
-        (c.code, c.req.consumer_id, c.event_id, points, _region(c), c.now)
+        (c.code, c.req.consumer_id, c.event_id, points, region_key(c), c.now)
         for c, _, points, _ in decided
         if points and c.code and c.req.consumer_id
     ]
@@ -261,18 +193,6 @@ async def _risk_reads(
     return await read_round(conn, risk, early, rows)
 
 
-@dataclass(frozen=True, slots=True)
-class _Prepared:
-    """A check with what is known before the codes' history is read."""
-
-    req: VerifyRequest
-    code: str | None
-    signature: SignatureCheck
-    at: datetime
-    event_id: uuid.UUID
-    here: Region | None
-
-
 def _name_first_places(region_map: RegionMap, earlier: dict[str, list[Check]]) -> None:
     """Where each code was first checked (`first_place` of its first check), named with
     today's territories, looked up for the whole group at once."""
@@ -293,9 +213,9 @@ def _regions_here(region_map: RegionMap, reqs: Sequence[VerifyRequest]) -> list[
 
 
 async def _decide_all(
-    prepared: Sequence[_Prepared],
+    prepared: Sequence[Prepared],
     rows: dict[str, asyncpg.Record],
-    group: _Group,
+    group: GroupState,
     policy: VerifyPolicy,
 ) -> list[tuple[LoadedCheck, ConsumerResult, int, str | None]]:
     """Each check in order. Every few checks the loop gets a turn: a read in flight on the
@@ -304,8 +224,8 @@ async def _decide_all(
     for i, one in enumerate(prepared):
         if i and not i % YIELD_EVERY:
             await asyncio.sleep(0)
-        check = _load(group, one, rows)
-        decided.append((check, *_decide(check, group, policy)))
+        check = load_check(group, one, rows)
+        decided.append((check, *decide(check, group, policy)))
     return decided
 
 
@@ -326,128 +246,3 @@ async def store_group(
     )
     if round_ is not None:
         await conclude_round(conn, risk, round_, drafts)
-
-
-def _region(check: LoadedCheck) -> str | None:
-    return check.here.key if check.here else None
-
-
-def _load(group: _Group, one: _Prepared, rows: dict[str, asyncpg.Record]) -> LoadedCheck:
-    """A check with what the group knows of its code. A check whose signature failed is a
-    sighting of a forged copy, not a check of the code it names: it is counted alone."""
-    req, of_code = one.req, one.signature is SignatureCheck.VALID
-    code = one.code
-    row = rows.get(code) if code else None
-    earlier = list(group.earlier.get(code, [])) if code and of_code else []
-    if earlier:  # named for the group by _name_first_places, or by the check that was first
-        first: str | None = earlier[0]["first_place"]
-    else:
-        first = one.here.label if one.here else None
-    return LoadedCheck(
-        req,
-        one.event_id,
-        one.at,
-        code,
-        row,
-        one.signature,
-        earlier,
-        one.here,
-        first,
-        group.unread.get(code, 0) if code and of_code else 0,
-        group.clones.get(code, ()) if code and of_code else (),
-    )
-
-
-def _decide(
-    check: LoadedCheck, group: _Group, policy: VerifyPolicy
-) -> tuple[ConsumerResult, int, str | None]:
-    """The decision for one check, given the group's checks before it; then it joins them."""
-    loyalty = policy.loyalty
-    if check.inner_required:  # the inner code proves possession: shelf checks do not matter
-        loyalty = dataclasses.replace(loyalty, first_verification_only=False)
-    consumer, code = check.req.consumer_id, check.code
-    claims = ClaimHistory()
-    if consumer and check.is_item and check.signature is SignatureCheck.VALID and code:
-        day_since, regions_since = check.now - CLAIM_DAY, check.now - loyalty.region_window
-        mine = group.claims.get(consumer, [])
-        claims = ClaimHistory(
-            code_already_claimed=code in group.claimed,
-            consumer_claims_today=sum(1 for at, _ in mine if at >= day_since),
-            consumer_regions=frozenset(
-                region for at, region in mine if at >= regions_since and region is not None
-            ),
-        )
-    result = verify(_input(check, claims, policy), policy.thresholds, loyalty)
-    if code and result.final_clone and not check.known_clone:  # stored with the checks
-        group.clones[code] = result.final_clone
-    points, loyalty_reason = _pay(check, result)
-    if points and code and consumer:
-        if code in group.claimed:  # the claim would lose on the code's key
-            points, loyalty_reason = 0, LoyaltyReason.ALREADY_CLAIMED.value
-        else:
-            group.claimed.add(code)
-            group.claims.setdefault(consumer, []).append((check.now, _region(check)))
-    if code and check.signature is SignatureCheck.VALID:  # a forged copy's is no check of it
-        fix = check.req.location
-        earlier = group.earlier.setdefault(code, [])
-        earlier.append(
-            {
-                "event_id": check.event_id,
-                "scanned_at": check.now,
-                "lat": fix.lat if fix else None,
-                "lon": fix.lon if fix else None,
-                "accuracy_m": float4(fix.accuracy_m or None) if fix else None,
-                "consumer_id": consumer,
-                "loyalty_reason": loyalty_reason,
-                "first_place": check.first_place,
-                "client_net": check.req.network,
-            }
-        )
-        earlier.sort(key=lambda r: (r["scanned_at"], str(r["event_id"])))
-    return result, points, loyalty_reason
-
-
-def _input(check: LoadedCheck, claims: ClaimHistory, policy: VerifyPolicy) -> VerificationInput:
-    row, req = check.row, check.req
-    scan = ScanFact(
-        event_id=str(check.event_id),
-        code=check.code or "",
-        checkpoint=Checkpoint.CONSUMER_VERIFY,
-        scanned_at=check.now,
-        location=req.location,
-        signature=check.signature,
-        consumer_id=req.consumer_id,
-        network=req.network,
-    )
-    history = tuple(earlier_check(r, check.code or "") for r in check.earlier)
-    first_id = str(check.earlier[0]["event_id"]) if check.earlier else scan.event_id
-    pin_right, locked = None, False
-    if row is not None and check.inner_required and req.pin is not None:
-        since = check.now - policy.pin_failure_window
-        locked = pin_locked(check.earlier, policy.max_pin_failures, since)
-        pin_right = None if locked else pin_ok(req, row, policy.pin_key)
-    return VerificationInput(
-        check=scan,
-        signature=check.signature,
-        facts=code_facts_of(row, history) if row is not None else None,
-        expiry=row["expiry"] if row is not None else None,
-        region=check.here.key if check.here else None,
-        inner_code_required=check.inner_required,
-        inner_code_ok=pin_right,
-        inner_code_locked=locked,
-        claims=claims,
-        places={first_id: check.first_place} if check.first_place else {},
-        known_clone=check.known_clone,
-        unread_checks=check.unread,
-        shipped_at=row["shipped_at"] if row is not None else None,
-    )
-
-
-def _pay(check: LoadedCheck, result: ConsumerResult) -> tuple[int, str | None]:
-    """Points to pay if the code's claim wins (once per code: the claim row decides races)."""
-    reason = result.loyalty.reason.value if result.loyalty.reason is not None else None
-    if result.verdict is Verdict.GENUINE and not check.is_item:
-        return 0, NOT_AN_ITEM
-    if not (result.loyalty.eligible and check.code and check.req.consumer_id):
-        return 0, reason
-    return result.loyalty.points, None

@@ -17,8 +17,9 @@ from risk_engine.models import GeoFix
 from scan_api.scans.models import ScanRequest
 from scan_api.scans.schemas import ScanIn
 from scan_api.scans.service import record_scans
+from scan_api.verify.decide import VerifyPolicy
 from scan_api.verify.models import VerifyRequest
-from scan_api.verify.service import VerifyPolicy, store_group, verify_group
+from scan_api.verify.service import store_group, verify_group
 from tests.pg import SyncDb, run
 from tests.world import World, now
 from traceability.auth import service as auth

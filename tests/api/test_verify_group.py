@@ -15,8 +15,9 @@ from starlette.testclient import TestClient
 from risk_engine.models import GeoFix
 from risk_engine.territories import TerritoryCache
 from scan_api.verify import repository
+from scan_api.verify.decide import VerifyPolicy
 from scan_api.verify.models import VerifyRequest
-from scan_api.verify.service import VerifyPolicy, store_group, verify_code, verify_group
+from scan_api.verify.service import store_group, verify_code, verify_group
 from tests.api import test_verify
 from tests.api.test_verify import BEIJING, IN_HZ, IN_SH, commissioned, inner_item
 from tests.pg import SyncDb, run
