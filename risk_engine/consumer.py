@@ -74,6 +74,7 @@ class LoyaltyReason(enum.StrEnum):
     INNER_CODE_WRONG = "inner_code_wrong"
     INNER_CODE_LOCKED = "inner_code_locked"
     DAILY_LIMIT = "daily_limit"
+    NETWORK_DAILY_LIMIT = "network_daily_limit"
     TOO_MANY_REGIONS = "too_many_regions"
 
 
@@ -100,6 +101,9 @@ class LoyaltyPolicy:
     """Points for one eligible verification."""
     max_claims_per_day: int = 20
     """A household does not open 20 items a day; harvested code lists do."""
+    max_claims_per_network_per_day: int = 100
+    """Claims from one network (the client's address; IPv6 by /64) a day, over all its
+    consumer ids: one machine making ids up stops earning. 0: no such limit."""
     max_regions: int = 3
     """Distinct regions one consumer may claim from within `region_window` (home, work, trip)."""
     region_window: timedelta = timedelta(days=30)
@@ -114,6 +118,7 @@ class ClaimHistory:
     code_already_claimed: bool = False  # points were already paid for this code, to anyone
     consumer_claims_today: int = 0  # claims by this consumer on the check's (local) date
     consumer_regions: frozenset[str] = frozenset()  # regions claimed from in the region window
+    network_claims_today: int = 0  # claims from the check's network in the last 24 hours
 
 
 @dataclass(frozen=True, slots=True)
@@ -285,6 +290,8 @@ def _loyalty(
         return no(LoyaltyReason.INNER_CODE_WRONG)
     if claims.consumer_claims_today >= p.max_claims_per_day:
         return no(LoyaltyReason.DAILY_LIMIT)
+    if 0 < p.max_claims_per_network_per_day <= claims.network_claims_today:
+        return no(LoyaltyReason.NETWORK_DAILY_LIMIT)
     regions = claims.consumer_regions | ({request.region} if request.region else set())
     if len(regions) > p.max_regions:
         return no(LoyaltyReason.TOO_MANY_REGIONS)

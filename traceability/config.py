@@ -81,6 +81,10 @@ class Settings(BaseSettings):
     loyalty_points_per_item: int = Field(default=10, ge=1)
     # A household opens a few items a day; harvested code lists claim hundreds.
     loyalty_max_claims_per_day: int = Field(default=20, ge=1)
+    # ... and from one network (client address, IPv6 by /64) over all its consumer ids,
+    # so that one machine making ids up stops earning; high enough for a carrier's shared
+    # address. 0 switches it off.
+    loyalty_max_claims_per_network_per_day: int = Field(default=100, ge=0)
     # Distinct regions (territory, else a ~50 km cell) one consumer may claim from ...
     loyalty_max_regions: int = Field(default=3, ge=1)
     # ... within this many days (home, work, a trip).

@@ -62,6 +62,7 @@ class VerifyPolicy:
             loyalty=LoyaltyPolicy(
                 points_per_item=settings.loyalty_points_per_item,
                 max_claims_per_day=settings.loyalty_max_claims_per_day,
+                max_claims_per_network_per_day=settings.loyalty_max_claims_per_network_per_day,
                 max_regions=settings.loyalty_max_regions,
                 region_window=timedelta(days=settings.loyalty_region_window_days),
             ),
@@ -85,6 +86,8 @@ class GroupState:
     claims: dict[str, list[tuple[datetime, str | None]]]  # per consumer: (claimed_at, region)
     unread: dict[str, int]  # per code with a stored clone finding: checks not in `earlier`
     clones: dict[str, tuple[Reason, ...]]  # clone findings, stored or made by this group
+    network_claims: dict[str, list[datetime]] = dataclasses.field(default_factory=dict)
+    """Per network: when its claims were made (or are made by a check of this group)."""
 
     def clone_rows(self, basis: str) -> list[tuple[str, list[str], int, object, str]]:
         """The clone findings as `repository.insert_checks` stores them, counts brought up to
@@ -156,12 +159,14 @@ def decide(
     if consumer and check.is_item and check.signature is SignatureCheck.VALID and code:
         day_since, regions_since = check.now - CLAIM_DAY, check.now - loyalty.region_window
         mine = group.claims.get(consumer, [])
+        ours = group.network_claims.get(check.req.network or "", [])
         claims = ClaimHistory(
             code_already_claimed=code in group.claimed,
             consumer_claims_today=sum(1 for at, _ in mine if at >= day_since),
             consumer_regions=frozenset(
                 region for at, region in mine if at >= regions_since and region is not None
             ),
+            network_claims_today=sum(1 for at in ours if at >= day_since),
         )
     result = verify(_input(check, claims, policy), policy.thresholds, loyalty)
     if code and result.final_clone and not check.known_clone:  # stored with the checks
@@ -173,6 +178,8 @@ def decide(
         else:
             group.claimed.add(code)
             group.claims.setdefault(consumer, []).append((check.now, region_key(check)))
+            if check.req.network:
+                group.network_claims.setdefault(check.req.network, []).append(check.now)
     if code and check.signature is SignatureCheck.VALID:  # a forged copy's is no check of it
         fix = check.req.location
         earlier = group.earlier.setdefault(code, [])

@@ -69,6 +69,9 @@ _LOYALTY_TEXT: dict[str, str] = {
         "No points yet: too many wrong inner codes were entered for this code. Try again tomorrow."
     ),
     LoyaltyReason.DAILY_LIMIT: "No points: the daily limit of point claims is reached.",
+    LoyaltyReason.NETWORK_DAILY_LIMIT: (
+        "No points: the daily limit of point claims from this network is reached."
+    ),
     LoyaltyReason.TOO_MANY_REGIONS: "No points: claims come from too many regions.",
     NOT_AN_ITEM: "Points are paid for item codes only.",
 }

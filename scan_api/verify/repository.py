@@ -19,10 +19,14 @@ PAST_THE_PLANT = sorted(c.value for c in (*SHIPPING, *RECEIVING, Checkpoint.RETA
 
 
 async def lock_group(
-    conn: asyncpg.Connection, codes: Sequence[str], consumer_ids: Sequence[str]
+    conn: asyncpg.Connection,
+    codes: Sequence[str],
+    consumer_ids: Sequence[str],
+    networks: Sequence[str] = (),
 ) -> dict[str, asyncpg.Record]:
     """The codes with their batch and product, row-locked until the transaction ends; then the
-    consumers' claim locks. One statement, locks always in this order.
+    claim locks of the consumers and of the networks their claims may come from. One
+    statement, locks always in this order.
 
     The code locks serialise verifications of one code (a handful at most), so every check
     sees the checks before it and the loyalty decision is made once; they do not block
@@ -39,6 +43,8 @@ async def lock_group(
     """
     if not codes and not consumer_ids:
         return {}
+    claimants = [f"sealtrace.loyalty:{c}" for c in consumer_ids]
+    claimants += [f"sealtrace.loyalty-net:{n}" for n in networks]
     rows = await conn.fetch(
         """WITH locked AS (
                SELECT c.code, c.payload, c.batch_id, c.commissioned_at, c.inner_code_hash,
@@ -72,13 +78,13 @@ async def lock_group(
                FOR NO KEY UPDATE OF c),
            consumers AS (
                SELECT count(pg_advisory_xact_lock(k)) AS n
-               FROM (SELECT DISTINCT hashtextextended('sealtrace.loyalty:' || c, 0) AS k
+               FROM (SELECT DISTINCT hashtextextended(c, 0) AS k
                      FROM unnest($2::text[]) AS c
                      ORDER BY k) AS keys
                WHERE (SELECT count(*) FROM locked) >= 0)
            SELECT * FROM locked WHERE (SELECT n FROM consumers) >= 0""",
         sorted(codes),
-        sorted(consumer_ids),
+        claimants,
         list(PAST_THE_PLANT),
     )
     return {r["code"]: r for r in rows}
@@ -91,6 +97,7 @@ class History:
     checks: dict[str, list[asyncpg.Record]]  # earlier consumer checks per code, oldest first
     claimed: set[str]  # codes somebody has points for
     claims: dict[str, list[tuple[datetime, str | None]]]  # per consumer: (claimed_at, region)
+    network_claims: dict[str, list[datetime]]  # per network: claimed_at
 
 
 async def history(
@@ -99,6 +106,7 @@ async def history(
     consumer_ids: Sequence[str],
     since: datetime,
     first_checks: Sequence[uuid.UUID] = (),
+    networks: Sequence[str] = (),
 ) -> History:
     """Earlier consumer checks of the codes, which of them were claimed, and each consumer's
     claims since `since`: one statement. A forged copy's checks (verdict counterfeit) are not
@@ -106,10 +114,11 @@ async def history(
 
     `first_checks`: the first checks of codes with a stored clone finding, read instead of
     all their checks. Their codes are not in `codes`: the finding holds the count, and a
-    clone pays no points, so their claims do not matter.
+    clone pays no points, so their claims do not matter. `networks`: claims from these
+    networks since `since` (their daily limit).
     """
-    found = History({}, set(), {})
-    if not codes and not consumer_ids and not first_checks:
+    found = History({}, set(), {}, {})
+    if not codes and not consumer_ids and not first_checks and not networks:
         return found
     rows = await conn.fetch(
         """SELECT 1 AS kind, code, event_id, scanned_at, lat, lon, accuracy_m, consumer_id,
@@ -129,17 +138,24 @@ async def history(
            SELECT 3, NULL, NULL, claimed_at, NULL, NULL, NULL, consumer_id, NULL, region, NULL
            FROM loyalty_claims
            WHERE consumer_id = ANY($2::text[]) AND claimed_at >= $3
+           UNION ALL
+           SELECT 4, NULL, NULL, claimed_at, NULL, NULL, NULL, NULL, NULL, NULL, client_net
+           FROM loyalty_claims
+           WHERE client_net = ANY($5::text[]) AND claimed_at >= $3
            ORDER BY kind, code, scanned_at, event_id""",
         list(codes),
         list(consumer_ids),
         since,
         list(first_checks),
+        list(networks),
     )
     for row in rows:
         if row["kind"] == 1:
             found.checks.setdefault(row["code"], []).append(row)
         elif row["kind"] == 2:
             found.claimed.add(row["code"])
+        elif row["kind"] == 4:
+            found.network_claims.setdefault(row["client_net"], []).append(row["scanned_at"])
         else:
             found.claims.setdefault(row["consumer_id"], []).append(
                 (row["scanned_at"], row["region"])
@@ -159,16 +175,17 @@ class ClaimRaceLost(RetryAlone):
 async def insert_checks(
     conn: asyncpg.Connection,
     events: Sequence[tuple[Any, ...]],
-    claims: Sequence[tuple[str, str, uuid.UUID, int, str | None, datetime]],
+    claims: Sequence[tuple[str, str, uuid.UUID, int, str | None, datetime, str | None]],
     clones: Sequence[tuple[str, Sequence[str], int, uuid.UUID, str]] = (),
 ) -> None:
     """Consumer checks, their loyalty claims and the codes' clone findings, in one statement.
 
     Checks: (event_id, code, payload, scanned_at, lat, lon, accuracy_m, verdict, reason,
-    consumer_id, response, client_net) each; claims: (code, consumer_id, event_id, points, region,
-    claimed_at), at most one per code; clones: (code, reasons, checks so far, first check,
-    basis) per code found cloned, written under the code's row lock. All are sent as JSON
-    arrays of arrays (why: see scan_api/scans/repository.insert_events). Raises ClaimRaceLost
+    consumer_id, response, client_net) each; claims: (code, consumer_id, event_id, points,
+    region, claimed_at, client_net), at most one per code; clones: (code, reasons, checks so
+    far, first check, basis) per code found cloned, written under the code's row lock. All
+    are sent as JSON arrays of arrays (why: see scan_api/scans/repository.insert_events).
+    Raises ClaimRaceLost
     when a claim was not written.
     """
     if not events and not claims and not clones:
@@ -184,9 +201,9 @@ async def insert_checks(
                FROM jsonb_array_elements($1::text::jsonb) AS r),
            claims AS (
                INSERT INTO loyalty_claims (code, consumer_id, event_id, points, region,
-                                           claimed_at)
+                                           claimed_at, client_net)
                SELECT c->>0, c->>1, (c->>2)::uuid, (c->>3)::int4, c->>4,
-                      (c->>5)::timestamptz
+                      (c->>5)::timestamptz, c->>6
                FROM jsonb_array_elements($2::text::jsonb) AS c
                ORDER BY 1
                ON CONFLICT (code) DO NOTHING

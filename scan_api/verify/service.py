@@ -95,7 +95,8 @@ async def verify_group(
     codes = [code_or_none(req.payload) for req, _ in jobs]
     wanted = sorted({code for code in codes if code})
     consumers = sorted({req.consumer_id for req, _ in jobs if req.consumer_id})
-    rows = await repository.lock_group(conn, wanted, consumers)
+    networks = _claim_networks(policy, [req for req, _ in jobs])
+    rows = await repository.lock_group(conn, wanted, consumers, networks)
     await store.refresh(conn)
     await know_keys_of(conn, store, rows.values())
     region_map = await regions.regions(conn)  # before any read is left in flight
@@ -107,7 +108,7 @@ async def verify_group(
         for code, row in rows.items()
         if row["clone_reasons"] and row["clone_basis"] == basis  # else: not trusted, read all
     }
-    history_read = asyncio.ensure_future(_history(conn, wanted, marked, consumers, since))
+    history_read = asyncio.ensure_future(_history(conn, wanted, marked, consumers, networks, since))
     risk_read = asyncio.ensure_future(_risk_reads(history_read, conn, risk, early, rows))
     async with settled(history_read, risk_read):
         await asyncio.sleep(0)  # the history read reaches the wire before the CPU work starts
@@ -124,6 +125,7 @@ async def verify_group(
             history.claims,
             {code: row["clone_checks"] - len(earlier[code]) for code, row in cloned.items()},
             {code: tuple(map(Reason, row["clone_reasons"])) for code, row in cloned.items()},
+            history.network_claims,
         )
         _name_first_places(region_map, group.earlier)
         prepared = [
@@ -135,7 +137,7 @@ async def verify_group(
         decided = await _decide_all(prepared, rows, group, policy)
         reads = await risk_read
     claims = [
-        (c.code, c.req.consumer_id, c.event_id, points, region_key(c), c.now)
+        (c.code, c.req.consumer_id, c.event_id, points, region_key(c), c.now, c.req.network)
         for c, _, points, _ in decided
         if points and c.code and c.req.consumer_id
     ]
@@ -149,11 +151,20 @@ async def verify_group(
     return VerifiedGroup(answers, risk_events, rows, events, claims, clones, reads)
 
 
+def _claim_networks(policy: VerifyPolicy, reqs: Sequence[VerifyRequest]) -> list[str]:
+    """The networks whose claims the group's checks count: those of checks that can claim
+    (a consumer id), while the per-network limit is on."""
+    if not policy.loyalty.max_claims_per_network_per_day:
+        return []
+    return sorted({r.network for r in reqs if r.consumer_id and r.network})
+
+
 async def _history(
     conn: asyncpg.Connection,
     wanted: Sequence[str],
     marked: dict[str, asyncpg.Record],
     consumers: Sequence[str],
+    networks: Sequence[str],
     since: datetime,
 ) -> tuple[repository.History, dict[str, asyncpg.Record]]:
     """The group's history, and the codes whose stored clone finding answers for them.
@@ -168,6 +179,7 @@ async def _history(
         consumers,
         since,
         [row["clone_first_event"] for row in marked.values()],
+        networks,
     )
     lost = sorted(code for code in marked if code not in history.checks)
     if not lost:

@@ -9,6 +9,7 @@ counts as one witness, whatever ids it claims.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 import httpx2 as httpx
 import pytest
@@ -95,3 +96,51 @@ def test_a_made_up_id_seeded_on_shared_addresses_hides_no_clone(
     answers = [_check(live, item["payload"], f"victim-{i}", pool[i], far) for i in range(5)]
     assert answers[-1]["verdict"] == "suspicious"
     assert answers[-1]["reason"] == "too_many_checks"
+
+
+def test_made_up_ids_from_one_network_stop_earning_at_its_daily_limit(
+    module_dsn: str, settings: Settings, world: World, db: SyncDb
+) -> None:
+    """Found by a security review: every made-up id stays under its own daily limit, so one
+    machine could collect points for a whole harvested code list. Its network's claims are
+    counted over all its ids (`loyalty_max_claims_per_network_per_day`)."""
+    items = world.issue(5, lot="NET4")
+    for item in items:
+        world.deliver(item["payload"])
+    strict = settings.model_copy(update={"loyalty_max_claims_per_network_per_day": 3})
+    with LiveServer(strict, module_dsn) as server:
+        answers = [
+            _check(server, item["payload"], f"harvest-{i}", "198.51.100.77")
+            for i, item in enumerate(items[:4])
+        ]
+        elsewhere = _check(server, items[4]["payload"], "neighbour", "203.0.113.77")
+    assert [a["points_awarded"] for a in answers] == [10, 10, 10, 0]
+    assert answers[3]["loyalty_reason"] == "network_daily_limit"
+    assert "from this network" in str(answers[3]["message"])
+    assert elsewhere["points_awarded"] == 10
+    nets = db.fetch(
+        "SELECT DISTINCT client_net FROM loyalty_claims WHERE code = ANY($1::text[])",
+        [item["code"] for item in items],
+    )
+    assert len(nets) == 2 and all(n["client_net"] for n in nets)  # as keyed hashes
+
+
+def test_racing_claims_from_one_network_respect_its_daily_limit(
+    module_dsn: str, settings: Settings, world: World
+) -> None:
+    """The network's claims are counted under its advisory lock: eight made-up ids claiming
+    at once from one address are paid exactly the limit."""
+    items = world.issue(8, lot="NET5")
+    for item in items:
+        world.deliver(item["payload"])
+    strict = settings.model_copy(update={"loyalty_max_claims_per_network_per_day": 3})
+    with LiveServer(strict, module_dsn) as server, ThreadPoolExecutor(8) as pool:
+        answers = list(
+            pool.map(
+                lambda i: _check(server, items[i]["payload"], f"racer-{i}", "198.51.100.88"),
+                range(8),
+            )
+        )
+    paid = [a for a in answers if a["points_awarded"]]
+    assert len(paid) == 3
+    assert {a["loyalty_reason"] for a in answers if a not in paid} == {"network_daily_limit"}

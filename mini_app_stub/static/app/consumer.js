@@ -17,6 +17,7 @@ const LOYALTY_WORDS = {
   inner_code_wrong: "the inner code does not match",
   inner_code_locked: "too many wrong inner codes were tried for this code; try again tomorrow",
   daily_limit: "you reached today's limit of point claims",
+  network_daily_limit: "today's limit of point claims from this network is reached",
   too_many_regions: "claims from too many regions",
 };
 const BRAND_WORDS = {

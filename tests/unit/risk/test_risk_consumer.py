@@ -159,6 +159,11 @@ def test_expired_is_reported_but_still_genuine() -> None:
         ),
         ({"claims": ClaimHistory(consumer_claims_today=20)}, (), LoyaltyReason.DAILY_LIMIT),
         (
+            {"claims": ClaimHistory(consumer_claims_today=1, network_claims_today=100)},
+            (),
+            LoyaltyReason.NETWORK_DAILY_LIMIT,
+        ),
+        (
             {"claims": ClaimHistory(consumer_regions=frozenset({"a", "b", "c"})), "region": "d"},
             (),
             LoyaltyReason.TOO_MANY_REGIONS,
@@ -364,3 +369,17 @@ def test_a_finding_is_tied_to_the_thresholds_that_made_it(changed: dict[str, obj
 def test_thresholds_that_do_not_decide_a_finding_leave_its_basis() -> None:
     """The high-severity witness count only grades alerts; it cannot take a reason back."""
     assert clone_basis(RiskThresholds(clone_high_witnesses=20)) == clone_basis(RiskThresholds())
+
+
+def test_the_network_limit_counts_all_ids_and_can_be_switched_off() -> None:
+    """One machine making consumer ids up stays under every id's daily limit; its network's
+    claims stop it (security review). 0 switches the limit off."""
+    below = run(check("c1"), claims=ClaimHistory(network_claims_today=99))
+    assert below.loyalty.eligible
+    at = ClaimHistory(network_claims_today=100)
+    assert run(check("c1"), claims=at).loyalty.reason is LoyaltyReason.NETWORK_DAILY_LIMIT
+    off = verify(
+        VerificationInput(check("c1"), SignatureCheck.VALID, facts(*chain_a()), claims=at),
+        policy=LoyaltyPolicy(max_claims_per_network_per_day=0),
+    )
+    assert off.loyalty.eligible
