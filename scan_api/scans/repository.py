@@ -150,26 +150,32 @@ async def commission(
 ) -> set[str]:
     """First commissioning wins; the earliest scanned_at if two arrive out of order (in one
     upload too). Returns the codes commissioned for the first time: only those can explain a
-    leak (a back-dated second commission must not whitewash one)."""
+    leak (a back-dated second commission must not whitewash one).
+
+    `was` is the code's row as this statement's snapshot saw it: a commission committed
+    before the statement started makes this one not the first. (A CTE that locked the rows
+    first, to read them, planned two sequential scans of `codes`: 64 → 98 µs of PostgreSQL
+    per commissioned scan with 60,000 codes, and growing with the table.)"""
+    earliest: dict[str, tuple[datetime, uuid.UUID]] = {}
+    for code, when, event_id in zip(codes, at, event_ids, strict=True):
+        if code not in earliest or (when, str(event_id)) < _as_key(earliest[code]):
+            earliest[code] = (when, event_id)
     rows = await conn.fetch(
-        """WITH x AS (
-               SELECT DISTINCT ON (code) code, at, event_id
-               FROM unnest($1::text[], $2::timestamptz[], $3::uuid[]) AS u(code, at, event_id)
-               ORDER BY code, at, event_id),
-           before AS (
-               SELECT c.code, c.commissioned_at AS was
-               FROM codes c JOIN x ON x.code = c.code
-               ORDER BY c.code FOR UPDATE OF c)
-           UPDATE codes SET commissioned_at = x.at, commission_event_id = x.event_id
-           FROM x JOIN before ON before.code = x.code
+        """UPDATE codes SET commissioned_at = x.at, commission_event_id = x.event_id
+           FROM unnest($1::text[], $2::timestamptz[], $3::uuid[]) AS x(code, at, event_id)
+           JOIN codes AS was ON was.code = x.code
            WHERE codes.code = x.code
              AND (codes.commissioned_at IS NULL OR codes.commissioned_at > x.at)
-           RETURNING codes.code, before.was IS NULL AS first""",
-        list(codes),
-        list(at),
-        list(event_ids),
+           RETURNING codes.code, was.commissioned_at IS NULL AS first""",
+        list(earliest),
+        [when for when, _ in earliest.values()],
+        [event_id for _, event_id in earliest.values()],
     )
     return {r["code"] for r in rows if r["first"]}
+
+
+def _as_key(entry: tuple[datetime, uuid.UUID]) -> tuple[datetime, str]:
+    return entry[0], str(entry[1])
 
 
 async def lock_containment(
