@@ -155,7 +155,9 @@ async def commission(
     `was` is the code's row as this statement's snapshot saw it: a commission committed
     before the statement started makes this one not the first. (A CTE that locked the rows
     first, to read them, planned two sequential scans of `codes`: 64 → 98 µs of PostgreSQL
-    per commissioned scan with 60,000 codes, and growing with the table.)"""
+    per commissioned scan with 60,000 codes, and growing with the table. `= ANY` on the
+    codes lets the planner look them up by key instead of hashing the whole table for a
+    join with 1,000 rows: 40 → 34 µs of the update's execution per scan.)"""
     earliest: dict[str, tuple[datetime, uuid.UUID]] = {}
     for code, when, event_id in zip(codes, at, event_ids, strict=True):
         if code not in earliest or (when, str(event_id)) < _as_key(earliest[code]):
@@ -164,7 +166,7 @@ async def commission(
         """UPDATE codes SET commissioned_at = x.at, commission_event_id = x.event_id
            FROM unnest($1::text[], $2::timestamptz[], $3::uuid[]) AS x(code, at, event_id)
            JOIN codes AS was ON was.code = x.code
-           WHERE codes.code = x.code
+           WHERE codes.code = ANY($1::text[]) AND codes.code = x.code
              AND (codes.commissioned_at IS NULL OR codes.commissioned_at > x.at)
            RETURNING codes.code, was.commissioned_at IS NULL AS first""",
         list(earliest),
