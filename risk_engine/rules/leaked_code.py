@@ -1,5 +1,9 @@
 """Leaked code: a code issued but never commissioned (never printed on a real item) in the market.
 
+Never commissioned at the time it was seen: a market scan dated before the code's commission
+(beyond the clock skew) leaked too, whichever was uploaded first (`seen_before_commission`;
+else the verdict depended on upload order, and a commission uploaded first hid the leak).
+
 Only market checkpoints count (a dealer, a store, a consumer): plant scans of an issued code
 are the line's own business and its commission upload may lag. Consumer verifications and
 sales are high (a fake carries a real code); dealer/store receipts are medium (a commission
@@ -29,7 +33,10 @@ from risk_engine.thresholds import RiskThresholds
 
 
 def leaked_code(scan: ScanFact, facts: CodeFacts, thresholds: RiskThresholds) -> list[AlertDraft]:
-    if facts.status is not CodeStatus.ISSUED or facts.commissioned_at() is not None:
+    commissioned = facts.commissioned_at()
+    if commissioned is None and facts.status is not CodeStatus.ISSUED:
+        return []
+    if commissioned is not None and scan.scanned_at >= commissioned - thresholds.clock_skew:
         return []
     if scan.checkpoint not in MARKET_CHECKPOINTS or scan.signature is not SignatureCheck.VALID:
         return []
@@ -47,16 +54,21 @@ def leaked_code(scan: ScanFact, facts: CodeFacts, thresholds: RiskThresholds) ->
     else:
         subject = f"code:{facts.code}"
     line = f" line {facts.issuing_line_id}" if facts.issuing_line_id else ""
+    state = (
+        "was never commissioned"
+        if commissioned is None
+        else f"was commissioned only at {commissioned.isoformat()}"
+    )
     summary = (
         f"code {facts.code} issued by {facts.issuing_plant_id or 'unknown plant'}{line} "
-        f"(batch {facts.batch_id or '?'}) was never commissioned but seen at "
+        f"(batch {facts.batch_id or '?'}) {state} but seen at "
         f"{scan.checkpoint.value}{' by ' + scan.party.id if scan.party else ''}"
     )
     return [
         new_draft(
             AlertType.LEAKED_CODE,
             severity,
-            "never_commissioned",
+            "never_commissioned" if commissioned is None else "seen_before_commission",
             summary,
             at=scan.scanned_at,
             subject=subject,

@@ -245,6 +245,20 @@ def test_a_back_dated_second_commission_does_not_whitewash_a_leak(world: World) 
     assert after["history"] == before["history"]
 
 
+def test_a_sale_dated_before_its_commission_is_a_leak_whatever_came_first(world: World) -> None:
+    """Found by a review: uploaded after a commission dated later, such a sale raised only
+    `sequence` (no source); uploaded before it, `leaked_code` naming the plant."""
+    [c] = world.issue(1)
+    t = now() - timedelta(hours=6)
+    world.ok("line", c["payload"], "commission", t + HOUR * 3)
+    found = alert(world, _leak_of(world, world.ok("store-sh", c["payload"], "retail_sell", t)))
+    assert (found["reason"], found["severity"], found["source_party_id"]) == (
+        "seen_before_commission",
+        "high",
+        "plant",
+    )
+
+
 def test_two_commissions_of_one_code_in_one_batch_keep_the_earliest(
     world: World, db: SyncDb
 ) -> None:

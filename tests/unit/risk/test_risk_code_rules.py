@@ -23,6 +23,7 @@ T = RiskThresholds()
 MIN = timedelta(minutes=1)
 HOUR = timedelta(hours=1)
 DAY = timedelta(days=1)
+MINUTE = timedelta(minutes=1)
 SHANGHAI = GeoFix(31.23, 121.47, 30.0)
 BEIJING = GeoFix(39.9, 116.4, 30.0)
 GUANGZHOU = GeoFix(23.13, 113.26, 30.0)
@@ -116,6 +117,21 @@ def test_leaked_code_negatives() -> None:
         status=CodeStatus.ISSUED, history=(scan(Checkpoint.COMMISSION, -DAY, party=PLANT),)
     )
     assert leaked_code(scan(Checkpoint.RETAIL_SELL, party=STORE_A), late_commission, T) == []
+    within_skew = facts(history=(scan(Checkpoint.COMMISSION, 10 * MINUTE, party=PLANT),))
+    assert leaked_code(scan(Checkpoint.RETAIL_SELL, party=STORE_A), within_skew, T) == []
+
+
+def test_a_market_scan_dated_before_the_commission_is_a_leak_whatever_came_first() -> None:
+    """Found by a review: a sale uploaded after a commission dated later raised only
+    `sequence/before_commission`; uploaded before it, `leaked_code` naming the plant."""
+    later = facts(history=(scan(Checkpoint.COMMISSION, DAY, party=PLANT),))
+    [alert] = leaked_code(scan(Checkpoint.RETAIL_SELL, party=STORE_A), later, T)
+    assert (alert.type, alert.reason, alert.severity) == (
+        AlertType.LEAKED_CODE,
+        "seen_before_commission",
+        Severity.HIGH,
+    )
+    assert alert.source_party_id == "plant-1" and "commissioned only at" in alert.summary
 
 
 # -- clone -----------------------------------------------------------------------------------
