@@ -52,9 +52,12 @@ def regrade(
 def _graded(
     merged: AlertDraft, thresholds: RiskThresholds, n_witnesses: int, n_codes: int
 ) -> AlertDraft:
-    """The merged incident re-graded from its counts, its summary saying why if it rose."""
+    """The merged incident re-graded from its counts. A consumer cluster's summary gives its
+    counts as they are now (written only when the grade rose, it read "15 codes" beside a
+    list of 16 once the cluster grew past its top grade: a review finding)."""
     graded = regrade(merged, thresholds, n_witnesses, n_codes)
-    if graded is merged.severity:
+    cluster = merged.type is AlertType.DIVERSION and merged.reason == REASON_CONSUMER
+    if graded is merged.severity and not (cluster and n_witnesses > 1):
         return merged
     summary = _cluster_summary(merged, graded, n_witnesses, n_codes)
     return replace(merged, severity=graded, summary=summary)

@@ -207,5 +207,8 @@ def test_absorb_grades_a_consumer_cluster_from_the_counts() -> None:
     assert merged.head.severity is Severity.MEDIUM
     n = T.consumer_cluster_medium
     assert merged.head.summary.startswith(f"{n} distinct consumers verified {n} codes")
+    grown = absorb(merged, check(2), T)  # the grade holds; the summary's counts follow
+    assert grown.head.severity is Severity.MEDIUM
+    assert grown.head.summary.startswith(f"{n + 1} distinct consumers verified {n + 1} codes")
     holding_c0 = _stored(check(0), n - 1, known=("c0",))  # a known code does not count twice
     assert absorb(holding_c0, replace(check(1), codes=("c0",)), T).head.severity is Severity.LOW
