@@ -55,7 +55,7 @@ async def code_rows(conn: asyncpg.Connection, codes: Sequence[str]) -> dict[str,
     rows = await conn.fetch(
         """SELECT c.code, c.payload, c.batch_id, c.commissioned_at,
                   b.gtin, b.lot, b.level, b.plant_id, b.revoked_at AS batch_revoked_at,
-                  b.created_by
+                  b.created_by, b.created_at AS issued_at
            FROM codes c JOIN code_batches b ON b.id = c.batch_id
            WHERE c.code = ANY($1::text[])""",
         list(codes),

@@ -26,6 +26,7 @@ from scan_api.scans import repository
 from scan_api.scans.models import (
     Outcome,
     ScanRequest,
+    dated_before_issue,
     identity_of_request,
     pack_problem,
     shipment_problem,
@@ -319,8 +320,15 @@ async def _explain_leaks(conn: asyncpg.Connection, risk: RiskEngine, won: list[_
     """First commissions uploaded after their codes were seen in the market, dated before
     it, take back the leaked_code alerts they explain
     (`risk_engine.alerts.withdraw_explained_leaks`). A second commission of a code never
-    does: back-dated, it would whitewash a leak its first commission had confirmed."""
-    codes = [p.code for p in won if p.code and p.first_commission]
+    does: back-dated, it would whitewash a leak its first commission had confirmed. Nor does
+    a commission dated before its code was issued (a date nobody could scan it at)."""
+    codes = [
+        p.code
+        for p in won
+        if p.code
+        and p.first_commission
+        and not dated_before_issue(p.request.scan.scanned_at, p.row)
+    ]
     if risk.enabled and codes:
         await withdraw_explained_leaks(conn, codes)
 

@@ -205,10 +205,21 @@ def _leak_of(world: World, answer: dict[str, Any]) -> str:
     return str(found)
 
 
-def test_a_late_commission_takes_back_the_leak_it_explains(world: World) -> None:
+def _issued_days_ago(db: SyncDb, code: str, days: int = 1) -> None:
+    """Codes are issued before the line prints them: these scans are dated hours back."""
+    db.execute(
+        "UPDATE code_batches SET created_at = created_at - make_interval(days => $2)"
+        " WHERE id = (SELECT batch_id FROM codes WHERE code = $1)",
+        code,
+        days,
+    )
+
+
+def test_a_late_commission_takes_back_the_leak_it_explains(world: World, db: SyncDb) -> None:
     """Found by a review: a store's receipt stored before the line's commission upload raised
     `leaked_code`, which stayed open after the commission (dated earlier) arrived."""
     a, b = world.issue(2)  # one batch: one incident
+    _issued_days_ago(db, a["code"])
     t = now() - timedelta(hours=6)
     alert_id = _leak_of(world, world.ok("store-sh", a["payload"], "retail_receive", t + HOUR * 2))
     world.ok("store-sh", b["payload"], "retail_receive", t + HOUR * 3)
@@ -223,6 +234,7 @@ def test_a_late_commission_takes_back_the_leak_it_explains(world: World) -> None
     assert alert(world, alert_id)["history"] == found["history"]
 
     [c] = world.issue(1)
+    _issued_days_ago(db, c["code"])
     alone = _leak_of(world, world.ok("store-sh", c["payload"], "retail_receive", t + HOUR * 2))
     world.ok("line", c["payload"], "commission", t + HOUR)
     withdrawn = alert(world, alone)
@@ -257,6 +269,28 @@ def test_a_sale_dated_before_its_commission_is_a_leak_whatever_came_first(world:
         "high",
         "plant",
     )
+
+
+def test_a_commission_dated_before_its_code_was_issued_explains_no_leak(world: World) -> None:
+    """Found by a live review: a line token's commission dated two years back (before the
+    code existed) dismissed a high leaked_code alert raised by a consumer's check."""
+    [c] = world.issue(1)
+    answer = world.client.post("/v1/verify", json={"payload": c["payload"]})
+    assert answer.json()["reason"] == "never_commissioned"
+    [leak] = [a for a in world_alerts(world) if c["code"] in a["codes"]]
+    before = alert(world, leak["id"])
+    world.ok("line", c["payload"], "commission", now() - timedelta(days=730))
+    found = alert(world, leak["id"])
+    assert found["status"] == "open" and found["history"] == before["history"]
+
+
+def world_alerts(world: World) -> list[dict[str, Any]]:
+    response = world.client.get(
+        "/v1/alerts", params={"type": "leaked_code"}, headers=world.tokens["compliance"]
+    )
+    assert response.status_code == 200, response.text
+    items: list[dict[str, Any]] = response.json()["items"]
+    return items
 
 
 def test_two_commissions_of_one_code_in_one_batch_keep_the_earliest(

@@ -294,11 +294,16 @@ def test_a_shipment_scanned_before_the_suspension_is_stored_when_uploaded_after(
     _dealer(world, "dealer-offline")
     _suspend(world, "dealer-offline", "diversion case 14")
     before = world.ok(
-        "plant", early["payload"], "ship", now() - timedelta(days=3), to_party_id="dealer-offline"
+        "plant", early["payload"], "ship", now() - timedelta(days=2), to_party_id="dealer-offline"
     )
     assert before["verdict"] == "genuine"
     after = world.scan("plant", late["payload"], "ship", to_party_id="dealer-offline")
     assert after.status_code == 409
+    # Dated further back than a handheld stays offline: a clock set back (live review).
+    years_ago = world.scan(
+        "plant", late["payload"], "ship", now() - timedelta(days=700), to_party_id="dealer-offline"
+    )
+    assert years_ago.status_code == 409 and "offline" in years_ago.json()["detail"]
 
 
 def test_a_shipment_dated_before_an_old_suspension_is_refused(world: World, db: SyncDb) -> None:
