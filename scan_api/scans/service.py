@@ -384,10 +384,19 @@ async def _store(
     return created
 
 
+def _commissions(p: _Pending) -> bool:
+    """A commission scan; or the line packing a case or pallet not commissioned yet: its
+    label is on the container once it holds goods (many lines never scan SSCC labels on
+    their own, and their pallets were "never commissioned" at every later scan: review)."""
+    if p.request.scan.checkpoint is Checkpoint.COMMISSION:
+        return True
+    return bool(p.children) and p.row["commissioned_at"] is None and p.row["level"] != "item"
+
+
 async def _apply_effects(conn: asyncpg.Connection, won: list[_Pending]) -> None:
     """Lifecycle and aggregation changes of the scans just stored (never of counterfeits)."""
     real = [p for p in won if p.row is not None and p.verdict != "counterfeit"]
-    commissions = [p for p in real if p.request.scan.checkpoint is Checkpoint.COMMISSION]
+    commissions = [p for p in real if _commissions(p)]
     if commissions:
         first = await repository.commission(
             conn,

@@ -18,6 +18,8 @@ from tests.pg import SyncDb
 from tests.world import GTIN, World, now, scan_body, tamper
 from traceability.db.columns import float4
 
+HOUR = timedelta(hours=1)
+
 
 def test_the_whole_chain_is_genuine(world: World, db: SyncDb) -> None:
     [item] = world.issue(1)
@@ -424,6 +426,34 @@ def test_pack_moves_children_and_unpack_releases_them(world: World, db: SyncDb) 
         case_a["code"],
     )
     assert left == 0
+
+
+def test_packing_commissions_a_case_or_pallet_the_line_never_scanned_alone(
+    world: World, db: SyncDb
+) -> None:
+    """Found by a live review: cases and pallets packed by the line without a commission scan
+    of their own were "suspicious / never_commissioned" at every later scan, and a dealer's
+    receipt of the pallet raised a medium leaked_code alert for the case."""
+    items = world.issue(3)
+    [case] = world.issue(1, level="case")
+    [pallet] = world.issue(1, level="pallet")
+    t = now() - timedelta(hours=5)
+    for item in items:
+        world.ok("line", item["payload"], "commission", t)
+    packed = world.ok("line", case["payload"], "pack", t, children=[i["payload"] for i in items])
+    world.ok("line", pallet["payload"], "pack", t + HOUR / 2, children=[case["payload"]])
+    assert packed["verdict"] == "genuine"
+    [row] = db.fetch(
+        "SELECT commissioned_at, commission_event_id FROM codes WHERE code = $1", case["code"]
+    )
+    assert row["commissioned_at"] == t and str(row["commission_event_id"]) == packed["event_id"]
+    answers = [
+        world.ok("plant", pallet["payload"], "warehouse_in", t + HOUR),
+        world.ok("plant", pallet["payload"], "ship", t + HOUR * 2, to_party_id="dealer-sh"),
+        world.ok("dealer-sh", pallet["payload"], "dealer_receive", t + HOUR * 3),
+    ]
+    assert [(a["verdict"], a.get("reason")) for a in answers] == [("genuine", None)] * 3
+    assert all(not a.get("alert_ids") for a in answers)
 
 
 def test_packs_racing_for_the_same_items_leave_each_in_one_case(world: World, db: SyncDb) -> None:
