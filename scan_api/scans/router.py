@@ -106,6 +106,7 @@ def _result(outcome: Outcome) -> dict[str, Any]:
         "status": outcome.status,
         "code": r.get("code"),
         "verdict": r.get("verdict"),
+        "reason": r.get("reason"),  # why suspicious or counterfeit, as POST /v1/scans says
         "alert_ids": r.get("alert_ids", []),
     }
 

@@ -79,8 +79,9 @@ class ScanIn(BaseModel):
     )
     to_party_id: Annotated[str | None, Field(pattern=CLIENT_ID_PATTERN)] = None
     children: Annotated[list[Payload] | None, Field(max_length=MAX_CHILDREN)] = None
-    unpack: bool = Field(
+    unpack: bool = Field(  # strict: "yes" or 1 must not empty a container
         default=False,
+        strict=True,
         description="The scanned container was opened: its contents leave it at scanned_at "
         "(pack, dealer_receive, retail_receive).",
     )
@@ -143,6 +144,7 @@ class BatchResult(BaseModel):
     status: Literal["created", "duplicate", "rejected"]
     code: str | None = None
     verdict: str | None = None
+    reason: str | None = None
     alert_ids: list[str] | None = None
     error: dict[str, Any] | None = None
 

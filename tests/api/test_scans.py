@@ -629,6 +629,32 @@ def test_batch_rejects_bad_scans_alone(world: World, db: SyncDb) -> None:
     )
 
 
+def test_batch_results_say_why_and_unpack_takes_only_booleans(world: World, db: SyncDb) -> None:
+    """Found by a live review: batch results carried no `reason` (the mini-app uploads
+    through the batch, so staff never saw why a scan was suspicious), and `"unpack": "yes"`
+    or `1` emptied a container while every other field is strict."""
+    [item, other] = world.issue(2)
+    [case] = world.issue(1, level="case")
+    scans = [
+        scan_body(item["payload"], "dealer_receive"),  # never commissioned
+        scan_body(tamper(item["payload"]), "dealer_receive"),
+    ]
+    results = world.client.post(
+        "/v1/scans/batch", json={"scans": scans}, headers=world.tokens["dealer-sh"]
+    ).json()["results"]
+    assert [(r["verdict"], r["reason"]) for r in results] == [
+        ("suspicious", "never_commissioned"),
+        ("counterfeit", "bad_signature"),
+    ]
+    world.ok("line", other["payload"], "commission")
+    world.ok("line", case["payload"], "pack", children=[other["payload"]])
+    before = db.counts()
+    for loose in ("yes", 1, "on"):
+        opened = world.scan("line", case["payload"], "pack", unpack=loose)
+        assert opened.status_code == 422, (loose, opened.text)
+    assert db.counts() == before
+
+
 def test_twin_of_a_refused_scan_is_refused_too(world: World, db: SyncDb) -> None:
     """Two copies of one event in one upload (or two racing retries in one group) that is
     refused: both get the refusal; neither may read as stored."""

@@ -134,7 +134,8 @@ function statusOf(r) {
     return { text: `Rejected: ${e.detail || e.title || "refused by the service"}`, cls: "rejected" };
   }
   const res = r.result || {};
-  const verdict = res.verdict ? ` · ${res.verdict}` : "";
+  const why = res.reason ? ` (${res.reason.replaceAll("_", " ")})` : "";
+  const verdict = res.verdict ? ` · ${res.verdict}${why}` : "";
   const alerts = res.alert_ids && res.alert_ids.length ? ` · ${res.alert_ids.length} alert(s) raised` : "";
   return { text: `${res.status === "duplicate" ? "Already stored" : "Stored"}${verdict}${alerts}`, cls: res.verdict || "done" };
 }
