@@ -298,6 +298,13 @@ def _loyalty(
     return LoyaltyDecision(True, p.points_per_item, None)
 
 
+def _utc_minute(at: datetime) -> str:
+    """The first check's time, said to be UTC: a bare date was the UTC one, a day off in
+    Shanghai between midnight and 08:00 (live review). `first_verified_at` carries the
+    instant for a client to show in its own time zone."""
+    return at.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
 def _message(
     verdict: Verdict,
     reasons: tuple[Reason, ...],
@@ -310,7 +317,7 @@ def _message(
     history = (
         "This is the first check of this code."
         if count == 1
-        else f"Checked {count} times, first on {first_at.date().isoformat()}{where}."
+        else f"Checked {count} times, first on {_utc_minute(first_at)}{where}."
     )
     expired = ""
     if expiry is not None and Reason.EXPIRED in reasons:

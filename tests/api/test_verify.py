@@ -109,7 +109,8 @@ def test_first_check_of_a_sold_item_pays_and_repeat_checks_count_honestly(
     assert (claim["consumer_id"], claim["points"], claim["region"]) == ("alice", 10, "territory:sh")
 
     again = verify(world.client, item["payload"], "alice", loc=BEIJING)
-    day = datetime.fromisoformat(first["first_verified_at"]).date().isoformat()
+    first_at = datetime.fromisoformat(first["first_verified_at"]).astimezone(UTC)
+    day = first_at.strftime("%Y-%m-%d %H:%M UTC")
     assert again["verdict"] == "genuine"  # the same consumer far away is one witness
     assert again["verification_count"] == 2 and again["points_awarded"] == 0
     assert again["loyalty_reason"] == "already_claimed"

@@ -53,7 +53,9 @@ def test_message_counts_checks_and_names_first_place() -> None:
     assert r.verdict is Verdict.GENUINE
     assert r.verification_count == 3
     assert r.distinct_checkers == 1  # the same consumer at home, three times
-    assert r.message == "Genuine product. Checked 3 times, first on 2026-11-13 in Shanghai."
+    assert r.message == (
+        "Genuine product. Checked 3 times, first on 2026-11-13 08:00 UTC in Shanghai."
+    )
     assert r.first_verified_place == "Shanghai"
 
 
