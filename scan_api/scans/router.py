@@ -13,6 +13,7 @@ from pydantic import TypeAdapter, ValidationError
 from codegen.router import Keys
 from scan_api.http.deps import CurrentPrincipal, Tx, bearer_token
 from scan_api.http.lean import LeanRoute
+from scan_api.http.media import require_json
 from scan_api.http.problems import domain_problem, problem_responses, validation_problem
 from scan_api.scans import service
 from scan_api.scans.batcher import ScanJob
@@ -34,6 +35,7 @@ class ScanRoute(LeanRoute):
 
     def guard(self, request: Request) -> None:
         bearer_token(request)
+        require_json(request, "scan")
 
     async def before_refusing_body(self, request: Request) -> None:
         """A bad token is a 401 whatever the body (api.md), as on the batch endpoint: checked
@@ -61,6 +63,10 @@ async def scanner(principal: CurrentPrincipal) -> Principal:
 Scanner = Annotated[Principal, Depends(scanner)]
 
 
+def json_batch(request: Request) -> None:
+    require_json(request, "batch")
+
+
 @hot.post(
     "",
     status_code=201,
@@ -73,6 +79,7 @@ Scanner = Annotated[Principal, Depends(scanner)]
             e409="`to_party_id` is suspended (`reason`: party_suspended, `suspension_reason`), "
             "or `event_id` is another party's scan or a different scan.",
             e413="The body is over 1 MiB.",
+            e415="The body is not sent as application/json.",
             e503="The database is unavailable, or too many writes are waiting: retry.",
         ),
     },
@@ -143,11 +150,17 @@ def _validated(
         e401="No bearer token, or a bad one.",
         e403="The token's role may not scan.",
         e413="The body is over 1 MiB.",
+        e415="The body is not sent as application/json.",
         e503="The database is unavailable: retry the whole batch (retries are idempotent).",
     ),
 )
 async def post_batch(
-    body: BatchIn, conn: Tx, principal: Scanner, store: Keys, request: Request
+    principal: Scanner,
+    _json: Annotated[None, Depends(json_batch)],
+    body: BatchIn,
+    conn: Tx,
+    store: Keys,
+    request: Request,
 ) -> Response:
     """Up to 1,000 scans; a bad scan is rejected alone with its reason, the rest are stored."""
     results: list[dict[str, Any] | None] = [None] * len(body.scans)

@@ -16,6 +16,7 @@ from codegen.keystore import KeyStore
 from risk_engine.models import GeoFix
 from risk_engine.territories import TerritoryCache
 from scan_api.http.lean import LeanRoute
+from scan_api.http.media import require_json
 from scan_api.http.problems import problem_responses
 from scan_api.verify import service
 from scan_api.verify.decide import VerifyPolicy
@@ -26,7 +27,7 @@ from scan_api.verify.schemas import VerifyIn, VerifyOut
 from traceability.config import Settings
 from traceability.db.columns import db_uuid
 from traceability.db.group_commit import GroupCommit
-from traceability.errors import RateLimited, UnsupportedMediaType
+from traceability.errors import RateLimited
 
 STATE_ATTR = "consumer_verify"
 
@@ -87,11 +88,9 @@ class VerifyRoute(LeanRoute):
         state = verify_state(request)
         host = request.client.host if request.client else None
         _limit(state.per_address, rate_key(host), "address")
-        media_type = request.headers.get("content-type", "").partition(";")[0].strip().lower()
-        if media_type != "application/json":
-            # A form or text/plain POST needs no CORS preflight: any web page could make its
-            # visitors' browsers send checks (spreading them over many addresses).
-            raise UnsupportedMediaType("send the check as application/json")
+        # A form or text/plain POST needs no CORS preflight: any web page could make its
+        # visitors' browsers send checks (spreading them over many addresses).
+        require_json(request, "check")
 
 
 router = APIRouter(prefix="/v1/verify", tags=["consumer"], route_class=VerifyRoute)

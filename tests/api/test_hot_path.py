@@ -72,6 +72,28 @@ def test_bad_json_is_a_422_problem_and_stores_nothing(
     assert db.fetchval("SELECT count(*) FROM scan_events") == before
 
 
+@pytest.mark.parametrize("path", ["/v1/scans", "/v1/scans/batch"])
+def test_scan_bodies_not_sent_as_json_are_415_on_both_endpoints(
+    client: TestClient, world: World, db: SyncDb, path: str
+) -> None:
+    """Found by a live review: a form or text/plain body was a scan to the single endpoint
+    and a 422 "Input should be a valid dictionary" to the batch one."""
+    [item] = world.issue(1)
+    scan = scan_body(item["payload"], "commission")
+    body = orjson.dumps(scan if path == "/v1/scans" else {"scans": [scan]})
+    before = db.counts()
+    for media_type in ("application/x-www-form-urlencoded", "text/plain", None):
+        headers = dict(world.tokens["line"])
+        if media_type:
+            headers["content-type"] = media_type
+        response = client.post(path, content=body, headers=headers)
+        assert response.status_code == 415, (media_type, response.text)
+        assert response.headers["content-type"] == PROBLEM
+    assert db.counts() == before
+    typed = {**world.tokens["line"], "content-type": "application/json; charset=utf-8"}
+    assert client.post(path, content=body, headers=typed).is_success
+
+
 def test_domain_errors_are_problems(client: TestClient, world: World) -> None:
     scan = {
         "event_id": str(uuid.uuid4()),
