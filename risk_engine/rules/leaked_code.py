@@ -1,8 +1,10 @@
 """Leaked code: a code issued but never commissioned (never printed on a real item) in the market.
 
 Never commissioned at the time it was seen: a market scan dated before the code's commission
-(beyond the clock skew) leaked too, whichever was uploaded first (`seen_before_commission`;
-else the verdict depended on upload order, and a commission uploaded first hid the leak).
+(beyond the clock skew) of a code the plant never shipped leaked too, uploaded before or
+after the commission (`seen_before_commission`; a commission uploaded first hid the leak).
+A code the plant shipped went the legitimate way: a market scan dated before its commission
+is a wrong clock, `sequence/before_commission`'s business, and names no plant.
 
 Only market checkpoints count (a dealer, a store, a consumer): plant scans of an issued code
 are the line's own business and its commission upload may lag. Consumer verifications and
@@ -36,7 +38,10 @@ def leaked_code(scan: ScanFact, facts: CodeFacts, thresholds: RiskThresholds) ->
     commissioned = facts.commissioned_at()
     if commissioned is None and facts.status is not CodeStatus.ISSUED:
         return []
-    if commissioned is not None and scan.scanned_at >= commissioned - thresholds.clock_skew:
+    if commissioned is not None and (
+        scan.scanned_at >= commissioned - thresholds.clock_skew
+        or any(e.checkpoint is Checkpoint.SHIP for e in facts.history)
+    ):
         return []
     if scan.checkpoint not in MARKET_CHECKPOINTS or scan.signature is not SignatureCheck.VALID:
         return []

@@ -28,6 +28,10 @@ class LeanRoute(APIRoute):
     def guard(self, request: Request) -> None:
         """Runs before the body is read (e.g. a rate limit); raise a DomainError to refuse."""
 
+    async def before_reading_body(self, request: Request) -> None:
+        """Runs after `guard`, before the body is read; may do I/O (e.g. check a token before
+        refusing a body's media type)."""
+
     async def before_refusing_body(self, request: Request) -> None:
         """Runs when the body is invalid, before the 422: raise a DomainError to answer with
         it instead (e.g. 401 for a bad token, which a handler checks later)."""
@@ -40,9 +44,11 @@ class LeanRoute(APIRoute):
         if not (isinstance(model, type) and issubclass(model, BaseModel)):
             raise TypeError(f"{self.path}: LeanRoute needs `body: <pydantic model>`")
         endpoint, guard, refusing = self.endpoint, self.guard, self.before_refusing_body
+        reading = self.before_reading_body
 
         async def handle(request: Request) -> Response:
             guard(request)
+            await reading(request)
             try:
                 body = model.model_validate_json(await request.body())
             except ValidationError as exc:

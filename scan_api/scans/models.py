@@ -109,11 +109,11 @@ def _past_suspension(at: datetime, party: Any) -> str | None:
 
 def shipment_problem(scan: ScanIn, party: Any, now: datetime) -> DomainError | None:
     """`party` is the to_party row (None when unknown). A shipment scanned before the party
-    was suspended happened before it: it is stored when scanned and uploaded within
-    `SUSPENSION_OFFLINE_WINDOW` of the suspension (a handheld offline for a day), as the
+    was suspended happened before it: it is stored when uploaded within
+    `SUSPENSION_OFFLINE_WINDOW` of its own scan time (a handheld offline for a day), as the
     investigation needs to know what the party received; one scanned since is refused (the
-    circuit breaker), and so is one dated before it that arrives later than that, or that is
-    dated further back (a clock set back by years got a shipment past the breaker: review)."""
+    circuit breaker), and so is one that took longer to arrive (a clock set back, by years
+    even, got a shipment past the breaker: review)."""
     if scan.to_party_id is None:
         return None
     if party is None:
@@ -131,13 +131,12 @@ def shipment_problem(scan: ScanIn, party: Any, now: datetime) -> DomainError | N
     refused = f"party {scan.to_party_id} is suspended ({reason}); shipments to it are refused"
     window = SUSPENSION_OFFLINE_WINDOW
     if scan.scanned_at < suspended_at:
-        offline = scan.scanned_at >= suspended_at - window
-        if offline and now - suspended_at <= window:
+        if now - scan.scanned_at <= window:  # the handheld was offline at most that long
             return None
         hours = window.total_seconds() / 3600
         refused += (
-            f"; one scanned before the suspension is taken only if scanned and uploaded"
-            f" within {hours:.0f} h of it (a handheld that was offline)"
+            f"; one scanned before the suspension is taken only when uploaded within"
+            f" {hours:.0f} h of being scanned (a handheld that was offline)"
         )
     return Conflict(refused, extra={"reason": "party_suspended", "suspension_reason": reason})
 

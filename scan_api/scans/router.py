@@ -13,7 +13,7 @@ from pydantic import TypeAdapter, ValidationError
 from codegen.router import Keys
 from scan_api.http.deps import CurrentPrincipal, Tx, bearer_token
 from scan_api.http.lean import LeanRoute
-from scan_api.http.media import require_json
+from scan_api.http.media import is_json, require_json
 from scan_api.http.problems import domain_problem, problem_responses, validation_problem
 from scan_api.scans import service
 from scan_api.scans.batcher import ScanJob
@@ -35,7 +35,12 @@ class ScanRoute(LeanRoute):
 
     def guard(self, request: Request) -> None:
         bearer_token(request)
-        require_json(request, "scan")
+
+    async def before_reading_body(self, request: Request) -> None:
+        """A body not sent as JSON is a 415, after the token: a bad one is a 401 first."""
+        if not is_json(request):
+            await self.before_refusing_body(request)
+            require_json(request, "scan")
 
     async def before_refusing_body(self, request: Request) -> None:
         """A bad token is a 401 whatever the body (api.md), as on the batch endpoint: checked

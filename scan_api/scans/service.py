@@ -385,12 +385,13 @@ async def _store(
 
 
 def _commissions(p: _Pending) -> bool:
-    """A commission scan; or the line packing a case or pallet not commissioned yet: its
-    label is on the container once it holds goods (many lines never scan SSCC labels on
-    their own, and their pallets were "never commissioned" at every later scan: review)."""
+    """A commission scan; or the line packing a case or pallet: its label is on the container
+    once it holds goods (many lines never scan SSCC labels on their own, and their pallets
+    were "never commissioned" at every later scan: review). As with commissions, the
+    earliest wins, whichever pack was uploaded first."""
     if p.request.scan.checkpoint is Checkpoint.COMMISSION:
         return True
-    return bool(p.children) and p.row["commissioned_at"] is None and p.row["level"] != "item"
+    return bool(p.children) and p.row["level"] != "item"
 
 
 async def _apply_effects(conn: asyncpg.Connection, won: list[_Pending]) -> None:
@@ -404,8 +405,8 @@ async def _apply_effects(conn: asyncpg.Connection, won: list[_Pending]) -> None:
             [p.request.scan.scanned_at for p in commissions],
             [p.request.scan.event_id for p in commissions],
         )
-        for p in commissions:
-            p.first_commission = p.code in first
+        for p in commissions:  # the scan that won, not its twins in the upload
+            p.first_commission = p.request.scan.event_id in first
     packs = [p for p in real if p.children]
     if packs:
         await repository.set_children(

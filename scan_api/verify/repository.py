@@ -107,6 +107,7 @@ async def history(
     since: datetime,
     first_checks: Sequence[uuid.UUID] = (),
     networks: Sequence[str] = (),
+    network_since: datetime | None = None,
 ) -> History:
     """Earlier consumer checks of the codes, which of them were claimed, and each consumer's
     claims since `since`: one statement. A forged copy's checks (verdict counterfeit) are not
@@ -115,7 +116,7 @@ async def history(
     `first_checks`: the first checks of codes with a stored clone finding, read instead of
     all their checks. Their codes are not in `codes`: the finding holds the count, and a
     clone pays no points, so their claims do not matter. `networks`: claims from these
-    networks since `since` (their daily limit).
+    networks since `network_since` (their daily limit; default `since`).
     """
     found = History({}, set(), {}, {})
     if not codes and not consumer_ids and not first_checks and not networks:
@@ -141,13 +142,14 @@ async def history(
            UNION ALL
            SELECT 4, NULL, NULL, claimed_at, NULL, NULL, NULL, NULL, NULL, NULL, client_net
            FROM loyalty_claims
-           WHERE client_net = ANY($5::text[]) AND claimed_at >= $3
+           WHERE client_net = ANY($5::text[]) AND claimed_at >= $6
            ORDER BY kind, code, scanned_at, event_id""",
         list(codes),
         list(consumer_ids),
         since,
         list(first_checks),
         list(networks),
+        network_since or since,
     )
     for row in rows:
         if row["kind"] == 1:

@@ -108,7 +108,9 @@ async def verify_group(
         for code, row in rows.items()
         if row["clone_reasons"] and row["clone_basis"] == basis  # else: not trusted, read all
     }
-    history_read = asyncio.ensure_future(_history(conn, wanted, marked, consumers, networks, since))
+    history_read = asyncio.ensure_future(
+        _history(conn, wanted, marked, consumers, networks, since, start - CLAIM_DAY)
+    )
     risk_read = asyncio.ensure_future(_risk_reads(history_read, conn, risk, early, rows))
     async with settled(history_read, risk_read):
         await asyncio.sleep(0)  # the history read reaches the wire before the CPU work starts
@@ -166,6 +168,7 @@ async def _history(
     consumers: Sequence[str],
     networks: Sequence[str],
     since: datetime,
+    day_since: datetime,
 ) -> tuple[repository.History, dict[str, asyncpg.Record]]:
     """The group's history, and the codes whose stored clone finding answers for them.
 
@@ -180,6 +183,7 @@ async def _history(
         since,
         [row["clone_first_event"] for row in marked.values()],
         networks,
+        day_since,
     )
     lost = sorted(code for code in marked if code not in history.checks)
     if not lost:

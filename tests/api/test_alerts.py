@@ -282,6 +282,20 @@ def test_a_commission_dated_before_its_code_was_issued_explains_no_leak(world: W
     world.ok("line", c["payload"], "commission", now() - timedelta(days=730))
     found = alert(world, leak["id"])
     assert found["status"] == "open" and found["history"] == before["history"]
+    # Nor with a twin in the same upload dated after the sighting (review): the back-dated
+    # one wins the code, the twin did not commission it.
+    [d] = world.issue(1)
+    world.client.post("/v1/verify", json={"payload": d["payload"]})
+    [leak_d] = [a for a in world_alerts(world) if d["code"] in a["codes"]]
+    twins = [
+        scan_body(d["payload"], "commission", now() - timedelta(days=730)),
+        scan_body(d["payload"], "commission", now()),
+    ]
+    stored = world.client.post(
+        "/v1/scans/batch", json={"scans": twins}, headers=world.tokens["line"]
+    )
+    assert [r["status"] for r in stored.json()["results"]] == ["created", "created"]
+    assert alert(world, leak_d["id"])["status"] == "open"
 
 
 def world_alerts(world: World) -> list[dict[str, Any]]:

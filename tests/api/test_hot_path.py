@@ -92,6 +92,9 @@ def test_scan_bodies_not_sent_as_json_are_415_on_both_endpoints(
     assert db.counts() == before
     typed = {**world.tokens["line"], "content-type": "application/json; charset=utf-8"}
     assert client.post(path, content=body, headers=typed).is_success
+    # A bad token is a 401 whatever the body (api.md), its media type too (review).
+    forged = {"authorization": "Bearer nonsense-token", "content-type": "text/plain"}
+    assert client.post(path, content=body, headers=forged).status_code == 401
 
 
 def test_domain_errors_are_problems(client: TestClient, world: World) -> None:

@@ -132,6 +132,15 @@ def test_a_market_scan_dated_before_the_commission_is_a_leak_whatever_came_first
         Severity.HIGH,
     )
     assert alert.source_party_id == "plant-1" and "commissioned only at" in alert.summary
+    # Shipped by the plant, it went the legitimate way: a dealer's handheld clock hours
+    # behind blames no plant (review); `sequence` reports the break.
+    shipped = facts(
+        history=(
+            scan(Checkpoint.COMMISSION, DAY, party=PLANT),
+            scan(Checkpoint.SHIP, DAY + HOUR, party=PLANT, to=DEALER_A),
+        )
+    )
+    assert leaked_code(scan(Checkpoint.DEALER_RECEIVE, party=DEALER_A), shipped, T) == []
 
 
 # -- clone -----------------------------------------------------------------------------------
