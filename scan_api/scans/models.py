@@ -72,16 +72,12 @@ def static_problem(request: ScanRequest, now: datetime) -> DomainError | None:
     return None
 
 
-ISSUE_CLOCK_SKEW = timedelta(minutes=10)
-"""How far a scan may be dated before its code was issued and still be taken at its word:
-device clocks run a little off (the margin allowed for scans dated in the future)."""
-
-
 def dated_before_issue(scanned_at: datetime, row: Any) -> bool:
     """A scan dated before its code existed: its date is not evidence (a back-dated
     commission must not explain a leak away). Stored all the same: late uploads and offline
-    devices are normal, and the scan itself did happen."""
-    return bool(scanned_at < row["issued_at"] - ISSUE_CLOCK_SKEW)
+    devices are normal, and the scan itself did happen. Clocks run a little off: the margin
+    is the one allowed for scans dated in the future."""
+    return bool(scanned_at < row["issued_at"] - MAX_CLOCK_SKEW)
 
 
 SUSPENSION_OFFLINE_WINDOW = timedelta(hours=72)
