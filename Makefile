@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: run test lint fmt bench loadtest install clean
+.PHONY: run test lint fmt bench loadtest install compile clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -14,11 +14,16 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-run: $(STAMP)
+# The risk rules compiled with mypyc (traceability/compiled.py); a no-op when up to date,
+# plain Python where there is no C compiler.
+compile: $(STAMP)
+	$(BIN)/sealtrace compile
+
+run: compile
 	$(BIN)/sealtrace serve
 
 # pytest exits 5 when no test ran: that is a failure here, as it is in CI.
-test: $(STAMP)
+test: compile
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)
@@ -30,11 +35,12 @@ fmt: $(STAMP)
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-bench: $(STAMP)
+bench: compile
 	$(BIN)/python -m benchmarks
 
-loadtest: $(STAMP)
+loadtest: compile
 	$(BIN)/python -m loadtests.run
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
+	-test -x $(BIN)/sealtrace && $(BIN)/sealtrace compile --clean
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache build

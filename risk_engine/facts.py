@@ -24,7 +24,6 @@ from risk_engine.models import (
     SignatureCheck,
 )
 from traceability.custody import models as custody
-from traceability.frozen import fast_init
 
 Row = Any  # an asyncpg.Record, or any mapping with the same keys (tests)
 
@@ -44,7 +43,6 @@ _SIGNATURE = {
 }
 
 
-@fast_init
 @dataclass(frozen=True, slots=True)
 class Judged:
     """One scan to judge for one code (the scanned code, or an item inside the container)."""

@@ -15,6 +15,7 @@ from rich.console import Console
 
 from codegen import cli as codegen_cli
 from risk_engine.simulator import cli as sim_cli
+from traceability import compiled
 from traceability.auth import service as auth_service
 from traceability.auth.bootstrap import first_admin_token
 from traceability.auth.models import Role
@@ -112,6 +113,27 @@ def migrate() -> None:
     with database_url(settings) as dsn:
         applied = run_with_connection(dsn, apply_migrations)
     err.print(f"applied {len(applied)} migration(s): {', '.join(applied) or 'none pending'}")
+
+
+@app.command("compile")
+def compile_hot_path(
+    clean: Annotated[bool, typer.Option(help="Remove the build: run the plain sources.")] = False,
+    force: Annotated[bool, typer.Option(help="Build again even when up to date.")] = False,
+) -> None:
+    """Compile the risk rules and the consumer verdict with mypyc (traceability/compiled.py)."""
+    if clean:
+        compiled.remove()
+        err.print("compiled rules removed: the sources run")
+        return
+    if compiled.status() == "current" and not force:
+        err.print("compiled rules are up to date")
+        return
+    if compiled.compiler() is None:
+        err.print("[yellow]no C compiler here: the rules run as plain Python (slower)[/]")
+        return
+    with err.status(f"compiling {len(compiled.MODULES)} modules with mypyc (~30 s)"):
+        compiled.build()
+    err.print(f"compiled {len(compiled.MODULES)} modules with mypyc")
 
 
 @token_app.command("create")
