@@ -94,7 +94,13 @@ def drop_stale(root: Path = ROOT) -> bool:
     if status(root) != "stale":
         return False
     log.warning("compiled rules are older than their sources: running the sources")
-    remove(root)
+    try:
+        remove(root)
+    except OSError as exc:  # e.g. a read-only install: never run the old code
+        raise ImportError(
+            f"the compiled rules in {root} are older than their sources and cannot be "
+            f"removed ({exc}): run `sealtrace compile` there"
+        ) from exc
     return True
 
 

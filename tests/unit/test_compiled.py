@@ -43,6 +43,20 @@ def test_an_edited_source_drops_the_whole_build(tmp_path: Path) -> None:
     assert compiled.status(tmp_path) == "absent"
 
 
+def test_a_stale_build_that_cannot_be_removed_refuses_to_load(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _tree(tmp_path)
+    (tmp_path / compiled.MODULES[0]).write_text("changed\n")
+
+    def read_only(path: Path, missing_ok: bool = False) -> None:
+        raise PermissionError(13, "Permission denied", str(path))
+
+    monkeypatch.setattr(Path, "unlink", read_only)
+    with pytest.raises(ImportError, match="older than their sources"):
+        compiled.drop_stale(tmp_path)
+
+
 def test_a_build_without_its_manifest_is_not_trusted(tmp_path: Path) -> None:
     _tree(tmp_path)
     (tmp_path / compiled.MANIFEST).unlink()
