@@ -1,5 +1,5 @@
 """Geometry helpers: territory validation and point-in-territory tests."""
 
-from traceability.compiled import drop_stale
+from traceability.compiled import use_compiled
 
-drop_stale()  # before any compiled module here is imported: see traceability/compiled.py
+use_compiled()  # before any module here is imported: see traceability/compiled.py

@@ -117,22 +117,29 @@ def migrate() -> None:
 
 @app.command("compile")
 def compile_hot_path(
-    clean: Annotated[bool, typer.Option(help="Remove the build: run the plain sources.")] = False,
+    clean: Annotated[bool, typer.Option(help="Remove the builds: run the plain sources.")] = False,
     force: Annotated[bool, typer.Option(help="Build again even when up to date.")] = False,
+    strict: Annotated[bool, typer.Option(help="Fail when it cannot build (CI).")] = False,
 ) -> None:
     """Compile the risk rules and the consumer verdict with mypyc (traceability/compiled.py)."""
     if clean:
-        compiled.remove()
-        err.print("compiled rules removed: the sources run")
+        compiled.prune()
+        err.print("compiled builds removed: the sources run")
         return
-    if compiled.status() == "current" and not force:
+    if compiled.current_build() is not None and not force:
         err.print("compiled rules are up to date")
         return
-    if compiled.compiler() is None:
+    if compiled.compiler() is None and not strict:
         err.print("[yellow]no C compiler here: the rules run as plain Python (slower)[/]")
         return
-    with err.status(f"compiling {len(compiled.MODULES)} modules with mypyc (~30 s)"):
-        compiled.build()
+    try:
+        with err.status(f"compiling {len(compiled.MODULES)} modules with mypyc (~30 s)"):
+            compiled.build()
+    except RuntimeError as exc:
+        if strict:
+            raise
+        err.print(f"[yellow]could not compile; the rules run as plain Python:[/] {exc}")
+        return
     err.print(f"compiled {len(compiled.MODULES)} modules with mypyc")
 
 

@@ -5,12 +5,15 @@ Why: these run for every scan and every consumer check, and they are plain typed
 (mypy strict), which mypyc turns into C extensions without a line changed. Measured in
 docs/decisions.md ("The pure hot path compiled with mypyc").
 
-The sources stay the truth. A build is one shared library (`risk_engine/_compiled__mypyc`)
-plus a small extension per module, which Python imports instead of the module's `.py`.
-A build older than its sources would run old code, so `drop_stale` removes the whole build
-(all or nothing: compiled modules call each other directly) before any of them is imported,
-and Python falls back to the sources. `sealtrace compile` (run by `make run` and
-`make test`) builds again. No C compiler: everything runs as plain Python, as before.
+The sources stay the truth. A build lives outside the source tree, in
+`build/mypyc/<key>/`, with a manifest of every source it was compiled from: the compiled
+modules and everything of ours they import, transitively (mypyc builds in their types), and
+`pyproject.toml` (the pinned mypy and libraries). `use_compiled()`, called by the packages'
+`__init__` before any of their modules is imported, installs an import finder for the
+build only when every one of those files is unchanged; otherwise Python imports the
+sources, and `sealtrace compile` (run by `make run` and `make test`) builds again. Nothing
+compiled sits beside the sources, so an older checkout, an edited file or a build in
+progress never runs other code than its sources. No C compiler: plain Python, as before.
 
 Rules for a compiled module: it defines no class with a decorator other than `@dataclass`
 (mypyc then makes a non-native class and compares its instances by identity: a mypyc
@@ -20,19 +23,21 @@ in the uncompiled model modules (`risk_engine/models.py`, `traceability/custody/
 
 from __future__ import annotations
 
+import ast
 import hashlib
+import importlib.abc
 import importlib.machinery
+import importlib.util
 import json
-import logging
 import os
 import shutil
 import subprocess
 import sys
 import sysconfig
+from collections.abc import Sequence
+from importlib.machinery import ModuleSpec
 from pathlib import Path
-from typing import Literal
-
-log = logging.getLogger(__name__)
+from types import ModuleType
 
 ROOT = Path(__file__).resolve().parents[1]
 GROUP = "risk_engine._compiled"
@@ -54,66 +59,104 @@ MODULES = (
     "risk_engine/rules/turnover_spike.py",
     "scan_api/verify/decide.py",
 )
-MANIFEST = "risk_engine/_compiled.json"
+PACKAGES = ("codegen", "geo", "risk_engine", "scan_api", "traceability")  # ours, to follow
+BUILDS = "build/mypyc"
 SUFFIX = importlib.machinery.EXTENSION_SUFFIXES[0]  # e.g. .cpython-311-x86_64-linux-gnu.so
+NAMES = frozenset([m.removesuffix(".py").replace("/", ".") for m in MODULES] + [GROUP + "__mypyc"])
 
-Status = Literal["current", "stale", "absent"]
-_checked: set[Path] = set()
+_active: dict[Path, Path | None] = {}  # root → the build in use (None: the sources)
 
 
-def digest(root: Path = ROOT) -> str:
-    """What a build is of: the compiled sources, and the interpreter it is for."""
+def key(root: Path = ROOT) -> str:
+    """Names a build: the compiled modules' sources, the interpreter and the group."""
     h = hashlib.sha256(f"{SUFFIX} {GROUP}".encode())
     for module in MODULES:
         h.update(module.encode() + b"\0" + (root / module).read_bytes() + b"\0")
-    return h.hexdigest()
+    return h.hexdigest()[:24]
 
 
-def artifacts(root: Path = ROOT) -> list[Path]:
-    """The build's files that exist: one extension per module, the shared library."""
-    names = [m.removesuffix(".py") for m in MODULES] + [GROUP.replace(".", "/") + "__mypyc"]
-    files = [root / (name + SUFFIX) for name in names]
-    return [f for f in files if f.exists()]
+def _sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def status(root: Path = ROOT) -> Status:
-    if not artifacts(root):
-        return "absent"
+def sources(root: Path = ROOT) -> list[str]:
+    """The files a build depends on: the modules, what of ours they import (transitively,
+    package `__init__` files included) and pyproject.toml."""
+    seen: set[str] = set()
+    todo = list(MODULES)
+    while todo:
+        rel = todo.pop()
+        if rel in seen:
+            continue
+        seen.add(rel)
+        tree = ast.parse((root / rel).read_bytes(), rel)
+        for name in _imported(tree):
+            todo += _files_of(root, name)
+    return sorted(seen | {"pyproject.toml"})
+
+
+def _imported(tree: ast.Module) -> list[str]:
+    names: list[str] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names += [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            names += [node.module] + [f"{node.module}.{a.name}" for a in node.names]
+    return [n for n in names if n.split(".")[0] in PACKAGES]
+
+
+def _files_of(root: Path, name: str) -> list[str]:
+    """The module's file, and the `__init__` of each package on its way."""
+    parts = name.split(".")
+    files = []
+    for i in range(1, len(parts) + 1):
+        base = "/".join(parts[:i])
+        for candidate in (f"{base}/__init__.py", f"{base}.py"):
+            if (root / candidate).is_file():
+                files.append(candidate)
+    return files
+
+
+def current_build(root: Path = ROOT) -> Path | None:
+    """The build of exactly these sources, if there is one."""
     try:
-        built = json.loads((root / MANIFEST).read_text())["digest"]
-    except (OSError, ValueError, KeyError, TypeError):
-        return "stale"
-    return "current" if built == digest(root) else "stale"
+        build = root / BUILDS / key(root)
+        manifest = json.loads((build / "manifest.json").read_text())
+        files: dict[str, str] = manifest["sources"]
+        if any(_sha(root / rel) != digest for rel, digest in files.items()):
+            return None
+        if not all((build / f).is_file() for f in manifest["artifacts"]):
+            return None
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None  # no build, a half-written one, a source gone: the sources run
+    return build
 
 
-def drop_stale(root: Path = ROOT) -> bool:
-    """Remove a build its sources have moved past (once per process); True if one was."""
-    if root in _checked:
-        return False
-    _checked.add(root)
-    if status(root) != "stale":
-        return False
-    log.warning("compiled rules are older than their sources: running the sources")
-    try:
-        remove(root)
-    except OSError as exc:  # e.g. a read-only install: never run the old code
-        raise ImportError(
-            f"the compiled rules in {root} are older than their sources and cannot be "
-            f"removed ({exc}): run `sealtrace compile` there"
-        ) from exc
-    return True
+class _Finder(importlib.abc.MetaPathFinder):
+    """Serves the compiled modules (and their shared library) from one build."""
+
+    def __init__(self, build: Path) -> None:
+        self.build = build
+
+    def find_spec(
+        self, fullname: str, path: Sequence[str] | None = None, target: ModuleType | None = None
+    ) -> ModuleSpec | None:
+        if fullname not in NAMES:
+            return None
+        file = self.build / (fullname.replace(".", "/") + SUFFIX)
+        loader = importlib.machinery.ExtensionFileLoader(fullname, str(file))
+        return importlib.util.spec_from_file_location(fullname, file, loader=loader)
 
 
-def remove(root: Path = ROOT) -> None:
-    """Remove the build: its files as the manifest lists them (an earlier module list may
-    have had others) and those of today's modules."""
-    try:
-        listed = [root / f for f in json.loads((root / MANIFEST).read_text())["files"]]
-    except (OSError, ValueError, KeyError, TypeError):
-        listed = []
-    for path in [*listed, *artifacts(root), root / MANIFEST]:
-        if path.resolve().is_relative_to(root):
-            path.unlink(missing_ok=True)
+def use_compiled(root: Path = ROOT) -> Path | None:
+    """Import the compiled modules from the current build, if any (once per process)."""
+    if root in _active:
+        return _active[root]
+    build = current_build(root)
+    _active[root] = build
+    if build is not None:
+        sys.meta_path.insert(0, _Finder(build))
+    return build
 
 
 def compiler() -> str | None:
@@ -126,20 +169,43 @@ _SETUP = """
 import sys
 from setuptools import setup
 from mypyc.build import mypycify
-setup(name="sealtrace-compiled", script_args=["build_ext", "--inplace", "-q"],
-      ext_modules=mypycify(sys.argv[1:], group_name="{group}", opt_level="3"))
+out, temp, *modules = sys.argv[1:]
+setup(name="sealtrace-compiled",
+      script_args=["build_ext", "-q", "--build-lib", out, "--build-temp", temp],
+      ext_modules=mypycify(modules, group_name="{group}", opt_level="3"))
 """
 
 
-def build(root: Path = ROOT) -> None:
-    """Compile the modules in place (about 30 s) and record what was compiled."""
-    remove(root)
-    want = digest(root)
-    env = {**os.environ, "MYPYC_OPT_LEVEL": "3"}
-    command = [sys.executable, "-c", _SETUP.format(group=GROUP), *MODULES]
-    done = subprocess.run(command, cwd=root, env=env, capture_output=True, text=True)  # noqa: S603
+def build(root: Path = ROOT) -> Path:
+    """Compile the modules (about 30 s) into a new build directory, then move it into place
+    whole: a reader sees the previous state or the finished build, never a part."""
+    builds = root / BUILDS
+    builds.mkdir(parents=True, exist_ok=True)
+    name, files = key(root), sources(root)
+    manifest = {"sources": {rel: _sha(root / rel) for rel in files}}
+    scratch = builds / f".tmp-{os.getpid()}"
+    shutil.rmtree(scratch, ignore_errors=True)
+    command = [sys.executable, "-c", _SETUP.format(group=GROUP), str(scratch), str(scratch) + "-c"]
+    done = subprocess.run(  # noqa: S603 - our interpreter, our module list
+        [*command, *MODULES], cwd=root, capture_output=True, text=True
+    )
+    shutil.rmtree(str(scratch) + "-c", ignore_errors=True)
     if done.returncode != 0:
-        remove(root)
-        raise RuntimeError(f"mypyc failed:\n{done.stdout[-4000:]}\n{done.stderr[-4000:]}")
-    files = [str(f.relative_to(root)) for f in artifacts(root)]
-    (root / MANIFEST).write_text(json.dumps({"digest": want, "files": files}))
+        shutil.rmtree(scratch, ignore_errors=True)
+        raise RuntimeError(f"mypyc failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
+    artifacts = [n.replace(".", "/") + SUFFIX for n in sorted(NAMES)]
+    (scratch / "manifest.json").write_text(json.dumps({**manifest, "artifacts": artifacts}))
+    target = builds / name
+    shutil.rmtree(target, ignore_errors=True)
+    scratch.rename(target)
+    prune(root, keep=name)
+    return target
+
+
+def prune(root: Path = ROOT, keep: str | None = None) -> None:
+    """Remove the builds other than `keep` (all of them without it)."""
+    builds = root / BUILDS
+    if builds.is_dir():
+        for entry in builds.iterdir():
+            if entry.name != keep and not entry.name.startswith(".tmp-"):
+                shutil.rmtree(entry, ignore_errors=True)

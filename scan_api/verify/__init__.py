@@ -1,5 +1,5 @@
 """Consumer verification (POST /v1/verify): verdict, check history, loyalty points."""
 
-from traceability.compiled import drop_stale
+from traceability.compiled import use_compiled
 
-drop_stale()  # before any compiled module here is imported: see traceability/compiled.py
+use_compiled()  # before any module here is imported: see traceability/compiled.py
