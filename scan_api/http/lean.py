@@ -21,6 +21,8 @@ from pydantic import BaseModel, ValidationError
 from starlette.requests import Request
 from starlette.responses import Response
 
+from scan_api.http.media import utf8_json
+
 
 class LeanRoute(APIRoute):
     """For endpoints `async def f(body: SomeModel, request: Request) -> Response`."""
@@ -50,7 +52,7 @@ class LeanRoute(APIRoute):
             guard(request)
             await reading(request)
             try:
-                body = model.model_validate_json(await request.body())
+                body = model.model_validate_json(utf8_json(await request.body()))
             except ValidationError as exc:
                 await refusing(request)
                 errors = [{**e, "loc": ("body", *e["loc"])} for e in exc.errors()]

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import codecs
+import json
+
 from starlette.requests import Request
 
-from traceability.errors import UnsupportedMediaType
+from traceability.errors import InvalidInput, UnsupportedMediaType
 
 
 def is_json(request: Request) -> bool:
@@ -19,3 +22,15 @@ def require_json(request: Request, what: str) -> None:
     no CORS preflight, so any web page could make its visitors' browsers send it."""
     if not is_json(request):
         raise UnsupportedMediaType(f"send the {what} as application/json")
+
+
+def utf8_json(body: bytes) -> bytes:
+    """The body as UTF-8 JSON. A UTF-8 byte-order mark is dropped (RFC 8259 lets a parser
+    ignore it, and some Windows tools write one); UTF-16 and UTF-32 are refused (JSON
+    exchanged between systems is UTF-8). The scan endpoints once differed: the batch read
+    both, the single one refused both (live review)."""
+    if body.startswith(codecs.BOM_UTF8):
+        return body[len(codecs.BOM_UTF8) :]
+    if body and json.detect_encoding(body) != "utf-8":
+        raise InvalidInput("send the JSON body encoded as UTF-8")
+    return body

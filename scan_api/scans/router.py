@@ -13,7 +13,7 @@ from pydantic import TypeAdapter, ValidationError
 from codegen.router import Keys
 from scan_api.http.deps import CurrentPrincipal, Tx, bearer_token
 from scan_api.http.lean import LeanRoute
-from scan_api.http.media import is_json, require_json
+from scan_api.http.media import is_json, require_json, utf8_json
 from scan_api.http.problems import domain_problem, problem_responses, validation_problem
 from scan_api.scans import service
 from scan_api.scans.batcher import ScanJob
@@ -68,8 +68,9 @@ async def scanner(principal: CurrentPrincipal) -> Principal:
 Scanner = Annotated[Principal, Depends(scanner)]
 
 
-def json_batch(request: Request) -> None:
+async def json_batch(request: Request) -> None:
     require_json(request, "batch")
+    utf8_json(await request.body())  # as the single endpoint reads it (scan_api/http/media.py)
 
 
 @hot.post(

@@ -97,6 +97,29 @@ def test_scan_bodies_not_sent_as_json_are_415_on_both_endpoints(
     assert client.post(path, content=body, headers=forged).status_code == 401
 
 
+@pytest.mark.parametrize("path", ["/v1/scans", "/v1/scans/batch", "/v1/verify"])
+def test_scan_bodies_are_read_as_utf8_json_alike_on_every_endpoint(
+    client: TestClient, world: World, db: SyncDb, path: str
+) -> None:
+    """Found by a live review: a UTF-8 BOM or a UTF-16 body was read by the batch endpoint
+    and refused by the single one. Now a BOM is dropped and UTF-16 refused, everywhere."""
+    [item] = world.issue(1)
+    scan = scan_body(item["payload"], "commission")
+    body = {"payload": item["payload"]} if path == "/v1/verify" else scan
+    if path.endswith("batch"):
+        body = {"scans": [scan]}
+    text = orjson.dumps(body).decode()
+    headers = {**world.tokens["line"], "content-type": "application/json"}
+    before = db.counts()
+    for encoding in ("utf-16", "utf-16-le", "utf-32"):
+        refused = client.post(path, content=text.encode(encoding), headers=headers)
+        assert refused.status_code == 422, (encoding, refused.text)
+        assert refused.headers["content-type"] == PROBLEM
+    assert db.counts() == before
+    accepted = client.post(path, content=b"\xef\xbb\xbf" + text.encode(), headers=headers)
+    assert accepted.is_success, accepted.text
+
+
 def test_domain_errors_are_problems(client: TestClient, world: World) -> None:
     scan = {
         "event_id": str(uuid.uuid4()),
