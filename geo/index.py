@@ -21,6 +21,7 @@ edge longer than 180° of longitude).
 
 from __future__ import annotations
 
+import bisect
 import enum
 import math
 from collections.abc import Iterable, Mapping, Sequence
@@ -40,6 +41,40 @@ _BOX_PAD_M = 1.0
 """... plus one metre, so a zero accuracy still gets a non-degenerate box."""
 _UPPER_BOUND_SLACK = 1.05
 """Degree distance x metres/degree over-estimates the metric distance by less than this."""
+_GRID = 32
+"""Each territory's box is cut into _GRID x _GRID cells; those lying wholly inside it let
+`classify` answer INSIDE without a geometry call (`_Cells`)."""
+
+
+class _Cells:
+    """Which cells of a territory's bounding-box grid lie wholly inside it.
+
+    A search box covered by inside cells lies inside the territory (inside a union of parts
+    of it), so `contains(box)` holds: an exact shortcut, never a guess. The cell edges are
+    the very floats the cells were built from, so the cover test compares exactly.
+    """
+
+    __slots__ = ("inside", "xs", "ys")
+
+    def __init__(self, geom: BaseGeometry, bounds: tuple[float, float, float, float]) -> None:
+        minx, miny, maxx, maxy = bounds
+        self.xs: list[float] = np.linspace(minx, maxx, _GRID + 1).tolist()
+        self.ys: list[float] = np.linspace(miny, maxy, _GRID + 1).tolist()
+        x0, y0 = np.meshgrid(self.xs[:-1], self.ys[:-1])
+        x1, y1 = np.meshgrid(self.xs[1:], self.ys[1:])
+        cells = shapely.box(x0.ravel(), y0.ravel(), x1.ravel(), y1.ravel())
+        # Properly: a cell touching the edge would let the box's centre sit on it.
+        self.inside: list[bool] = shapely.contains_properly(geom, cells).tolist()  # rows: y
+
+    def cover(self, bounds: tuple[float, float, float, float]) -> bool:
+        """Do inside cells cover the box (at most 2 x 2 of them: boxes are GPS-sized)?"""
+        bx0, by0, bx1, by1 = bounds
+        i0, i1 = bisect.bisect_right(self.xs, bx0) - 1, bisect.bisect_left(self.xs, bx1) - 1
+        j0, j1 = bisect.bisect_right(self.ys, by0) - 1, bisect.bisect_left(self.ys, by1) - 1
+        if i0 < 0 or j0 < 0 or i1 >= _GRID or j1 >= _GRID or i1 - i0 > 1 or j1 - j0 > 1:
+            return False
+        inside = self.inside
+        return all(inside[j * _GRID + i] for j in range(j0, j1 + 1) for i in range(i0, i1 + 1))
 
 
 class PlacementStatus(enum.StrEnum):
@@ -92,7 +127,8 @@ class _Local:
 class TerritoryIndex:
     """An immutable spatial index of territories; safe to share between threads."""
 
-    def __init__(self, geometries: Mapping[str, BaseGeometry]) -> None:
+    def __init__(self, geometries: Mapping[str, BaseGeometry], shortcut: bool = True) -> None:
+        """`shortcut=False` answers every `classify` with geometry calls (tests compare)."""
         ids: list[str] = []
         geoms: list[BaseGeometry] = []
         for territory_id, geom in geometries.items():
@@ -109,6 +145,8 @@ class TerritoryIndex:
         self._bounds = bounds
         self._box_of: list[tuple[float, float, float, float]] = [tuple(b) for b in bounds.tolist()]
         self._max_abs_lat: Any = np.maximum(np.abs(bounds[:, 1]), np.abs(bounds[:, 3]))
+        self._cells: dict[int, _Cells] = {}  # built on a territory's first `classify`
+        self._shortcut = shortcut
 
     def __len__(self) -> int:
         return len(self._ids)
@@ -169,8 +207,6 @@ class TerritoryIndex:
             return Placement(PlacementStatus.OUTSIDE, math.inf, None)
         acc = _accuracy(accuracy_m)
         minx, miny, maxx, maxy = bounds = _search_bounds(lat, lon, acc)
-        box = shapely.box(*bounds)
-        local = _Local(lat, lon)
         # A handful of allowed territories: their boxes compared in Python, not numpy (this
         # runs for most scans and consumer checks; the arrays cost more than the test).
         near = [
@@ -178,9 +214,15 @@ class TerritoryIndex:
             for i in allowed
             if (b := self._box_of[i])[0] <= maxx and b[2] >= minx and b[1] <= maxy and b[3] >= miny
         ]
+        if near and self._covered(near[0], bounds):  # the usual answer: no geometry call
+            return Placement(PlacementStatus.INSIDE, 0.0, self._ids[near[0]])
+        box = shapely.box(*bounds)
+        local = _Local(lat, lon)
 
         ambiguous: list[tuple[float, int]] = []
         for i in near:
+            if self._covered(i, bounds):  # in the same order as the full test below
+                return Placement(PlacementStatus.INSIDE, 0.0, self._ids[i])
             inside = bool(shapely.contains_xy(self._geoms[i], lon, lat))
             status, dist = self._relation(i, lat, lon, acc, box, local, inside)
             if status is PlacementStatus.INSIDE:
@@ -204,6 +246,15 @@ class TerritoryIndex:
         return self._exact_distance(i, lat, lon, _Local(lat, lon))
 
     # -- internals -----------------------------------------------------------------------
+
+    def _covered(self, i: int, bounds: tuple[float, float, float, float]) -> bool:
+        """Is the search box surely inside territory i (`_Cells`)? False: look properly."""
+        if not self._shortcut:
+            return False
+        cells = self._cells.get(i)
+        if cells is None:  # two threads may both build it: the same answer either way
+            cells = self._cells[i] = _Cells(self._geoms[i], self._box_of[i])
+        return cells.cover(bounds)
 
     def _relation(
         self,

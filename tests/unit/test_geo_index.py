@@ -131,3 +131,44 @@ def test_agrees_with_brute_force_on_random_points() -> None:
         truth = {tid for tid in IDX.territory_ids if IDX.geometry(tid).contains(Point(lon, lat))}
         found = {m.territory_id for m in IDX.locate(lat, lon, 0) if m.contains_point}
         assert found == truth
+
+
+def _irregular(rng: random.Random, lon: float, lat: float) -> Polygon:
+    """A star-shaped polygon with ragged edges: cells along them are partly outside."""
+    points = []
+    for k in range(24):
+        angle = 2 * math.pi * k / 24
+        radius = rng.uniform(0.2, 0.6)
+        points.append((lon + radius * math.cos(angle), lat + radius * math.sin(angle)))
+    return Polygon(points)
+
+
+def test_the_cell_shortcut_answers_exactly_as_the_geometry_does() -> None:
+    """`classify` answers most INSIDE fixes from a grid of cells wholly inside the territory;
+    over fixes near ragged edges, holes and shared borders it must give the very placement
+    the geometry calls give (the index built with `shortcut=False`)."""
+    rng = random.Random(11)
+    shapes = {f"t{k}": _irregular(rng, 121 + k * 0.7, 31.5) for k in range(4)}
+    shapes |= {
+        "holed": Polygon(
+            [(110, 30), (112, 30), (112, 32), (110, 32)],
+            [[(110.5, 30.5), (111.5, 30.5), (111.5, 31.5), (110.5, 31.5)]],
+        ),
+        "a": box(121.0, 33.0, 122.0, 34.0),
+        "b": box(122.0, 33.0, 123.0, 34.0),
+    }
+    fast, exact = TerritoryIndex(shapes), TerritoryIndex(shapes, shortcut=False)
+    ids = list(shapes)
+    insides = 0
+    for _ in range(4_000):
+        minx, miny, maxx, maxy = shapes[rng.choice(ids)].bounds
+        lat, lon = rng.uniform(miny - 0.1, maxy + 0.1), rng.uniform(minx - 0.1, maxx + 0.1)
+        accuracy = rng.choice([0.0, 5.0, 30.0, 300.0, 3_000.0, 30_000.0])
+        allowed = rng.sample(ids, rng.randint(1, 4))
+        got = fast.classify(lat, lon, accuracy, allowed)
+        assert got == exact.classify(lat, lon, accuracy, allowed), (lat, lon, accuracy, allowed)
+        insides += got.status is INSIDE
+    assert insides > 500
+    # ... and the shortcut was taken: a GPS-sized box deep inside is covered by its cells.
+    assert fast._covered(ids.index("a"), (121.40, 33.40, 121.41, 33.41))
+    assert not exact._covered(ids.index("a"), (121.40, 33.40, 121.41, 33.41))
