@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import dataclasses
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 import asyncpg
 
-from geo.regions import Region
+from geo.regions import Region, RegionMap
 from risk_engine.consumer import (
     ClaimHistory,
     LoyaltyPolicy,
@@ -35,6 +36,7 @@ from scan_api.verify.models import (
     VerifyRequest,
     code_facts_of,
     earlier_check,
+    fix_of,
     pin_locked,
     pin_ok,
 )
@@ -244,3 +246,22 @@ def pay(check: LoadedCheck, result: ConsumerResult) -> tuple[int, str | None]:
     if not (result.loyalty.eligible and check.code and check.req.consumer_id):
         return 0, reason
     return result.loyalty.points, None
+
+
+def name_first_places(region_map: RegionMap, earlier: dict[str, list[Check]]) -> None:
+    """Where each code was first checked (`first_place` of its first check), named with
+    today's territories, looked up for the whole group at once."""
+    firsts = [checks[0] for checks in earlier.values() if checks]
+    located = [(check, fix) for check in firsts if (fix := fix_of(check)) is not None]
+    found = region_map.regions([(fix.lat, fix.lon) for _, fix in located])
+    for check in firsts:
+        check["first_place"] = None
+    for (check, _), region in zip(located, found, strict=True):
+        check["first_place"] = region.label
+
+
+def regions_here(region_map: RegionMap, reqs: Sequence[VerifyRequest]) -> list[Region | None]:
+    """Where each check is, looked up for the whole group at once."""
+    fixes = [(r.location.lat, r.location.lon) for r in reqs if r.location is not None]
+    found = iter(region_map.regions(fixes))
+    return [next(found) if r.location is not None else None for r in reqs]

@@ -20,7 +20,6 @@ import asyncpg
 from codegen.keystore import KeyStore
 from codegen.payload import code_or_none
 from codegen.service import know_keys_of, verify_known
-from geo.regions import Region, RegionMap
 from risk_engine.consumer import Reason
 from risk_engine.consumer import VerificationResult as ConsumerResult
 from risk_engine.service import Reads, RiskEngine, conclude_round, judge_during, read_round
@@ -28,13 +27,14 @@ from risk_engine.territories import TerritoryCache
 from scan_api.verify import repository
 from scan_api.verify.decide import (
     CLAIM_DAY,
-    Check,
     GroupState,
     Prepared,
     VerifyPolicy,
     decide,
     load_check,
+    name_first_places,
     region_key,
+    regions_here,
 )
 from scan_api.verify.models import (
     LoadedCheck,
@@ -43,7 +43,6 @@ from scan_api.verify.models import (
     answer_of,
     check_row,
     early_subject,
-    fix_of,
     risk_row,
     signature_check,
 )
@@ -118,7 +117,7 @@ async def verify_group(
             signature_check(verify_known(store, req.payload, rows.get(code) if code else None))
             for (req, _), code in zip(jobs, codes, strict=True)
         ]
-        heres = _regions_here(region_map, [req for req, _ in jobs])
+        heres = regions_here(region_map, [req for req, _ in jobs])
         history, cloned = await history_read
         earlier = {code: [dict(r) for r in history.checks.get(code, [])] for code in wanted}
         group = GroupState(
@@ -129,7 +128,7 @@ async def verify_group(
             {code: tuple(map(Reason, row["clone_reasons"])) for code, row in cloned.items()},
             history.network_claims,
         )
-        _name_first_places(region_map, group.earlier)
+        name_first_places(region_map, group.earlier)
         prepared = [
             Prepared(req, code, sig, at, event_id, here)
             for (req, _), code, sig, at, event_id, here in zip(
@@ -207,25 +206,6 @@ async def _risk_reads(
     if risk is None or not risk.enabled:
         return None
     return await read_round(conn, risk, early, rows)
-
-
-def _name_first_places(region_map: RegionMap, earlier: dict[str, list[Check]]) -> None:
-    """Where each code was first checked (`first_place` of its first check), named with
-    today's territories, looked up for the whole group at once."""
-    firsts = [checks[0] for checks in earlier.values() if checks]
-    located = [(check, fix) for check in firsts if (fix := fix_of(check)) is not None]
-    found = region_map.regions([(fix.lat, fix.lon) for _, fix in located])
-    for check in firsts:
-        check["first_place"] = None
-    for (check, _), region in zip(located, found, strict=True):
-        check["first_place"] = region.label
-
-
-def _regions_here(region_map: RegionMap, reqs: Sequence[VerifyRequest]) -> list[Region | None]:
-    """Where each check is, looked up for the whole group at once."""
-    fixes = [(r.location.lat, r.location.lon) for r in reqs if r.location is not None]
-    found = iter(region_map.regions(fixes))
-    return [next(found) if r.location is not None else None for r in reqs]
 
 
 async def _decide_all(
