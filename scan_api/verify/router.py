@@ -86,8 +86,9 @@ class VerifyRoute(LeanRoute):
 
     def guard(self, request: Request) -> None:
         state = verify_state(request)
-        host = request.client.host if request.client else None
-        _limit(state.per_address, rate_key(host), "address")
+        if state.per_address is not None:
+            host = request.client.host if request.client else None
+            _limit(state.per_address, rate_key(host), "address")
         # A form or text/plain POST needs no CORS preflight: any web page could make its
         # visitors' browsers send checks (spreading them over many addresses).
         require_json(request, "check")

@@ -32,3 +32,15 @@ def test_the_rate_limit_counts_an_ipv6_client_by_its_64() -> None:
     assert rate_key("203.0.113.7") == "203.0.113.7"
     assert rate_key("::ffff:203.0.113.7") == "203.0.113.7"
     assert rate_key("testclient") == "testclient" and rate_key(None) == "-"
+
+
+def test_the_memo_is_bounded_and_keyed_by_the_key_too() -> None:
+    """Both run for every consumer check (memoized: `ipaddress` parsing is slow); the
+    network must still follow the key, and the memo must not grow without bound."""
+    from scan_api.verify.networks import CACHED_ADDRESSES
+
+    other = network_key(b"o" * 32)
+    assert check_network("198.51.100.9", KEY) == check_network("198.51.100.9", KEY)
+    assert check_network("198.51.100.9", KEY) != check_network("198.51.100.9", other)
+    assert check_network.cache_info().maxsize == CACHED_ADDRESSES
+    assert rate_key.cache_info().maxsize == CACHED_ADDRESSES
