@@ -30,16 +30,8 @@ from risk_engine.consumer import (
 from risk_engine.consumer import VerificationResult as ConsumerResult
 from risk_engine.models import Checkpoint, ScanFact, SignatureCheck
 from risk_engine.thresholds import RiskThresholds
-from scan_api.verify.models import (
-    NOT_AN_ITEM,
-    LoadedCheck,
-    VerifyRequest,
-    code_facts_of,
-    earlier_check,
-    fix_of,
-    pin_locked,
-    pin_ok,
-)
+from scan_api.verify.models import NOT_AN_ITEM, LoadedCheck, VerifyRequest
+from scan_api.verify.rows import code_facts_of, earlier_check, fix_of, pin_locked, pin_ok
 from traceability.config import Settings
 from traceability.db.columns import float4
 

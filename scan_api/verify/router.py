@@ -25,7 +25,7 @@ from scan_api.verify.networks import check_network, network_key, rate_key
 from scan_api.verify.ratelimit import TokenBucket, retry_after_s
 from scan_api.verify.schemas import VerifyIn, VerifyOut
 from traceability.config import Settings
-from traceability.db.columns import db_uuid
+from traceability.db.columns import new_db_uuid
 from traceability.db.group_commit import GroupCommit
 from traceability.errors import RateLimited
 
@@ -154,6 +154,6 @@ async def post_verify(body: VerifyIn, request: Request) -> Response:
         pin=body.pin,
         network=check_network(request.client.host if request.client else None, state.network_key),
     )
-    job = VerifyJob(check, db_uuid(uuid.uuid4()))  # its text is needed often: see db_uuid
+    job = VerifyJob(check, new_db_uuid())  # asyncpg's uuid type: its text is needed often
     answer = await _batcher(request.app, state).submit(job)
     return Response(orjson.dumps(answer), media_type="application/json")  # as stored

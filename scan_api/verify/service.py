@@ -36,16 +36,8 @@ from scan_api.verify.decide import (
     region_key,
     regions_here,
 )
-from scan_api.verify.models import (
-    LoadedCheck,
-    VerifiedGroup,
-    VerifyRequest,
-    answer_of,
-    check_row,
-    early_subject,
-    risk_row,
-    signature_check,
-)
+from scan_api.verify.models import LoadedCheck, VerifiedGroup, VerifyRequest
+from scan_api.verify.rows import answer_of, check_row, early_subject, risk_row, signature_check
 from traceability.db.meanwhile import settled
 
 log = logging.getLogger(__name__)

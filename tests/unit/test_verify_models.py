@@ -20,7 +20,8 @@ from codegen.verify import Keyring, verify_payload
 from geo.regions import RegionMap, coarse_label
 from risk_engine.consumer import LoyaltyReason
 from risk_engine.models import SignatureCheck
-from scan_api.verify.models import NOT_AN_ITEM, loyalty_text, signature_check
+from scan_api.verify.models import NOT_AN_ITEM
+from scan_api.verify.rows import loyalty_text, signature_check
 
 
 def test_pins_are_compared_in_canonical_form_under_a_key() -> None:
@@ -100,7 +101,7 @@ def test_loyalty_texts(points: int, reason: str | None, text: str) -> None:
 
 def test_every_registry_reason_has_a_consumer_outcome() -> None:
     from codegen.verify import Reason
-    from scan_api.verify.models import _SIGNATURE
+    from scan_api.verify.rows import _SIGNATURE
 
     assert set(_SIGNATURE) == set(Reason)
     assert _SIGNATURE == {
