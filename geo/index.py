@@ -214,22 +214,21 @@ class TerritoryIndex:
             for i in allowed
             if (b := self._box_of[i])[0] <= maxx and b[2] >= minx and b[1] <= maxy and b[3] >= miny
         ]
-        if near and self._covered(near[0], bounds):  # the usual answer: no geometry call
-            return Placement(PlacementStatus.INSIDE, 0.0, self._ids[near[0]])
-        box = shapely.box(*bounds)
         local = _Local(lat, lon)
-
+        box: BaseGeometry | None = None  # made only when the cells cannot answer
         ambiguous: list[tuple[float, int]] = []
         for i in near:
-            if self._covered(i, bounds):  # in the same order as the full test below
+            if self._covered(i, bounds):  # the usual answer: no geometry call
                 return Placement(PlacementStatus.INSIDE, 0.0, self._ids[i])
+            if box is None:
+                box = shapely.box(*bounds)
             inside = bool(shapely.contains_xy(self._geoms[i], lon, lat))
             status, dist = self._relation(i, lat, lon, acc, box, local, inside)
             if status is PlacementStatus.INSIDE:
                 return Placement(PlacementStatus.INSIDE, 0.0, self._ids[i])
             if status is PlacementStatus.AMBIGUOUS:
                 ambiguous.append((dist, i))
-        if ambiguous:
+        if ambiguous and box is not None:  # the box was made before any was found
             ambiguous.sort()
             dist, best = ambiguous[0]
             if len(ambiguous) > 1 and self._union_covers(

@@ -38,6 +38,7 @@ from collections.abc import Sequence
 from importlib.machinery import ModuleSpec
 from pathlib import Path
 from types import ModuleType
+from typing import TypedDict
 
 ROOT = Path(__file__).resolve().parents[1]
 GROUP = "risk_engine._compiled"
@@ -118,6 +119,19 @@ def _files_of(root: Path, name: str) -> list[str]:
     return files
 
 
+class Manifest(TypedDict):
+    sources: dict[str, str]  # path -> SHA-256 of every source the build depends on
+    artifacts: list[str]  # the build's files, relative to its directory
+
+
+def manifest_of(root: Path = ROOT) -> Manifest:
+    """What a build of today's sources records: each source's SHA-256, and its files."""
+    return {
+        "sources": {rel: _sha(root / rel) for rel in sources(root)},
+        "artifacts": [n.replace(".", "/") + SUFFIX for n in sorted(NAMES)],
+    }
+
+
 def current_build(root: Path = ROOT) -> Path | None:
     """The build of exactly these sources, if there is one."""
     try:
@@ -182,8 +196,7 @@ def build(root: Path = ROOT) -> Path:
     whole: a reader sees the previous state or the finished build, never a part."""
     builds = root / BUILDS
     builds.mkdir(parents=True, exist_ok=True)
-    name, files = key(root), sources(root)
-    manifest = {"sources": {rel: _sha(root / rel) for rel in files}}
+    name, manifest = key(root), manifest_of(root)
     scratch = builds / f".tmp-{os.getpid()}"
     shutil.rmtree(scratch, ignore_errors=True)
     command = [sys.executable, "-c", _SETUP.format(group=GROUP), str(scratch), str(scratch) + "-c"]
@@ -194,8 +207,7 @@ def build(root: Path = ROOT) -> Path:
     if done.returncode != 0:
         shutil.rmtree(scratch, ignore_errors=True)
         raise RuntimeError(f"mypyc failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
-    artifacts = [n.replace(".", "/") + SUFFIX for n in sorted(NAMES)]
-    (scratch / "manifest.json").write_text(json.dumps({**manifest, "artifacts": artifacts}))
+    (scratch / "manifest.json").write_text(json.dumps(manifest))
     target = builds / name
     shutil.rmtree(target, ignore_errors=True)
     scratch.rename(target)

@@ -30,15 +30,10 @@ def _sources(root: Path) -> None:
 def _build(root: Path) -> Path:
     """A build as `compiled.build` leaves one (fake extensions: nothing here imports them)."""
     build = root / compiled.BUILDS / compiled.key(root)
-    artifacts = [n.replace(".", "/") + compiled.SUFFIX for n in sorted(compiled.NAMES)]
-    for rel in artifacts:
+    manifest = compiled.manifest_of(root)
+    for rel in manifest["artifacts"]:
         (build / rel).parent.mkdir(parents=True, exist_ok=True)
         (build / rel).write_bytes(b"\x7fELF")
-    files = compiled.sources(root)
-    manifest = {
-        "sources": {rel: compiled._sha(root / rel) for rel in files},
-        "artifacts": artifacts,
-    }
     (build / "manifest.json").write_text(json.dumps(manifest))
     return build
 
