@@ -70,7 +70,9 @@ _active: dict[Path, Path | None] = {}  # root → the build in use (None: the so
 
 
 def key(root: Path = ROOT) -> str:
-    """Names a build: the compiled modules' sources, the interpreter and the group."""
+    """Names a build: the compiled modules' sources, the interpreter and the group. Not a
+    fixed name: a rebuild must never swap files under a process that imports from the old
+    build (a new module shim beside its already loaded old shared library)."""
     h = hashlib.sha256(f"{SUFFIX} {GROUP}".encode())
     for module in MODULES:
         h.update(module.encode() + b"\0" + (root / module).read_bytes() + b"\0")

@@ -38,6 +38,7 @@ from scan_api.verify.decide import (
 )
 from scan_api.verify.models import LoadedCheck, VerifiedGroup, VerifyRequest
 from scan_api.verify.rows import answer_of, check_row, early_subject, risk_row, signature_check
+from traceability.db.columns import new_db_uuid
 from traceability.db.meanwhile import settled
 
 log = logging.getLogger(__name__)
@@ -82,7 +83,7 @@ async def verify_group(
     start = now or datetime.now(UTC)
     # Distinct, increasing times keep the group's order when the checks are read back.
     times = [start + timedelta(microseconds=i) for i in range(len(jobs))]
-    event_ids = [event_id or uuid.uuid4() for _, event_id in jobs]
+    event_ids = [event_id or new_db_uuid() for _, event_id in jobs]  # as the router makes them
     codes = [code_or_none(req.payload) for req, _ in jobs]
     wanted = sorted({code for code in codes if code})
     consumers = sorted({req.consumer_id for req, _ in jobs if req.consumer_id})
