@@ -157,24 +157,30 @@ async def commission(
     its snapshot's (both racers were "first": review). `= ANY` lets the planner look codes
     up by key instead of hashing the whole table for 1,000 rows (a first version cost
     PostgreSQL 64 → 98 µs per commissioned scan at 60,000 codes)."""
-    earliest: dict[str, tuple[datetime, str, uuid.UUID]] = {}  # ties: the smaller event id
+    earliest: dict[str, tuple[datetime, int, uuid.UUID]] = {}  # ties: the smaller event id
     for code, when, event_id in zip(codes, at, event_ids, strict=True):
-        entry = (when, str(event_id), event_id)
+        entry = (when, event_id.int, event_id)
         if code not in earliest or entry < earliest[code]:
             earliest[code] = entry
+    # One text parameter, not three typed arrays: asyncpg encodes each element of an array
+    # parameter in Python (docs/decisions.md, "Inserts as one JSON array of arrays").
+    entries = orjson.dumps(
+        [[code, earliest[code][0], earliest[code][2]] for code in sorted(earliest)], default=str
+    ).decode()
     locked = await conn.fetch(
-        """SELECT code, commissioned_at FROM codes WHERE code = ANY($1::text[])
+        """SELECT code, commissioned_at FROM codes
+           WHERE code = ANY(ARRAY(SELECT r->>0 FROM jsonb_array_elements($1::text::jsonb) r))
            ORDER BY code FOR NO KEY UPDATE""",
-        sorted(earliest),
+        entries,
     )
     await conn.execute(
         """UPDATE codes SET commissioned_at = x.at, commission_event_id = x.event_id
-           FROM unnest($1::text[], $2::timestamptz[], $3::uuid[]) AS x(code, at, event_id)
-           WHERE codes.code = ANY($1::text[]) AND codes.code = x.code
+           FROM (SELECT r->>0 AS code, (r->>1)::timestamptz AS at, (r->>2)::uuid AS event_id
+                 FROM jsonb_array_elements($1::text::jsonb) r) AS x
+           WHERE codes.code = ANY(ARRAY(SELECT r->>0 FROM jsonb_array_elements($1::text::jsonb) r))
+             AND codes.code = x.code
              AND (codes.commissioned_at IS NULL OR codes.commissioned_at > x.at)""",
-        list(earliest),
-        [when for when, _, _ in earliest.values()],
-        [event_id for _, _, event_id in earliest.values()],
+        entries,
     )
     return {earliest[r["code"]][2] for r in locked if r["commissioned_at"] is None}
 

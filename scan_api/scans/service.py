@@ -228,8 +228,9 @@ def _children_problem(
 
 
 def _response(p: _Pending) -> dict[str, Any]:
+    """The scan's answer; its uuid stays a uuid.UUID, which orjson writes as text."""
     return {
-        "event_id": str(p.request.scan.event_id),
+        "event_id": p.request.scan.event_id,
         "code": p.code,
         "checkpoint": p.request.scan.checkpoint.value,
         "verdict": p.verdict,

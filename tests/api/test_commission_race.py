@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from datetime import timedelta
+from datetime import timedelta, timezone
 
 import asyncpg
 
 from scan_api.scans import repository as scans_repository
 from tests.pg import SyncDb
-from tests.world import World, now
+from tests.world import World, now, scan_body
 
 
 async def _race(dsn: str, code: str) -> tuple[set[uuid.UUID], set[uuid.UUID], bool]:
@@ -53,3 +53,22 @@ def test_two_racing_commissions_have_one_first(world: World, db: SyncDb, module_
     # The earlier time stays the code's commission time (earliest wins), as documented.
     row = db.fetch("SELECT commissioned_at FROM codes WHERE code = $1", item["code"])[0]
     assert row["commissioned_at"] < now() - timedelta(minutes=64)
+
+
+def test_a_commission_keeps_its_exact_time_and_event(world: World, db: SyncDb) -> None:
+    """Commissions reach PostgreSQL as JSON text (scan_api/scans/repository.py): the
+    offset and the microseconds of `scanned_at` survive, and the earliest scan wins."""
+    [item] = world.issue(1)
+    at = (now() - timedelta(minutes=7)).replace(microsecond=654321)
+    later = scan_body(item["payload"], "commission", at + timedelta(microseconds=1))
+    first = scan_body(item["payload"], "commission", at.astimezone(timezone(timedelta(hours=8))))
+    response = world.client.post(
+        "/v1/scans/batch", json={"scans": [later, first]}, headers=world.tokens["line"]
+    )
+    assert response.status_code == 200, response.text
+    assert [r["status"] for r in response.json()["results"]] == ["created", "created"]
+    row = db.fetch(
+        "SELECT commissioned_at, commission_event_id FROM codes WHERE code = $1", item["code"]
+    )[0]
+    assert row["commissioned_at"] == at
+    assert str(row["commission_event_id"]) == first["event_id"]
