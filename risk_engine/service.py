@@ -38,7 +38,6 @@ from traceability.events import RECEIVING, SHIPPING
 # endpoint's 20,000 scans/s) and the lookup would cost every code of a print run; a code
 # seen in the market before its commission is caught there (`leaked_code`).
 PLANT_CHECKPOINTS = ("commission", "pack", "warehouse_in")
-LOOKED_UP = frozenset({"pack", "warehouse_in"})
 ENGINE_ACTOR = "risk-engine"
 
 T = TypeVar("T")
@@ -128,6 +127,12 @@ class Reads:
     judged: frozenset[uuid.UUID]  # the events these reads are for
 
 
+def never_judged(checkpoint: str, verdict: str) -> bool:
+    """A commission of one of our codes: no rule judges it (it counts only through the
+    market scans it explains, `withdraw_explained_leaks`), so a caller need not pass it."""
+    return checkpoint == "commission" and verdict != "counterfeit"
+
+
 async def _to_judge(
     conn: asyncpg.Connection, engine: RiskEngine, events: Sequence[Row]
 ) -> list[Row]:
@@ -137,9 +142,11 @@ async def _to_judge(
     judged: list[Row] = []
     plant: list[Row] = []
     for e in events:
+        if never_judged(e["checkpoint"], e["verdict"]):
+            continue
         at_plant = e["checkpoint"] in PLANT_CHECKPOINTS and e["verdict"] != "counterfeit"
         (plant if at_plant else judged).append(e)
-    plant = [e for e in plant if e["code"] and e["checkpoint"] in LOOKED_UP]
+    plant = [e for e in plant if e["code"]]
     if plant:
         past = {e["code"] for e in judged if e["code"]}
         asked = sorted({e["code"] for e in plant} - past)
