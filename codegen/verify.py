@@ -123,10 +123,12 @@ class KeyResolver(Protocol):
 class Keyring:
     """In-memory :class:`KeyResolver`; kids are namespaced per layer."""
 
-    __slots__ = ("_keys",)
+    __slots__ = ("_keys", "checked")
 
     def __init__(self, keys: Iterable[VerifyKey] = ()) -> None:
         self._keys: dict[tuple[Layer, str], VerifyKey] = {}
+        #: kids of an issued payload → its key checks (`_key_checks`); emptied by `add`.
+        self.checked: dict[tuple[str, str, str], KeyChecks] = {}
         for key in keys:
             self.add(key)
 
@@ -135,6 +137,7 @@ class Keyring:
         if slot in self._keys:
             raise ValueError(f"duplicate {key.layer} key id {key.kid!r}")
         self._keys[slot] = key
+        self.checked.clear()
 
     def resolve(self, layer: Layer, kid: str) -> VerifyKey | None:
         return self._keys.get((layer, kid))
@@ -340,14 +343,42 @@ def _code_of(payload: str) -> str:
     return parse_payload(payload).code
 
 
+KeyChecks = tuple[tuple[LayerResult, LayerResult, LayerResult], Reason | None, Layer | None]
+
+
 def _known_good(
     parsed: ParsedPayload, keyring: KeyResolver, batch_id: str, batch_revoked: bool
 ) -> VerificationResult:
+    kids = (parsed.brand_kid, parsed.service_kid, parsed.line_kid)
+    layers, reason, failed_layer = _key_checks(keyring, kids)
+    if reason is None and batch_revoked:
+        reason = Reason.REVOKED_BATCH
+    return VerificationResult(
+        ok=reason is None,
+        reason=reason,
+        failed_layer=failed_layer,
+        layers=layers,
+        parsed=parsed,
+        batch_id=batch_id,
+    )
+
+
+def _key_checks(keyring: KeyResolver, kids: tuple[str, str, str]) -> KeyChecks:
+    """Each layer's key of an issued payload: known and not revoked (its signature passed
+    when it was signed). Memoized on a Keyring, which a refresh replaces rather than
+    changes: a whole print run shares its three kids."""
+    memo = keyring.checked if isinstance(keyring, Keyring) else {}
+    found = memo.get(kids)
+    if found is None:
+        found = memo[kids] = _check_keys(keyring, kids)
+    return found
+
+
+def _check_keys(keyring: KeyResolver, kids: tuple[str, str, str]) -> KeyChecks:
     results: list[LayerResult] = []
     reason: Reason | None = None
     failed_layer: Layer | None = None
-    for layer in ALL_LAYERS:
-        kid = parsed.kid(layer)
+    for layer, kid in zip(ALL_LAYERS, kids, strict=True):
         key = keyring.resolve(layer, kid)
         if key is None:
             result = LayerResult(layer, LayerOutcome.FAILED, kid, Reason.UNKNOWN_KID)
@@ -358,13 +389,4 @@ def _known_good(
         if result.reason is not None and reason is None:
             reason, failed_layer = result.reason, layer
         results.append(result)
-    if reason is None and batch_revoked:
-        reason = Reason.REVOKED_BATCH
-    return VerificationResult(
-        ok=reason is None,
-        reason=reason,
-        failed_layer=failed_layer,
-        layers=(results[0], results[1], results[2]),
-        parsed=parsed,
-        batch_id=batch_id,
-    )
+    return (results[0], results[1], results[2]), reason, failed_layer

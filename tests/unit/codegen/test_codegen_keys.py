@@ -23,7 +23,15 @@ from codegen.keys_crypto import (
     public_key_from_b64,
 )
 from codegen.payload import validate_kid
-from codegen.verify import Keyring, KeyStatus, Reason, verify_offline
+from codegen.verify import (
+    Keyring,
+    KeyStatus,
+    Layer,
+    Reason,
+    VerifyKey,
+    verify_issued,
+    verify_offline,
+)
 
 
 def test_brand_keypair_and_public_export() -> None:
@@ -141,3 +149,23 @@ def test_servers_starting_together_get_one_master_key(tmp_path: Path) -> None:
             keys = list(pool.map(lambda _: load(), range(4)))
         assert len(set(keys)) == 1 and len(keys[0]) == 32
         assert [p.name for p in data_dir.iterdir()] == [MASTER_KEY_FILE]  # no drafts left
+
+
+def test_an_issued_payloads_key_checks_follow_the_keyring_they_ran_on() -> None:
+    """`verify_issued` memoizes key checks per Keyring (a print run shares its kids): a
+    refreshed keyring with the line key revoked fails the very payload that passed, and a key
+    added to a keyring empties its memo."""
+    kit = make_kit()
+    payload = kit.signer.issue(item())
+    ring = kit.keyring()
+    for _ in range(2):  # the second answer comes from the memo, and is the same
+        result = verify_issued(payload, payload, ring, batch_id="b", batch_revoked=False)
+        assert result.ok and result.batch_id == "b"
+    assert len(ring.checked) == 1
+    revoked = kit.keyring(line=KeyStatus.REVOKED)
+    result = verify_issued(payload, payload, revoked, batch_id="b", batch_revoked=False)
+    assert (result.reason, result.failed_layer) == (Reason.REVOKED_KEY, Layer.LINE)
+    result = verify_issued(payload, payload, ring, batch_id="b", batch_revoked=True)
+    assert result.reason is Reason.REVOKED_BATCH
+    ring.add(VerifyKey.mac(Layer.SERVICE, "Zz99", b"k" * 32, KeyStatus.ACTIVE))
+    assert not ring.checked
