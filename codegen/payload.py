@@ -192,35 +192,43 @@ def parse_payload(payload: str) -> ParsedPayload:
     return _parse(payload)
 
 
+_FIELDS: Final = ("host", "gtin", "lot", "serial", "sscc", "bkid", "skid", "smac", "lkid")
+_MORE_FIELDS: Final = ("lmac", "sig", "uri", "body")
+
+
 @functools.lru_cache(maxsize=8192)
 def _parse(payload: str) -> ParsedPayload:
     """Memoized: a code is scanned at several checkpoints, and parsed twice per scan."""
     m = _PAYLOAD_RE.fullmatch(payload)
     if m is None:
         raise MalformedPayload("payload does not match the Sealtrace Digital Link grammar")
-    host = m["host"]
+    host, gtin, lot, serial, sscc, bkid, skid, smac, lkid = m.group(*_FIELDS)
+    lmac, sig, uri, body = m.group(*_MORE_FIELDS)
     try:
-        validate_host(host)
-        identity: Sgtin | Sscc
-        if m["sscc"] is not None:
-            identity = Sscc(validate_sscc(m["sscc"]))
-        else:
-            identity = Sgtin(m["gtin"], m["lot"], m["serial"])  # validates the check digit
+        _known_host(host)
+        # Sgtin validates the GTIN's check digit.
+        identity = Sscc(validate_sscc(sscc)) if sscc is not None else Sgtin(gtin, lot, serial)
     except ValueError as exc:
         raise MalformedPayload(str(exc)) from exc
     return ParsedPayload(
         payload=payload,
         host=host,
         identity=identity,
-        brand_kid=m["bkid"],
-        service_kid=m["skid"],
-        service_mac=m["smac"],
-        line_kid=m["lkid"],
-        line_mac=m["lmac"],
-        signature=m["sig"],
-        uri=m["uri"],
-        body=m["body"],
+        brand_kid=bkid,
+        service_kid=skid,
+        service_mac=smac,
+        line_kid=lkid,
+        line_mac=lmac,
+        signature=sig,
+        uri=uri,
+        body=body,
     )
+
+
+@functools.lru_cache(maxsize=64)
+def _known_host(host: str) -> str:
+    """A deployment prints one or two hosts: each is validated once (errors are not cached)."""
+    return validate_host(host)
 
 
 def code_or_none(payload: str) -> str | None:
