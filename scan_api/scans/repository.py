@@ -152,37 +152,55 @@ async def commission(
     upload too). Returns the scans that commissioned their code for the first time: only
     those can explain a leak (a back-dated second commission must not whitewash one).
 
-    The rows are locked and read first: a `FOR NO KEY UPDATE` read returns the latest
-    committed row after waiting for a racing upload, where the update's own join would see
-    its snapshot's (both racers were "first": review). `= ANY` lets the planner look codes
-    up by key instead of hashing the whole table for 1,000 rows (a first version cost
-    PostgreSQL 64 → 98 µs per commissioned scan at 60,000 codes)."""
+    Two updates, the second only for codes the first did not take. An update that finds a
+    row locked by a racing upload waits, then re-checks its WHERE against the committed row
+    (READ COMMITTED): "still uncommissioned" is true for exactly one racer (tests/api/
+    test_commission_race.py). A line's upload is all first commissions: one statement, no
+    separate locking read (which cost a WAL record per code).
+    """
     earliest: dict[str, tuple[datetime, int, uuid.UUID]] = {}  # ties: the smaller event id
     for code, when, event_id in zip(codes, at, event_ids, strict=True):
         entry = (when, event_id.int, event_id)
         if code not in earliest or entry < earliest[code]:
             earliest[code] = entry
-    # One text parameter, not three typed arrays: asyncpg encodes each element of an array
-    # parameter in Python (docs/decisions.md, "Inserts as one JSON array of arrays").
-    entries = orjson.dumps(
-        [[code, earliest[code][0], earliest[code][2]] for code in sorted(earliest)], default=str
+    firsts = await _commission_where(conn, earliest, _FIRST_COMMISSIONS)
+    rest = {code: entry for code, entry in earliest.items() if code not in firsts}
+    if rest:
+        await _commission_where(conn, rest, _EARLIER_COMMISSIONS)
+    return {earliest[code][2] for code in firsts}
+
+
+_FIRST_COMMISSIONS = """
+    UPDATE codes SET commissioned_at = x.at, commission_event_id = x.event_id
+    FROM (SELECT r->>0 AS code, (r->>1)::timestamptz AS at, (r->>2)::uuid AS event_id
+          FROM jsonb_array_elements($1::text::jsonb) r) AS x
+    WHERE codes.code = ANY(ARRAY(SELECT r->>0 FROM jsonb_array_elements($1::text::jsonb) r))
+      AND codes.code = x.code AND codes.commissioned_at IS NULL
+    RETURNING codes.code"""
+
+_EARLIER_COMMISSIONS = """
+    UPDATE codes SET commissioned_at = x.at, commission_event_id = x.event_id
+    FROM (SELECT r->>0 AS code, (r->>1)::timestamptz AS at, (r->>2)::uuid AS event_id
+          FROM jsonb_array_elements($1::text::jsonb) r) AS x
+    WHERE codes.code = ANY(ARRAY(SELECT r->>0 FROM jsonb_array_elements($1::text::jsonb) r))
+      AND codes.code = x.code AND codes.commissioned_at > x.at
+    RETURNING codes.code"""
+
+
+async def _commission_where(
+    conn: asyncpg.Connection, entries: dict[str, tuple[datetime, int, uuid.UUID]], sql: str
+) -> set[str]:
+    """Run one of the two commission updates over `entries`; returns the codes it changed.
+
+    One text parameter, not three typed arrays: asyncpg encodes each element of an array
+    parameter in Python (docs/decisions.md, "Inserts as one JSON array of arrays"). `= ANY`
+    lets the planner look codes up by key instead of hashing the whole table (a first
+    version cost PostgreSQL 64 → 98 µs per commissioned scan at 60,000 codes)."""
+    rows = orjson.dumps(
+        [[code, when, event_id] for code, (when, _, event_id) in sorted(entries.items())],
+        default=str,
     ).decode()
-    locked = await conn.fetch(
-        """SELECT code, commissioned_at FROM codes
-           WHERE code = ANY(ARRAY(SELECT r->>0 FROM jsonb_array_elements($1::text::jsonb) r))
-           ORDER BY code FOR NO KEY UPDATE""",
-        entries,
-    )
-    await conn.execute(
-        """UPDATE codes SET commissioned_at = x.at, commission_event_id = x.event_id
-           FROM (SELECT r->>0 AS code, (r->>1)::timestamptz AS at, (r->>2)::uuid AS event_id
-                 FROM jsonb_array_elements($1::text::jsonb) r) AS x
-           WHERE codes.code = ANY(ARRAY(SELECT r->>0 FROM jsonb_array_elements($1::text::jsonb) r))
-             AND codes.code = x.code
-             AND (codes.commissioned_at IS NULL OR codes.commissioned_at > x.at)""",
-        entries,
-    )
-    return {earliest[r["code"]][2] for r in locked if r["commissioned_at"] is None}
+    return {r["code"] for r in await conn.fetch(sql, rows)}
 
 
 async def lock_containment(
