@@ -266,10 +266,15 @@ async def know_keys_of(
     for the periodic refresh would call that genuine code counterfeit. Only registry payloads
     can trigger this, so a forged kid cannot make every request reload the keys.
     """
+    seen: set[tuple[str, str, str]] = set()  # a print run shares its kids: check them once
     for row in rows:
         if row is None:
             continue
         parsed = parse_payload(row["payload"])
+        kids = (parsed.brand_kid, parsed.service_kid, parsed.line_kid)
+        if kids in seen:
+            continue
+        seen.add(kids)
         for layer in (Layer.BRAND, Layer.SERVICE, Layer.LINE):
             if store.keyring.resolve(layer, parsed.kid(layer)) is None:
                 await store.refresh(conn, max_age_s=0)

@@ -13,6 +13,7 @@ import asyncpg
 import orjson
 
 from risk_engine.workflow import Money
+from traceability.db.columns import json_list
 
 
 async def add_history(
@@ -177,8 +178,9 @@ async def open_leaks_holding(
            FROM alerts a
            JOIN alert_codes m ON m.alert_id = a.id
            LEFT JOIN codes c ON c.code = m.code
-           WHERE a.id IN (SELECT alert_id FROM alert_codes WHERE code = ANY($1::text[]))
+           WHERE a.id IN (SELECT alert_id FROM alert_codes WHERE code = ANY(
+                            ARRAY(SELECT jsonb_array_elements_text($1::text::jsonb))))
              AND a.type = 'leaked_code' AND a.status NOT IN ('confirmed', 'dismissed')
            ORDER BY a.id, m.code""",
-        list(codes),
+        json_list(codes),
     )

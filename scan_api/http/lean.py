@@ -11,17 +11,19 @@ docs/performance.md.
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 from collections.abc import Callable, Coroutine
 from typing import Any
 
+import orjson
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from pydantic import BaseModel, ValidationError
 from starlette.requests import Request
 from starlette.responses import Response
 
-from scan_api.http.media import utf8_json
+from scan_api.http.media import is_json, utf8_json
 
 
 class LeanRoute(APIRoute):
@@ -59,5 +61,27 @@ class LeanRoute(APIRoute):
                 raise RequestValidationError(errors) from exc
             response: Response = await endpoint(body=body, request=request)
             return response
+
+        return handle
+
+
+class OrjsonBodyRoute(APIRoute):
+    """An ordinary FastAPI route whose JSON body orjson parses instead of the standard
+    library (a 1,000-scan batch: ~4% of the API's time per scan went to `json.loads`).
+
+    The parsed body is left where Starlette's `Request.json()` keeps it, so FastAPI validates
+    it and reports errors exactly as before. A body orjson refuses (a byte-order mark, NaN,
+    an integer beyond 64 bits, a lone surrogate) is left to the standard parser, as before;
+    wherever orjson accepts a body, both read the same values.
+    """
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def handle(request: Request) -> Response:
+            if is_json(request):
+                with contextlib.suppress(orjson.JSONDecodeError):  # the standard parser says why
+                    request._json = orjson.loads(await request.body())
+            return await handler(request)
 
         return handle

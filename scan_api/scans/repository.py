@@ -11,6 +11,7 @@ import asyncpg
 import orjson
 
 from scan_api.scans.models import ScanIdentity, identity_of
+from traceability.db.columns import json_list
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,8 +58,8 @@ async def code_rows(conn: asyncpg.Connection, codes: Sequence[str]) -> dict[str,
                   b.gtin, b.lot, b.level, b.plant_id, b.revoked_at AS batch_revoked_at,
                   b.created_by, b.created_at AS issued_at
            FROM codes c JOIN code_batches b ON b.id = c.batch_id
-           WHERE c.code = ANY($1::text[])""",
-        list(codes),
+           WHERE c.code = ANY(ARRAY(SELECT jsonb_array_elements_text($1::text::jsonb)))""",
+        json_list(codes),
     )
     return {r["code"]: r for r in rows}
 

@@ -12,7 +12,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from codegen.router import Keys
 from scan_api.http.deps import CurrentPrincipal, Tx, bearer_token
-from scan_api.http.lean import LeanRoute
+from scan_api.http.lean import LeanRoute, OrjsonBodyRoute
 from scan_api.http.media import is_json, require_json, utf8_json
 from scan_api.http.problems import domain_problem, problem_responses, validation_problem
 from scan_api.scans import service
@@ -25,7 +25,7 @@ from traceability.db.group_commit import GroupCommit
 from traceability.db.pool import connection
 from traceability.errors import Forbidden
 
-router = APIRouter(prefix="/v1/scans", tags=["scans"])
+router = APIRouter(prefix="/v1/scans", tags=["scans"], route_class=OrjsonBodyRoute)
 
 
 class ScanRoute(LeanRoute):

@@ -120,6 +120,28 @@ def test_scan_bodies_are_read_as_utf8_json_alike_on_every_endpoint(
     assert accepted.is_success, accepted.text
 
 
+def test_a_batch_orjson_refuses_is_read_as_before(world: World, db: SyncDb) -> None:
+    """The batch route parses with orjson (scan_api/http/lean.py, OrjsonBodyRoute) and leaves
+    what orjson refuses to the standard parser: a NaN latitude is still that scan's own
+    rejection, and the batch's other scan is stored."""
+    good, bad = world.issue(2)
+    scans = [
+        scan_body(good["payload"], "commission"),
+        scan_body(bad["payload"], "commission", location={"lat": 1.0, "lon": 2.0}),
+    ]
+    text = orjson.dumps({"scans": scans}).decode().replace('"lat":1.0', '"lat":NaN')
+    headers = {**world.tokens["line"], "content-type": "application/json"}
+    response = world.client.post("/v1/scans/batch", content=text.encode(), headers=headers)
+    assert response.status_code == 200, response.text
+    results = response.json()["results"]
+    assert [r["status"] for r in results] == ["created", "rejected"]
+    assert results[1]["error"]["status"] == 422
+    stored = db.fetchval(
+        "SELECT count(*) FROM scan_events WHERE code = ANY($1)", [good["code"], bad["code"]]
+    )
+    assert stored == 1
+
+
 def test_domain_errors_are_problems(client: TestClient, world: World) -> None:
     scan = {
         "event_id": str(uuid.uuid4()),

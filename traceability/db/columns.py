@@ -5,7 +5,9 @@ from __future__ import annotations
 import os
 import struct
 import uuid
+from collections.abc import Iterable
 
+import orjson
 from asyncpg.pgproto.pgproto import UUID as PgUUID
 
 
@@ -27,3 +29,10 @@ def new_db_uuid() -> uuid.UUID:
     raw[6] = (raw[6] & 0x0F) | 0x40  # version 4
     raw[8] = (raw[8] & 0x3F) | 0x80  # RFC 4122 variant
     return PgUUID(bytes(raw))
+
+
+def json_list(values: Iterable[str]) -> str:
+    """A list parameter as JSON text, for `ANY(ARRAY(SELECT jsonb_array_elements_text(
+    $n::text::jsonb)))`: asyncpg encodes a `text[]` parameter element by element in Python
+    (0.45 against 0.10 µs of client CPU per element, 1,000 codes, docs/decisions.md)."""
+    return orjson.dumps(list(values)).decode()
