@@ -23,6 +23,7 @@ from risk_engine.models import (
     ScanFact,
     SignatureCheck,
 )
+from traceability.custody import chain
 from traceability.custody import models as custody
 
 Row = Any  # an asyncpg.Record, or any mapping with the same keys (tests)
@@ -118,11 +119,11 @@ class Loaded:
         self.rows_by_id = {str(r["event_id"]): r for r in events}
         self.events_by_code: dict[str, list[custody.Event]] = {}
         for row in events:
-            self.events_by_code.setdefault(row["code"], []).append(custody.Event.from_row(row))
+            self.events_by_code.setdefault(row["code"], []).append(chain.event_of(row))
         self.memberships_by_child: dict[str, list[custody.Membership]] = {}
         for row in memberships:
             self.memberships_by_child.setdefault(row["child_code"], []).append(
-                custody.Membership.from_row(row)
+                chain.membership_of(row)
             )
         self.authorizations = tuple(
             Authorization(
@@ -145,7 +146,7 @@ class Loaded:
 def code_facts(code: str, loaded: Loaded, judged_event_id: str) -> CodeFacts:
     """The item's facts (the judged event left out of its history)."""
     reg = loaded.registry[code]
-    effective = custody.effective_events(code, *loaded.related(code))
+    effective = chain.effective_events(code, *loaded.related(code))
     history = tuple(
         scan_fact(loaded.rows_by_id[e.event.event_id], loaded.parties, code, e.via)
         for e in effective
@@ -153,7 +154,7 @@ def code_facts(code: str, loaded: Loaded, judged_event_id: str) -> CodeFacts:
     )
     steps = tuple(
         CustodyStep(loaded.parties[s.party_id], s.since, s.event_id, s.checkpoint)
-        for s in custody.custody_steps(effective)
+        for s in chain.custody_steps(effective)
         if s.party_id in loaded.parties
     )
     return CodeFacts(

@@ -60,6 +60,7 @@ MODULES = (
     "risk_engine/rules/turnover_spike.py",
     "scan_api/verify/decide.py",
     "scan_api/verify/rows.py",
+    "traceability/custody/chain.py",
 )
 PACKAGES = ("codegen", "geo", "risk_engine", "scan_api", "traceability")  # ours, to follow
 BUILDS = "build/mypyc"

@@ -21,7 +21,7 @@ def _sources(root: Path) -> None:
     first.write_text("from risk_engine.models import Thing\nimport numpy\n")
     (root / "risk_engine/__init__.py").write_text("")
     (root / "risk_engine/models.py").write_text("from traceability.frozen import fast_init\n")
-    (root / "traceability").mkdir()
+    (root / "traceability").mkdir(exist_ok=True)
     (root / "traceability/__init__.py").write_text("")
     (root / "traceability/frozen.py").write_text("Y = 1\n")
     (root / "pyproject.toml").write_text("[project]\n")

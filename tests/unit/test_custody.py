@@ -4,19 +4,15 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from traceability.custody.models import (
-    CodeInfo,
-    EffectiveEvent,
-    Event,
-    Membership,
+from traceability.custody.chain import (
     build_custody,
-    code_status,
     custodians,
     custody_steps,
     effective_events,
     involved,
     windows,
 )
+from traceability.custody.models import CodeInfo, EffectiveEvent, Event, Membership, code_status
 from traceability.events import Checkpoint as C
 
 T0 = datetime(2026, 11, 1, 8, 0, tzinfo=UTC)

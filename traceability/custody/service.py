@@ -9,16 +9,8 @@ import asyncpg
 from codegen.service import code_from_reference
 from traceability.auth.models import Principal, Role
 from traceability.custody import repository
-from traceability.custody.models import (
-    MAX_DEPTH,
-    CodeInfo,
-    Custody,
-    Event,
-    Membership,
-    build_custody,
-    code_status,
-    involved,
-)
+from traceability.custody.chain import build_custody, event_of, involved, membership_of
+from traceability.custody.models import MAX_DEPTH, CodeInfo, Custody, code_status
 from traceability.errors import Forbidden, NotFound
 
 
@@ -41,10 +33,10 @@ async def custody_of(conn: asyncpg.Connection, code: str) -> Custody | None:
     if row is None:
         return None
     memberships = [
-        Membership.from_row(r) for r in await repository.containment_history(conn, code, MAX_DEPTH)
+        membership_of(r) for r in await repository.containment_history(conn, code, MAX_DEPTH)
     ]
     codes = sorted({code, *(m.parent for m in memberships)})
-    events = [Event.from_row(r) for r in await repository.events_of(conn, codes)]
+    events = [event_of(r) for r in await repository.events_of(conn, codes)]
     return build_custody(_info(row), events, memberships)
 
 
