@@ -38,6 +38,8 @@ class _RandomIds:
         os.register_at_fork(after_in_child=self.forget)
 
     def forget(self) -> None:
+        """In a forked child: a fresh lock too (a thread of the parent may have held it)."""
+        self._lock = threading.Lock()
         self._bytes, self._next = b"", 0
 
     def take16(self) -> bytearray:
