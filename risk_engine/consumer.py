@@ -35,8 +35,10 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from types import MappingProxyType
+from typing import Final
 
 from risk_engine.evidence import Witness, consumer_checks, witnesses
 from risk_engine.models import CodeFacts, CodeStatus, ScanFact, SignatureCheck
@@ -111,58 +113,139 @@ class LoyaltyPolicy:
     """Only a code nobody else checked before pays (blocks used caps sold on)."""
 
 
-@dataclass(frozen=True, slots=True)
 class ClaimHistory:
     """What the service knows about claims, for the loyalty decision."""
 
-    code_already_claimed: bool = False  # points were already paid for this code, to anyone
-    consumer_claims_today: int = 0  # claims by this consumer on the check's (local) date
-    consumer_regions: frozenset[str] = frozenset()  # regions claimed from in the region window
-    network_claims_today: int = 0  # claims from the check's network in the last 24 hours
+    __slots__ = (
+        "code_already_claimed",
+        "consumer_claims_today",
+        "consumer_regions",
+        "network_claims_today",
+    )
+
+    def __init__(
+        self,
+        code_already_claimed: bool = False,
+        consumer_claims_today: int = 0,
+        consumer_regions: frozenset[str] = frozenset(),
+        network_claims_today: int = 0,
+    ) -> None:
+        #: points were already paid for this code, to anyone
+        self.code_already_claimed: Final = code_already_claimed
+        #: claims by this consumer on the check's (local) date
+        self.consumer_claims_today: Final = consumer_claims_today
+        #: regions claimed from in the region window
+        self.consumer_regions: Final = consumer_regions
+        #: claims from the check's network in the last 24 hours
+        self.network_claims_today: Final = network_claims_today
 
 
 @dataclass(frozen=True, slots=True)
 class LoyaltyDecision:
+    """A value, compared as one (one per check: its frozen `__init__` costs little)."""
+
     eligible: bool
     points: int
     reason: LoyaltyReason | None  # None when eligible
 
 
-@dataclass(frozen=True, slots=True)
 class VerificationResult:
-    verdict: Verdict
-    reasons: tuple[Reason, ...]
-    verification_count: int  # every check, this one included
-    distinct_checkers: int | None  # consumers/devices/sessions, this one included; None when
-    # the verdict came from a stored clone finding (the checks were not grouped again)
-    first_verified_at: datetime
-    first_verified_place: str | None
-    message: str
-    loyalty: LoyaltyDecision
-    final_clone: tuple[Reason, ...] = ()  # the clone reasons, when no later check can change
-    # them (see the module's docstring): what a caller may store and pass as `known_clone`
+    __slots__ = (
+        "distinct_checkers",
+        "final_clone",
+        "first_verified_at",
+        "first_verified_place",
+        "loyalty",
+        "message",
+        "reasons",
+        "verdict",
+        "verification_count",
+    )
+
+    def __init__(
+        self,
+        verdict: Verdict,
+        reasons: tuple[Reason, ...],
+        verification_count: int,
+        distinct_checkers: int | None,
+        first_verified_at: datetime,
+        first_verified_place: str | None,
+        message: str,
+        loyalty: LoyaltyDecision,
+        final_clone: tuple[Reason, ...] = (),
+    ) -> None:
+        self.verdict: Final = verdict
+        self.reasons: Final = reasons
+        self.verification_count: Final = verification_count  # every check, this one included
+        # Consumers/devices/sessions, this one included; None when the verdict came from a
+        # stored clone finding (the checks were not grouped again).
+        self.distinct_checkers: Final = distinct_checkers
+        self.first_verified_at: Final = first_verified_at
+        self.first_verified_place: Final = first_verified_place
+        self.message: Final = message
+        self.loyalty: Final = loyalty
+        # The clone reasons, when no later check can change them (see the module's
+        # docstring): what a caller may store and pass as `known_clone`.
+        self.final_clone: Final = final_clone
 
 
 IN_TRADE_ALWAYS = datetime.min.replace(tzinfo=UTC)
 """`shipped_at` for a caller that does not track custody: in trade all along."""
 
+NO_CLAIMS = ClaimHistory()
 
-@dataclass(frozen=True, slots=True)
+
+_NO_PLACES: Mapping[str, str] = MappingProxyType({})
+
+
 class VerificationInput:
-    check: ScanFact  # this consumer_verify event
-    signature: SignatureCheck
-    facts: CodeFacts | None  # None: unknown code
-    expiry: date | None = None
-    region: str | None = None  # where this check is (territory id or area cell)
-    inner_code_required: bool = False
-    inner_code_ok: bool | None = None  # None: no inner code sent
-    inner_code_locked: bool = False  # too many wrong inner codes lately: none is checked
-    claims: ClaimHistory = ClaimHistory()
-    places: Mapping[str, str] = field(default_factory=dict)  # event id -> place name
-    known_clone: tuple[Reason, ...] = ()  # a stored clone finding of an earlier check
-    unread_checks: int = 0  # earlier checks of the code not in `facts.history`
-    shipped_at: datetime | None = IN_TRADE_ALWAYS  # when it (or a case holding it) left
-    # the plant; None: not yet
+    __slots__ = (
+        "check",
+        "claims",
+        "expiry",
+        "facts",
+        "inner_code_locked",
+        "inner_code_ok",
+        "inner_code_required",
+        "known_clone",
+        "places",
+        "region",
+        "shipped_at",
+        "signature",
+        "unread_checks",
+    )
+
+    def __init__(
+        self,
+        check: ScanFact,
+        signature: SignatureCheck,
+        facts: CodeFacts | None,
+        expiry: date | None = None,
+        region: str | None = None,
+        inner_code_required: bool = False,
+        inner_code_ok: bool | None = None,
+        inner_code_locked: bool = False,
+        claims: ClaimHistory = NO_CLAIMS,
+        places: Mapping[str, str] = _NO_PLACES,
+        known_clone: tuple[Reason, ...] = (),
+        unread_checks: int = 0,
+        shipped_at: datetime | None = IN_TRADE_ALWAYS,
+    ) -> None:
+        self.check: Final = check  # this consumer_verify event
+        self.signature: Final = signature
+        self.facts: Final = facts  # None: unknown code
+        self.expiry: Final = expiry
+        self.region: Final = region  # where this check is (territory id or area cell)
+        self.inner_code_required: Final = inner_code_required
+        self.inner_code_ok: Final = inner_code_ok  # None: no inner code sent
+        # Too many wrong inner codes lately: none is checked.
+        self.inner_code_locked: Final = inner_code_locked
+        self.claims: Final = claims
+        self.places: Final = places  # event id -> place name
+        self.known_clone: Final = known_clone  # a stored clone finding of an earlier check
+        self.unread_checks: Final = unread_checks  # earlier checks not in `facts.history`
+        # When it (or a case holding it) left the plant; None: not yet.
+        self.shipped_at: Final = shipped_at
 
 
 CLONE_FINDING = (Reason.VERIFIED_ELSEWHERE, Reason.TOO_MANY_CHECKS)

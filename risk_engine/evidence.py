@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Final
 
 from geo.distance import haversine_m, min_separation_m
 from geo.regions import area_cell as area_cell  # re-exported for the rules
@@ -107,13 +107,15 @@ def witness_keys(checks: Sequence[ScanFact]) -> Callable[[ScanFact], str | None]
     return key
 
 
-@dataclass(frozen=True, slots=True)
 class Witness:
     """One independent observer of a code: a consumer/device, or one anonymous session."""
 
-    key: str
-    checks: tuple[ScanFact, ...]
-    fix: GeoFix | None  # the first usable fix of the witness
+    __slots__ = ("checks", "fix", "key")
+
+    def __init__(self, key: str, checks: tuple[ScanFact, ...], fix: GeoFix | None) -> None:
+        self.key: Final = key
+        self.checks: Final = checks
+        self.fix: Final = fix  # the first usable fix of the witness
 
     @property
     def event_ids(self) -> tuple[str, ...]:
@@ -162,12 +164,14 @@ def witnesses(checks: Sequence[ScanFact], thresholds: RiskThresholds) -> list[Wi
     return [Witness(key, tuple(g.checks), g.fix) for key, g in found.items()]
 
 
-@dataclass(slots=True)
 class _Gathering:
     """A witness being grouped: its checks so far and the first usable fix among them."""
 
-    checks: list[ScanFact]
-    fix: GeoFix | None
+    __slots__ = ("checks", "fix")
+
+    def __init__(self, checks: list[ScanFact], fix: GeoFix | None) -> None:
+        self.checks = checks
+        self.fix = fix
 
     def add(self, check: ScanFact, fix: GeoFix | None) -> None:
         """`fix`: the check's usable fix (the caller may skip it once `self.fix` is set)."""

@@ -12,7 +12,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Final
 
 import asyncpg
 
@@ -99,16 +99,26 @@ class GroupState:
         ]
 
 
-@dataclass(frozen=True, slots=True)
 class Prepared:
     """A check with what is known before the codes' history is read."""
 
-    req: VerifyRequest
-    code: str | None
-    signature: SignatureCheck
-    at: datetime
-    event_id: uuid.UUID
-    here: Region | None
+    __slots__ = ("at", "code", "event_id", "here", "req", "signature")
+
+    def __init__(
+        self,
+        req: VerifyRequest,
+        code: str | None,
+        signature: SignatureCheck,
+        at: datetime,
+        event_id: uuid.UUID,
+        here: Region | None,
+    ) -> None:
+        self.req: Final = req
+        self.code: Final = code
+        self.signature: Final = signature
+        self.at: Final = at
+        self.event_id: Final = event_id
+        self.here: Final = here
 
 
 def region_key(check: LoadedCheck) -> str | None:
