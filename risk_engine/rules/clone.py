@@ -54,6 +54,8 @@ def clone(scan: ScanFact, facts: CodeFacts, thresholds: RiskThresholds) -> list[
     if scan.checkpoint is not Checkpoint.CONSUMER_VERIFY:
         return []
     earlier = consumer_checks(facts.history)
+    if not earlier and min(thresholds.clone_max_witnesses, thresholds.clone_high_witnesses) > 1:
+        return []  # a code's first check: one witness at one place, below every threshold
     now = new_witnesses(scan, earlier, thresholds)
     if now is None:  # the scan joined a known witness: new evidence only in one case
         if not _impossible_with_others(scan, earlier, thresholds):

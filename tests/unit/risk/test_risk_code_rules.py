@@ -156,6 +156,15 @@ def test_same_consumer_rescanning_at_home_is_not_a_clone() -> None:
     assert clone(again, facts(*chain_a(), history=history), T) == []
 
 
+def test_a_codes_first_check_is_a_clone_only_under_a_threshold_of_one() -> None:
+    """The rule answers a code's first check without grouping witnesses; that shortcut must
+    give what the grouping gives, under a threshold that makes one witness enough too."""
+    first = _verify(SHANGHAI, "buyer", 10 * MIN)
+    assert clone(first, facts(*chain_a()), T) == []
+    [alert] = clone(first, facts(*chain_a()), replace(T, clone_max_witnesses=1))
+    assert (alert.type, alert.reason) == (AlertType.CLONE, "too_many_checks")
+
+
 def test_forged_copies_checks_are_no_clone_evidence() -> None:
     """Checks whose signature failed are counterfeit sightings (the counterfeit rule's), not
     witnesses of the genuine code: five of them far apart do not make it a clone."""
