@@ -164,34 +164,28 @@ async def commission(
         entry = (when, event_id.int, event_id)
         if code not in earliest or entry < earliest[code]:
             earliest[code] = entry
-    firsts = await _commission_where(conn, earliest, _FIRST_COMMISSIONS)
+    firsts = await _commission_where(conn, earliest, first=True)
     rest = {code: entry for code, entry in earliest.items() if code not in firsts}
     if rest:
-        await _commission_where(conn, rest, _EARLIER_COMMISSIONS)
+        await _commission_where(conn, rest, first=False)
     return {earliest[code][2] for code in firsts}
 
 
-_FIRST_COMMISSIONS = """
+_COMMISSION = """
     UPDATE codes SET commissioned_at = x.at, commission_event_id = x.event_id
     FROM (SELECT r->>0 AS code, (r->>1)::timestamptz AS at, (r->>2)::uuid AS event_id
           FROM jsonb_array_elements($1::text::jsonb) r) AS x
     WHERE codes.code = ANY(ARRAY(SELECT r->>0 FROM jsonb_array_elements($1::text::jsonb) r))
-      AND codes.code = x.code AND codes.commissioned_at IS NULL
-    RETURNING codes.code"""
-
-_EARLIER_COMMISSIONS = """
-    UPDATE codes SET commissioned_at = x.at, commission_event_id = x.event_id
-    FROM (SELECT r->>0 AS code, (r->>1)::timestamptz AS at, (r->>2)::uuid AS event_id
-          FROM jsonb_array_elements($1::text::jsonb) r) AS x
-    WHERE codes.code = ANY(ARRAY(SELECT r->>0 FROM jsonb_array_elements($1::text::jsonb) r))
-      AND codes.code = x.code AND codes.commissioned_at > x.at
+      AND codes.code = x.code
+      AND CASE WHEN $2 THEN codes.commissioned_at IS NULL ELSE codes.commissioned_at > x.at END
     RETURNING codes.code"""
 
 
 async def _commission_where(
-    conn: asyncpg.Connection, entries: dict[str, tuple[datetime, int, uuid.UUID]], sql: str
+    conn: asyncpg.Connection, entries: dict[str, tuple[datetime, int, uuid.UUID]], *, first: bool
 ) -> set[str]:
-    """Run one of the two commission updates over `entries`; returns the codes it changed.
+    """Commission the codes of `entries` not commissioned yet (`first`), or else those
+    commissioned later than their entry's time; returns the codes it changed.
 
     One text parameter, not three typed arrays: asyncpg encodes each element of an array
     parameter in Python (docs/decisions.md, "Inserts as one JSON array of arrays"). `= ANY`
@@ -201,7 +195,7 @@ async def _commission_where(
         [[code, when, event_id] for code, (when, _, event_id) in sorted(entries.items())],
         default=str,
     ).decode()
-    return {r["code"] for r in await conn.fetch(sql, rows)}
+    return {r["code"] for r in await conn.fetch(_COMMISSION, rows, first)}
 
 
 async def lock_containment(
