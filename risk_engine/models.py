@@ -14,6 +14,10 @@ from typing import Protocol
 
 from geo.index import Match, Placement
 from risk_engine.thresholds import RiskThresholds as RiskThresholds  # re-exported
+from risk_engine.values import GeoFix as GeoFix  # re-exported
+from risk_engine.values import PartyRef as PartyRef  # re-exported
+from risk_engine.values import ScanFact as ScanFact  # re-exported
+from risk_engine.values import SignatureCheck as SignatureCheck  # re-exported
 from traceability.events import Checkpoint as Checkpoint  # re-exported
 from traceability.frozen import fast_init
 from traceability.masterdata.models import PartyKind as PartyKind  # re-exported
@@ -36,17 +40,6 @@ RECEIVE_OR_SELL = frozenset(
     {Checkpoint.DEALER_RECEIVE, Checkpoint.RETAIL_RECEIVE, Checkpoint.RETAIL_SELL}
 )
 SHIP_CHECKPOINTS = frozenset({Checkpoint.SHIP, Checkpoint.DEALER_SHIP})
-
-
-class SignatureCheck(enum.StrEnum):
-    """Outcome of checking the payload's three integrity layers and the code registry."""
-
-    VALID = "valid"
-    MALFORMED = "malformed"  # not one of our payloads at all (any QR code)
-    BAD_SIGNATURE = "bad_signature"  # a layer fails: tampered or forged
-    UNKNOWN_CODE = "unknown_code"  # well-formed and signed, but never issued
-    REVOKED_KEY = "revoked_key"  # signed with a key that has been revoked
-    REVOKED_BATCH = "revoked_batch"  # the code's batch (or line) has been revoked
 
 
 class CodeStatus(enum.StrEnum):
@@ -79,63 +72,6 @@ class AlertType(enum.StrEnum):
     LEAKED_CODE = "leaked_code"
     SEQUENCE = "sequence"
     TURNOVER_SPIKE = "turnover_spike"
-
-
-@fast_init
-@dataclass(frozen=True, slots=True)
-class GeoFix:
-    """A WGS84 position with its accuracy radius in metres (0 for a surveyed address)."""
-
-    lat: float
-    lon: float
-    accuracy_m: float = 0.0
-
-
-@fast_init
-@dataclass(frozen=True, slots=True)
-class PartyRef:
-    """A party as the rules need it: kind, parent (a sub-dealer's dealer), registered place."""
-
-    id: str
-    kind: PartyKind
-    parent_id: str | None = None
-    location: GeoFix | None = None
-    ancestor_ids: tuple[str, ...] = ()
-    """Parent, grandparent, …: the store of a sub-dealer belongs to the dealer too."""
-
-
-@fast_init
-@dataclass(frozen=True, slots=True)
-class ScanFact:
-    """One scan (or consumer verification) of a code; container scans are passed per item."""
-
-    event_id: str
-    code: str
-    checkpoint: Checkpoint
-    scanned_at: datetime
-    party: PartyRef | None = None  # None for consumer verifications
-    to_party: PartyRef | None = None  # ship / dealer_ship destination
-    location: GeoFix | None = None  # the device's GPS fix, when it sent one
-    signature: SignatureCheck = SignatureCheck.VALID
-    consumer_id: str | None = None  # device/consumer id from the mini-app, if any
-    via: str | None = None  # the case/pallet code when the event was on a container
-    network: str | None = None  # a consumer check's network (keyed hash of its address)
-
-    @property
-    def party_id(self) -> str | None:
-        return self.party.id if self.party else None
-
-    @property
-    def party_kind(self) -> PartyKind | None:
-        return self.party.kind if self.party else None
-
-    @property
-    def to_party_id(self) -> str | None:
-        return self.to_party.id if self.to_party else None
-
-    @property
-    def is_consumer(self) -> bool:
-        return self.checkpoint is Checkpoint.CONSUMER_VERIFY
 
 
 @fast_init

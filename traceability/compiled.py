@@ -58,9 +58,12 @@ MODULES = (
     "risk_engine/rules/leaked_code.py",
     "risk_engine/rules/sequence.py",
     "risk_engine/rules/turnover_spike.py",
+    "risk_engine/values.py",
     "scan_api/verify/decide.py",
     "scan_api/verify/rows.py",
     "traceability/custody/chain.py",
+    "traceability/custody/values.py",
+    "traceability/value.py",
 )
 PACKAGES = ("codegen", "geo", "risk_engine", "scan_api", "traceability")  # ours, to follow
 BUILDS = "build/mypyc"

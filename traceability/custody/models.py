@@ -14,40 +14,13 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from geo.regions import COARSE_ERROR_M, coarse_point
+from traceability.custody.values import Event as Event  # re-exported
+from traceability.custody.values import Location as Location  # re-exported
 from traceability.events import Checkpoint
 from traceability.frozen import fast_init
 
 MAX_DEPTH = 2
 """item → case → pallet: two levels of containers above a code."""
-
-
-@fast_init
-@dataclass(frozen=True, slots=True)
-class Location:
-    lat: float
-    lon: float
-    accuracy_m: float | None = None
-
-
-@fast_init
-@dataclass(frozen=True, slots=True)
-class Event:
-    """One stored scan of one code (an item, a case or a pallet)."""
-
-    event_id: str
-    code: str
-    checkpoint: Checkpoint
-    party_id: str | None
-    scanned_at: datetime
-    recorded_at: datetime
-    to_party_id: str | None = None
-    location: Location | None = None
-    verdict: str = "genuine"
-    unpack: bool = False
-
-    @property
-    def counterfeit(self) -> bool:
-        return self.verdict == "counterfeit"
 
 
 @fast_init
@@ -150,7 +123,7 @@ def _coarse(effective: EffectiveEvent) -> EffectiveEvent:
         return effective
     lat, lon = coarse_point(fix.lat, fix.lon)
     coarse = Location(lat, lon, (fix.accuracy_m or 0.0) + COARSE_ERROR_M)
-    return EffectiveEvent(replace(event, location=coarse), effective.via)
+    return EffectiveEvent(event.placed(coarse), effective.via)
 
 
 def code_status(commissioned: bool, batch_revoked: bool) -> str:

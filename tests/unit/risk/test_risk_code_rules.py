@@ -180,7 +180,7 @@ def test_forged_copies_checks_are_no_clone_evidence() -> None:
         for i in range(5)
     )
     assert clone(_verify(SHANGHAI, "buyer", 10 * MIN), facts(*chain_a(), history=history), T) == []
-    genuine = tuple(replace(e, signature=SignatureCheck.VALID) for e in history)
+    genuine = tuple(e.replaced(signature=SignatureCheck.VALID) for e in history)
     assert clone(_verify(SHANGHAI, "buyer", 10 * MIN), facts(*chain_a(), history=genuine), T)
 
 

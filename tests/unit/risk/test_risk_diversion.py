@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -125,7 +124,7 @@ def test_gps_noise_at_the_border_never_raises_medium_or_high(metres: float) -> N
 
 
 def test_store_300m_inside_with_500m_accuracy_and_registered_place_raises_nothing() -> None:
-    store = replace(_unregistered_store(), location=GeoFix(31.25, east_of_west_edge(300)))
+    store = _unregistered_store().replaced(location=GeoFix(31.25, east_of_west_edge(300)))
     fix = GeoFix(31.25, east_of_west_edge(300), 500.0)
     assert run(scan(Checkpoint.RETAIL_SELL, party=store, fix=fix), facts(*chain_a())) == []
 

@@ -134,7 +134,7 @@ def test_dedupe_by_key_is_the_pairwise_definition(found: list[tuple[str, int]]) 
 def test_a_scanned_case_of_items_is_one_incident() -> None:
     drafts = []
     for i in range(24):  # one retail_receive of a case, fanned out to its 24 items
-        s = replace(scan(Checkpoint.RETAIL_RECEIVE, party=STORE_B, code=f"item-{i}"), via="case-1")
+        s = scan(Checkpoint.RETAIL_RECEIVE, party=STORE_B, code=f"item-{i}").replaced(via="case-1")
         drafts += evaluate_scan(s, facts(*chain_a(), code=f"item-{i}"), INDEX, T)
     [incident] = dedupe(drafts, T)
     assert len(incident.codes) == 24

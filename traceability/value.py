@@ -1,0 +1,52 @@
+"""A native base for the small value objects built by the hundred per request.
+
+A frozen dataclass's `__init__` is interpreted Python even where the class is compiled
+(0.75 µs for five fields under mypyc, 0.27 µs for a plain one); a native class with its own
+`__init__` is built in ~40 ns. The value classes that the risk engine builds for every row of
+a round (`custody.Event`, `Location`, `risk_engine.models.ScanFact`, `GeoFix`) derive from
+`Value`: attributes are `Final` (read-only), equality and hashing compare `fields()`, and the
+repr names them as a dataclass's does. Compiled with the rules (traceability/compiled.py).
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar, Self, cast
+
+
+class Value:
+    """Equality, hash and repr from `fields()`, in the order of `names`."""
+
+    __slots__ = ()
+    names: ClassVar[tuple[str, ...]] = ()
+
+    def fields(self) -> tuple[object, ...]:
+        raise NotImplementedError
+
+    def replaced(self, **changes: object) -> Self:
+        """A copy with some fields changed (`dataclasses.replace` for a native class)."""
+        values = dict(zip(self.names, self.fields(), strict=True))
+        unknown = set(changes) - set(values)
+        if unknown:
+            raise TypeError(f"{type(self).__name__} has no field {sorted(unknown)}")
+        values.update(changes)
+        made: Self = cast(Any, type(self))(**values)
+        return made
+
+    def __eq__(self, other: object) -> bool:
+        return (
+            isinstance(other, Value)
+            and type(other) is type(self)
+            and self.fields() == other.fields()
+        )
+
+    def __ne__(self, other: object) -> bool:
+        return not self.__eq__(other)
+
+    def __hash__(self) -> int:
+        return hash((type(self).__name__, self.fields()))
+
+    def __repr__(self) -> str:
+        shown = ", ".join(
+            f"{name}={value!r}" for name, value in zip(self.names, self.fields(), strict=True)
+        )
+        return f"{type(self).__name__}({shown})"
