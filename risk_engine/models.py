@@ -14,6 +14,10 @@ from typing import Protocol
 
 from geo.index import Match, Placement
 from risk_engine.thresholds import RiskThresholds as RiskThresholds  # re-exported
+from risk_engine.values import Authorization as Authorization  # re-exported
+from risk_engine.values import CodeFacts as CodeFacts  # re-exported
+from risk_engine.values import CodeStatus as CodeStatus  # re-exported
+from risk_engine.values import CustodyStep as CustodyStep  # re-exported
 from risk_engine.values import GeoFix as GeoFix  # re-exported
 from risk_engine.values import PartyRef as PartyRef  # re-exported
 from risk_engine.values import ScanFact as ScanFact  # re-exported
@@ -42,11 +46,6 @@ RECEIVE_OR_SELL = frozenset(
 SHIP_CHECKPOINTS = frozenset({Checkpoint.SHIP, Checkpoint.DEALER_SHIP})
 
 
-class CodeStatus(enum.StrEnum):
-    ISSUED = "issued"  # generated for a batch, never reported printed on an item
-    COMMISSIONED = "commissioned"  # printed and applied to a real item
-
-
 class Severity(enum.StrEnum):
     LOW = "low"
     MEDIUM = "medium"
@@ -72,62 +71,6 @@ class AlertType(enum.StrEnum):
     LEAKED_CODE = "leaked_code"
     SEQUENCE = "sequence"
     TURNOVER_SPIKE = "turnover_spike"
-
-
-@fast_init
-@dataclass(frozen=True, slots=True)
-class CustodyStep:
-    """One holder in the chain of custody, from the event that made it a custodian."""
-
-    party: PartyRef
-    since: datetime
-    event_id: str
-    checkpoint: Checkpoint  # commission, ship/dealer_ship (shipped toward it) or a receive
-
-
-@dataclass(frozen=True, slots=True)
-class Authorization:
-    """A party may sell in a territory: every product when `gtins` is None."""
-
-    party_id: str
-    territory_id: str
-    gtins: frozenset[str] | None = None
-
-    def covers(self, gtin: str) -> bool:
-        return self.gtins is None or gtin in self.gtins
-
-
-@fast_init
-@dataclass(frozen=True, slots=True)
-class CodeFacts:
-    """What is known about one code before the scan being judged."""
-
-    code: str
-    gtin: str
-    lot: str
-    status: CodeStatus
-    issuing_plant_id: str | None = None
-    issuing_line_id: str | None = None
-    batch_id: str | None = None
-    custody: tuple[CustodyStep, ...] = ()  # ordered by `since`
-    authorizations: tuple[Authorization, ...] = ()  # of the custodians (and the scanning party)
-    history: tuple[ScanFact, ...] = ()  # earlier sightings, any order; the judged scan excluded
-
-    def territories_of(self, party_id: str) -> tuple[str, ...]:
-        """Territories where `party_id` may sell this code's product, sorted."""
-        return tuple(
-            sorted(
-                {
-                    a.territory_id
-                    for a in self.authorizations
-                    if a.party_id == party_id and a.covers(self.gtin)
-                }
-            )
-        )
-
-    def commissioned_at(self) -> datetime | None:
-        times = [e.scanned_at for e in self.history if e.checkpoint is Checkpoint.COMMISSION]
-        return min(times) if times else None
 
 
 class TerritoryLookup(Protocol):

@@ -137,3 +137,121 @@ class ScanFact(Value):
     @property
     def is_consumer(self) -> bool:
         return self.checkpoint is Checkpoint.CONSUMER_VERIFY
+
+
+class CodeStatus(enum.StrEnum):
+    ISSUED = "issued"  # generated for a batch, never reported printed on an item
+    COMMISSIONED = "commissioned"  # printed and applied to a real item
+
+
+class CustodyStep(Value):
+    """One holder in the chain of custody, from the event that made it a custodian."""
+
+    names: ClassVar[tuple[str, ...]] = ("party", "since", "event_id", "checkpoint")
+    __slots__ = names
+
+    def __init__(
+        self, party: PartyRef, since: datetime, event_id: str, checkpoint: Checkpoint
+    ) -> None:
+        self.party: Final = party
+        self.since: Final = since
+        self.event_id: Final = event_id
+        # commission, ship/dealer_ship (shipped toward it) or a receive
+        self.checkpoint: Final = checkpoint
+
+    def fields(self) -> tuple[object, ...]:
+        return (self.party, self.since, self.event_id, self.checkpoint)
+
+
+class Authorization(Value):
+    """A party may sell in a territory: every product when `gtins` is None."""
+
+    names: ClassVar[tuple[str, ...]] = ("party_id", "territory_id", "gtins")
+    __slots__ = names
+
+    def __init__(
+        self, party_id: str, territory_id: str, gtins: frozenset[str] | None = None
+    ) -> None:
+        self.party_id: Final = party_id
+        self.territory_id: Final = territory_id
+        self.gtins: Final = gtins
+
+    def fields(self) -> tuple[object, ...]:
+        return (self.party_id, self.territory_id, self.gtins)
+
+    def covers(self, gtin: str) -> bool:
+        return self.gtins is None or gtin in self.gtins
+
+
+class CodeFacts(Value):
+    """What is known about one code before the scan being judged."""
+
+    names: ClassVar[tuple[str, ...]] = (
+        "code",
+        "gtin",
+        "lot",
+        "status",
+        "issuing_plant_id",
+        "issuing_line_id",
+        "batch_id",
+        "custody",
+        "authorizations",
+        "history",
+    )
+    __slots__ = names
+
+    def __init__(
+        self,
+        code: str,
+        gtin: str,
+        lot: str,
+        status: CodeStatus,
+        issuing_plant_id: str | None = None,
+        issuing_line_id: str | None = None,
+        batch_id: str | None = None,
+        custody: tuple[CustodyStep, ...] = (),
+        authorizations: tuple[Authorization, ...] = (),
+        history: tuple[ScanFact, ...] = (),
+    ) -> None:
+        self.code: Final = code
+        self.gtin: Final = gtin
+        self.lot: Final = lot
+        self.status: Final = status
+        self.issuing_plant_id: Final = issuing_plant_id
+        self.issuing_line_id: Final = issuing_line_id
+        self.batch_id: Final = batch_id
+        self.custody: Final = custody  # ordered by `since`
+        # of the custodians (and the scanning party)
+        self.authorizations: Final = authorizations
+        # earlier sightings, any order; the judged scan excluded
+        self.history: Final = history
+
+    def fields(self) -> tuple[object, ...]:
+        return (
+            self.code,
+            self.gtin,
+            self.lot,
+            self.status,
+            self.issuing_plant_id,
+            self.issuing_line_id,
+            self.batch_id,
+            self.custody,
+            self.authorizations,
+            self.history,
+        )
+
+    def territories_of(self, party_id: str) -> tuple[str, ...]:
+        """Territories where `party_id` may sell this code's product, sorted."""
+        return tuple(
+            sorted(
+                {
+                    a.territory_id
+                    for a in self.authorizations
+                    if a.party_id == party_id and a.covers(self.gtin)
+                }
+            )
+        )
+
+    def commissioned_at(self) -> datetime | None:
+        times = [e.scanned_at for e in self.history if e.checkpoint is Checkpoint.COMMISSION]
+        return min(times) if times else None
