@@ -60,6 +60,7 @@ MODULES = (
     "risk_engine/rules/turnover_spike.py",
     "risk_engine/values.py",
     "scan_api/verify/decide.py",
+    "scan_api/verify/models.py",
     "scan_api/verify/rows.py",
     "traceability/custody/chain.py",
     "traceability/custody/values.py",

@@ -9,7 +9,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar, Final
 
 import asyncpg
 
@@ -20,7 +20,7 @@ from risk_engine.models import (
     SignatureCheck,
 )
 from risk_engine.service import Reads
-from traceability.frozen import fast_init
+from traceability.value import Value
 
 NOT_AN_ITEM = "not_an_item"
 """Loyalty reason of this package: only item codes pay (case and pallet codes do not)."""
@@ -37,32 +37,88 @@ class VerifiedGroup:
     reads: Reads | None = None  # the risk engine's facts, read while the checks were decided
 
 
-@fast_init
-@dataclass(frozen=True, slots=True)
-class VerifyRequest:
-    payload: str
-    location: GeoFix | None = None
-    consumer_id: str | None = None
-    pin: str | None = None
-    network: str | None = None  # keyed hash of the client's network (verify/networks.py)
+class VerifyRequest(Value):
+    names: ClassVar[tuple[str, ...]] = ("payload", "location", "consumer_id", "pin", "network")
+    __slots__ = names
+
+    def __init__(
+        self,
+        payload: str,
+        location: GeoFix | None = None,
+        consumer_id: str | None = None,
+        pin: str | None = None,
+        network: str | None = None,
+    ) -> None:
+        self.payload: Final = payload
+        self.location: Final = location
+        self.consumer_id: Final = consumer_id
+        self.pin: Final = pin
+        self.network: Final = network  # keyed hash of the client's network (verify/networks.py)
+
+    def fields(self) -> tuple[object, ...]:
+        return (self.payload, self.location, self.consumer_id, self.pin, self.network)
 
 
-@fast_init
-@dataclass(frozen=True, slots=True)
-class LoadedCheck:
+class LoadedCheck(Value):
     """One consumer check with everything loaded for it."""
 
-    req: VerifyRequest
-    event_id: uuid.UUID
-    now: datetime
-    code: str | None
-    row: asyncpg.Record | None
-    signature: SignatureCheck
-    earlier: list[dict[str, Any]]  # earlier consumer checks of the code, oldest first
-    here: Region | None
-    first_place: str | None  # where the code was first checked: that answer's region label
-    unread: int = 0  # earlier checks of the code not in `earlier` (a stored clone finding)
-    known_clone: tuple[ConsumerReason, ...] = ()  # the code's stored clone finding
+    names: ClassVar[tuple[str, ...]] = (
+        "req",
+        "event_id",
+        "now",
+        "code",
+        "row",
+        "signature",
+        "earlier",
+        "here",
+        "first_place",
+        "unread",
+        "known_clone",
+    )
+    __slots__ = names
+
+    def __init__(
+        self,
+        req: VerifyRequest,
+        event_id: uuid.UUID,
+        now: datetime,
+        code: str | None,
+        row: asyncpg.Record | None,
+        signature: SignatureCheck,
+        earlier: list[dict[str, Any]],
+        here: Region | None,
+        first_place: str | None,
+        unread: int = 0,
+        known_clone: tuple[ConsumerReason, ...] = (),
+    ) -> None:
+        self.req: Final = req
+        self.event_id: Final = event_id
+        self.now: Final = now
+        self.code: Final = code
+        self.row: Final = row
+        self.signature: Final = signature
+        self.earlier: Final = earlier  # earlier consumer checks of the code, oldest first
+        self.here: Final = here
+        # where the code was first checked: that answer's region label
+        self.first_place: Final = first_place
+        # earlier checks of the code not in `earlier` (a stored clone finding)
+        self.unread: Final = unread
+        self.known_clone: Final = known_clone  # the code's stored clone finding
+
+    def fields(self) -> tuple[object, ...]:
+        return (
+            self.req,
+            self.event_id,
+            self.now,
+            self.code,
+            self.row,
+            self.signature,
+            self.earlier,
+            self.here,
+            self.first_place,
+            self.unread,
+            self.known_clone,
+        )
 
     @property
     def verification_count(self) -> int:
