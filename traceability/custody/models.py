@@ -11,56 +11,18 @@ its custody facts from the same functions.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import datetime
 
 from geo.regions import COARSE_ERROR_M, coarse_point
+from traceability.custody.values import CustodyStep as CustodyStep  # re-exported
+from traceability.custody.values import EffectiveEvent as EffectiveEvent  # re-exported
 from traceability.custody.values import Event as Event  # re-exported
 from traceability.custody.values import Location as Location  # re-exported
+from traceability.custody.values import Membership as Membership  # re-exported
+from traceability.custody.values import Window as Window  # re-exported
 from traceability.events import Checkpoint
-from traceability.frozen import fast_init
 
 MAX_DEPTH = 2
 """item → case → pallet: two levels of containers above a code."""
-
-
-@fast_init
-@dataclass(frozen=True, slots=True)
-class Membership:
-    """`child` was inside `parent` from `packed_at` until `unpacked_at` (None: still is)."""
-
-    child: str
-    parent: str
-    packed_at: datetime
-    unpacked_at: datetime | None = None
-    pack_event_id: str | None = None
-    unpack_event_id: str | None = None
-
-    def current(self) -> bool:
-        return self.unpacked_at is None
-
-
-@fast_init
-@dataclass(frozen=True, slots=True)
-class Window:
-    """`code` was (directly or through an inner container) inside `container` in [start, end).
-
-    `closing_event_id` is the unpacking scan of `container` that ended the window, if any:
-    it still counts for the contents.
-    """
-
-    container: str
-    start: datetime
-    end: datetime | None
-    closing_event_id: str | None = None
-    depth: int = 1
-
-    def covers(self, event: Event) -> bool:
-        if event.code != self.container:
-            return False
-        if self.closing_event_id is not None and event.event_id == self.closing_event_id:
-            return True
-        at = event.scanned_at
-        return at >= self.start and (self.end is None or at < self.end)
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,27 +37,6 @@ class CodeInfo:
     plant_id: str
     parent: str | None = None
     children_count: int = 0
-
-
-@fast_init
-@dataclass(frozen=True, slots=True)
-class EffectiveEvent:
-    """An event that counts for a code; `via` names the container it was scanned on."""
-
-    event: Event
-    via: str | None = None
-
-
-@fast_init
-@dataclass(frozen=True, slots=True)
-class CustodyStep:
-    """One holder in the chain of custody, from the event that made it a custodian."""
-
-    party_id: str
-    since: datetime
-    event_id: str
-    checkpoint: Checkpoint
-    via: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

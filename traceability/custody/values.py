@@ -96,3 +96,120 @@ class Event(Value):
             self.verdict,
             self.unpack,
         )
+
+
+class Membership(Value):
+    """`child` was inside `parent` from `packed_at` until `unpacked_at` (None: still is)."""
+
+    names: ClassVar[tuple[str, ...]] = (
+        "child",
+        "parent",
+        "packed_at",
+        "unpacked_at",
+        "pack_event_id",
+        "unpack_event_id",
+    )
+    __slots__ = names
+
+    def __init__(
+        self,
+        child: str,
+        parent: str,
+        packed_at: datetime,
+        unpacked_at: datetime | None = None,
+        pack_event_id: str | None = None,
+        unpack_event_id: str | None = None,
+    ) -> None:
+        self.child: Final = child
+        self.parent: Final = parent
+        self.packed_at: Final = packed_at
+        self.unpacked_at: Final = unpacked_at
+        self.pack_event_id: Final = pack_event_id
+        self.unpack_event_id: Final = unpack_event_id
+
+    def fields(self) -> tuple[object, ...]:
+        return (
+            self.child,
+            self.parent,
+            self.packed_at,
+            self.unpacked_at,
+            self.pack_event_id,
+            self.unpack_event_id,
+        )
+
+    def current(self) -> bool:
+        return self.unpacked_at is None
+
+
+class Window(Value):
+    """`code` was (directly or through an inner container) inside `container` in [start, end).
+
+    `closing_event_id` is the unpacking scan of `container` that ended the window, if any:
+    it still counts for the contents.
+    """
+
+    names: ClassVar[tuple[str, ...]] = ("container", "start", "end", "closing_event_id", "depth")
+    __slots__ = names
+
+    def __init__(
+        self,
+        container: str,
+        start: datetime,
+        end: datetime | None,
+        closing_event_id: str | None = None,
+        depth: int = 1,
+    ) -> None:
+        self.container: Final = container
+        self.start: Final = start
+        self.end: Final = end
+        self.closing_event_id: Final = closing_event_id
+        self.depth: Final = depth
+
+    def fields(self) -> tuple[object, ...]:
+        return (self.container, self.start, self.end, self.closing_event_id, self.depth)
+
+    def covers(self, event: Event) -> bool:
+        if event.code != self.container:
+            return False
+        if self.closing_event_id is not None and event.event_id == self.closing_event_id:
+            return True
+        at = event.scanned_at
+        return at >= self.start and (self.end is None or at < self.end)
+
+
+class EffectiveEvent(Value):
+    """An event that counts for a code; `via` names the container it was scanned on."""
+
+    names: ClassVar[tuple[str, ...]] = ("event", "via")
+    __slots__ = names
+
+    def __init__(self, event: Event, via: str | None = None) -> None:
+        self.event: Final = event
+        self.via: Final = via
+
+    def fields(self) -> tuple[object, ...]:
+        return (self.event, self.via)
+
+
+class CustodyStep(Value):
+    """One holder in the chain of custody, from the event that made it a custodian."""
+
+    names: ClassVar[tuple[str, ...]] = ("party_id", "since", "event_id", "checkpoint", "via")
+    __slots__ = names
+
+    def __init__(
+        self,
+        party_id: str,
+        since: datetime,
+        event_id: str,
+        checkpoint: Checkpoint,
+        via: str | None = None,
+    ) -> None:
+        self.party_id: Final = party_id
+        self.since: Final = since
+        self.event_id: Final = event_id
+        self.checkpoint: Final = checkpoint
+        self.via: Final = via
+
+    def fields(self) -> tuple[object, ...]:
+        return (self.party_id, self.since, self.event_id, self.checkpoint, self.via)
