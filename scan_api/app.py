@@ -68,7 +68,9 @@ def create_app(settings: Settings | None = None, dsn: str | None = None) -> Fast
         keep: KeepAlive | None = None
         url = dsn
         if url is None:
-            url, server = resolve_database_url(active.database_url, active.pg_data_dir)
+            url, server = resolve_database_url(
+                active.database_url, active.pg_data_dir, active.embedded_shared_buffers
+            )
         app.state.pool = pool = await create_pool(
             url, active.db_pool_min, active.db_pool_max, active.db_statement_timeout_s
         )

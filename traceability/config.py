@@ -33,6 +33,9 @@ class Settings(BaseSettings):
     # the API starts it again (traceability/db/embedded.py). 0: never. A server stopped on
     # purpose (pg_ctl stop) is left stopped.
     embedded_watch_s: float = Field(default=1.0, ge=0)
+    # The embedded PostgreSQL's buffer cache (PostgreSQL's own default is 128MB); taken at
+    # the server's next start. Ignored with DATABASE_URL: tune that server yourself.
+    embedded_shared_buffers: str = Field(default="512MB", pattern=r"^[1-9][0-9]{0,6}(kB|MB|GB)$")
     # API worker processes (uvicorn); each has its own pool and group-commit batcher.
     workers: int = Field(default=1, ge=1, le=64)
     # Garbage collector: first-generation threshold once the app has started (0 leaves

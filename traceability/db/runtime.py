@@ -24,7 +24,9 @@ def database_url(settings: Settings, keep_alive: bool = False) -> Iterator[str]:
     `keep_alive`: for a long-running command (`serve`), an embedded server that crashes is
     started again meanwhile (every `embedded_watch_s`).
     """
-    url, server = resolve_database_url(settings.database_url, settings.pg_data_dir)
+    url, server = resolve_database_url(
+        settings.database_url, settings.pg_data_dir, settings.embedded_shared_buffers
+    )
     try:
         if server is None or not keep_alive:
             yield url
