@@ -48,8 +48,8 @@ def test_replaced_changes_only_the_fields_named() -> None:
 
 def test_an_event_placed_elsewhere_keeps_everything_else() -> None:
     event = Event("e1", "c1", Checkpoint.CONSUMER_VERIFY, None, AT, AT, verdict="genuine")
-    moved = event.placed(Location(31.2, 121.4, 8000.0))
-    assert moved.location == Location(31.2, 121.4, 8000.0)
+    moved = event.replaced(location=Location(31.2, 121.4, 8000.0))
+    assert moved.location == Location(31.2, 121.4, 8000.0) and moved.scanned_at == AT
     assert moved.replaced(location=None) == event
 
 

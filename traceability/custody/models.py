@@ -64,7 +64,7 @@ def _coarse(effective: EffectiveEvent) -> EffectiveEvent:
         return effective
     lat, lon = coarse_point(fix.lat, fix.lon)
     coarse = Location(lat, lon, (fix.accuracy_m or 0.0) + COARSE_ERROR_M)
-    return EffectiveEvent(event.placed(coarse), effective.via)
+    return EffectiveEvent(event.replaced(location=coarse), effective.via)
 
 
 def code_status(commissioned: bool, batch_revoked: bool) -> str:

@@ -82,21 +82,6 @@ class Event(Value):
     def counterfeit(self) -> bool:
         return self.verdict == "counterfeit"
 
-    def placed(self, location: Location | None) -> Event:
-        """The same event at another position (`dataclasses.replace` for a native class)."""
-        return Event(
-            self.event_id,
-            self.code,
-            self.checkpoint,
-            self.party_id,
-            self.scanned_at,
-            self.recorded_at,
-            self.to_party_id,
-            location,
-            self.verdict,
-            self.unpack,
-        )
-
 
 class Membership(Value):
     """`child` was inside `parent` from `packed_at` until `unpacked_at` (None: still is)."""
