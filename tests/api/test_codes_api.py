@@ -144,7 +144,9 @@ def test_qr_png_and_svg_decode_to_the_payload(
     for ref in (entry["code"], quote(entry["payload"], safe="")):
         png = client.get(f"/v1/codes/{ref}/qr.png", headers=line_headers)
         assert png.status_code == 200 and png.headers["content-type"] == "image/png"
-        decoded = zxingcpp.read_barcodes(Image.open(io.BytesIO(png.content)))
+        # QR codes only: a random payload's modules sometimes also read as a 1D barcode
+        qr = zxingcpp.BarcodeFormat.QRCode
+        decoded = zxingcpp.read_barcodes(Image.open(io.BytesIO(png.content)), formats=qr)
         assert [d.text for d in decoded] == [entry["payload"]]
     svg = client.get(f"/v1/codes/{entry['code']}/qr.svg", headers=line_headers)
     assert svg.status_code == 200 and svg.text.lstrip().startswith(("<?xml", "<svg"))
