@@ -200,8 +200,14 @@ def decide(
                 "client_net": check.req.network,
             }
         )
-        earlier.sort(key=lambda r: (r["scanned_at"], str(r["event_id"])))
+        if len(earlier) > 1 and _check_order(earlier[-2]) > _check_order(earlier[-1]):
+            earlier.sort(key=_check_order)  # a check dated before one already read
     return result, points, loyalty_reason
+
+
+def _check_order(check: Check) -> tuple[datetime, str]:
+    """Checks in the order the history read gives them (time, then event id)."""
+    return check["scanned_at"], str(check["event_id"])
 
 
 def _input(check: LoadedCheck, claims: ClaimHistory, policy: VerifyPolicy) -> VerificationInput:
