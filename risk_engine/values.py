@@ -34,9 +34,6 @@ class GeoFix(Value):
         self.lon: Final = lon
         self.accuracy_m: Final = accuracy_m
 
-    def fields(self) -> tuple[object, ...]:
-        return (self.lat, self.lon, self.accuracy_m)
-
 
 class PartyRef(Value):
     """A party as the rules need it: kind, parent (a sub-dealer's dealer), registered place."""
@@ -58,9 +55,6 @@ class PartyRef(Value):
         self.location: Final = location
         # Parent, grandparent, …: the store of a sub-dealer belongs to the dealer too.
         self.ancestor_ids: Final = ancestor_ids
-
-    def fields(self) -> tuple[object, ...]:
-        return (self.id, self.kind, self.parent_id, self.location, self.ancestor_ids)
 
 
 class ScanFact(Value):
@@ -107,21 +101,6 @@ class ScanFact(Value):
         self.via: Final = via  # the case/pallet code when the event was on a container
         self.network: Final = network  # a consumer check's network (keyed hash of its address)
 
-    def fields(self) -> tuple[object, ...]:
-        return (
-            self.event_id,
-            self.code,
-            self.checkpoint,
-            self.scanned_at,
-            self.party,
-            self.to_party,
-            self.location,
-            self.signature,
-            self.consumer_id,
-            self.via,
-            self.network,
-        )
-
     @property
     def party_id(self) -> str | None:
         return self.party.id if self.party else None
@@ -159,9 +138,6 @@ class CustodyStep(Value):
         # commission, ship/dealer_ship (shipped toward it) or a receive
         self.checkpoint: Final = checkpoint
 
-    def fields(self) -> tuple[object, ...]:
-        return (self.party, self.since, self.event_id, self.checkpoint)
-
 
 class Authorization(Value):
     """A party may sell in a territory: every product when `gtins` is None."""
@@ -175,9 +151,6 @@ class Authorization(Value):
         self.party_id: Final = party_id
         self.territory_id: Final = territory_id
         self.gtins: Final = gtins
-
-    def fields(self) -> tuple[object, ...]:
-        return (self.party_id, self.territory_id, self.gtins)
 
     def covers(self, gtin: str) -> bool:
         return self.gtins is None or gtin in self.gtins
@@ -225,20 +198,6 @@ class CodeFacts(Value):
         self.authorizations: Final = authorizations
         # earlier sightings, any order; the judged scan excluded
         self.history: Final = history
-
-    def fields(self) -> tuple[object, ...]:
-        return (
-            self.code,
-            self.gtin,
-            self.lot,
-            self.status,
-            self.issuing_plant_id,
-            self.issuing_line_id,
-            self.batch_id,
-            self.custody,
-            self.authorizations,
-            self.history,
-        )
 
     def territories_of(self, party_id: str) -> tuple[str, ...]:
         """Territories where `party_id` may sell this code's product, sorted."""

@@ -14,13 +14,14 @@ from typing import Any, ClassVar, Self, cast
 
 
 class Value:
-    """Equality, hash and repr from `fields()`, in the order of `names`."""
+    """Equality, hash and repr from the attributes `names` lists, in that order."""
 
     __slots__ = ()
     names: ClassVar[tuple[str, ...]] = ()
 
     def fields(self) -> tuple[object, ...]:
-        raise NotImplementedError
+        """The values of `names`, in order (equality, hash and repr are not on hot paths)."""
+        return tuple(getattr(self, name) for name in self.names)
 
     def replaced(self, **changes: object) -> Self:
         """A copy with some fields changed (`dataclasses.replace` for a native class)."""

@@ -55,9 +55,6 @@ class VerifyRequest(Value):
         self.pin: Final = pin
         self.network: Final = network  # keyed hash of the client's network (verify/networks.py)
 
-    def fields(self) -> tuple[object, ...]:
-        return (self.payload, self.location, self.consumer_id, self.pin, self.network)
-
 
 class LoadedCheck(Value):
     """One consumer check with everything loaded for it."""
@@ -104,21 +101,6 @@ class LoadedCheck(Value):
         # earlier checks of the code not in `earlier` (a stored clone finding)
         self.unread: Final = unread
         self.known_clone: Final = known_clone  # the code's stored clone finding
-
-    def fields(self) -> tuple[object, ...]:
-        return (
-            self.req,
-            self.event_id,
-            self.now,
-            self.code,
-            self.row,
-            self.signature,
-            self.earlier,
-            self.here,
-            self.first_place,
-            self.unread,
-            self.known_clone,
-        )
 
     @property
     def verification_count(self) -> int:

@@ -19,9 +19,6 @@ class Location(Value):
         self.lon: Final = lon
         self.accuracy_m: Final = accuracy_m
 
-    def fields(self) -> tuple[object, ...]:
-        return (self.lat, self.lon, self.accuracy_m)
-
 
 class Event(Value):
     """One stored scan of one code (an item, a case or a pallet)."""
@@ -64,20 +61,6 @@ class Event(Value):
         self.verdict: Final = verdict
         self.unpack: Final = unpack
 
-    def fields(self) -> tuple[object, ...]:
-        return (
-            self.event_id,
-            self.code,
-            self.checkpoint,
-            self.party_id,
-            self.scanned_at,
-            self.recorded_at,
-            self.to_party_id,
-            self.location,
-            self.verdict,
-            self.unpack,
-        )
-
     @property
     def counterfeit(self) -> bool:
         return self.verdict == "counterfeit"
@@ -112,16 +95,6 @@ class Membership(Value):
         self.pack_event_id: Final = pack_event_id
         self.unpack_event_id: Final = unpack_event_id
 
-    def fields(self) -> tuple[object, ...]:
-        return (
-            self.child,
-            self.parent,
-            self.packed_at,
-            self.unpacked_at,
-            self.pack_event_id,
-            self.unpack_event_id,
-        )
-
     def current(self) -> bool:
         return self.unpacked_at is None
 
@@ -150,9 +123,6 @@ class Window(Value):
         self.closing_event_id: Final = closing_event_id
         self.depth: Final = depth
 
-    def fields(self) -> tuple[object, ...]:
-        return (self.container, self.start, self.end, self.closing_event_id, self.depth)
-
     def covers(self, event: Event) -> bool:
         if event.code != self.container:
             return False
@@ -171,9 +141,6 @@ class EffectiveEvent(Value):
     def __init__(self, event: Event, via: str | None = None) -> None:
         self.event: Final = event
         self.via: Final = via
-
-    def fields(self) -> tuple[object, ...]:
-        return (self.event, self.via)
 
 
 class CustodyStep(Value):
@@ -195,6 +162,3 @@ class CustodyStep(Value):
         self.event_id: Final = event_id
         self.checkpoint: Final = checkpoint
         self.via: Final = via
-
-    def fields(self) -> tuple[object, ...]:
-        return (self.party_id, self.since, self.event_id, self.checkpoint, self.via)
