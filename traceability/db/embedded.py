@@ -13,9 +13,10 @@ log = logging.getLogger(__name__)
 
 
 SHARED_BUFFERS = "512MB"
-"""The embedded server's buffer cache. PostgreSQL's default (128 MB) is below one day of
-consumer checks' rows at bench load: the checks' history reads then come from the OS page
-cache, a system call per page (docs/decisions.md, "The embedded server's buffer cache")."""
+"""The embedded server's buffer cache. PostgreSQL's default (128 MB) was outgrown by the
+scan rows of one benchmark run: the consumer checks' history reads then came from the OS
+page cache, a system call per page (docs/decisions.md, "The embedded server's buffer
+cache")."""
 
 CONF_FILE = "sealtrace.conf"
 """Our settings for the embedded server, included from its postgresql.conf."""
@@ -63,11 +64,8 @@ def write_conf(pg_data: Path, conf: dict[str, str]) -> None:
             out.write(f"\n# Sealtrace's settings (traceability/db/embedded.py)\n{include}\n")
     ours = pg_data / CONF_FILE
     ours.write_text("".join(f"{name} = '{value}'\n" for name, value in sorted(conf.items())))
-    owner = main_conf.stat()
-    if os.name == "posix" and (ours.stat().st_uid, ours.stat().st_gid) != (
-        owner.st_uid,
-        owner.st_gid,
-    ):
+    owner, mine = main_conf.stat(), ours.stat()
+    if os.name == "posix" and (mine.st_uid, mine.st_gid) != (owner.st_uid, owner.st_gid):
         os.chown(ours, owner.st_uid, owner.st_gid)
 
 
