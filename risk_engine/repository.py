@@ -9,6 +9,8 @@ from datetime import datetime
 import asyncpg
 import orjson
 
+from traceability.db.columns import json_list
+
 
 async def registry(conn: asyncpg.Connection, codes: Sequence[str]) -> list[asyncpg.Record]:
     return await conn.fetch(
@@ -236,27 +238,37 @@ async def open_incidents(
     witnesses: Sequence[str],
 ) -> list[asyncpg.Record]:
     """Open alerts of these incident keys: their fields, member counts, and which of the
-    given members each holds already (never the whole member lists)."""
+    given members each holds already (never the whole member lists).
+
+    The lists go as JSON text (`json_list`): with `text[]` parameters PostgreSQL planned the
+    statement afresh on every call (a custom plan for each array's length), 0.32 against
+    0.18 ms a call."""
     return await conn.fetch(
-        """SELECT id, type, severity, reason, summary, incident_key, source_party_id,
+        """WITH lists AS (
+               SELECT ARRAY(SELECT jsonb_array_elements_text($1::text::jsonb)) AS keys,
+                      ARRAY(SELECT jsonb_array_elements_text($2::text::jsonb)) AS codes,
+                      ARRAY(SELECT jsonb_array_elements_text($3::text::jsonb)) AS evidence,
+                      ARRAY(SELECT jsonb_array_elements_text($4::text::jsonb)) AS witnesses)
+           SELECT id, type, severity, reason, summary, incident_key, source_party_id,
                   observed_party_id, observed_lat, observed_lon, observed_accuracy_m,
                   expected_territory_ids, first_seen, last_seen, window_s,
                   n_codes, n_evidence, n_witnesses,
                   ARRAY(SELECT code FROM alert_codes m
-                        WHERE m.alert_id = a.id AND m.code = ANY($2::text[])) AS known_codes,
+                        WHERE m.alert_id = a.id AND m.code = ANY(l.codes)) AS known_codes,
                   ARRAY(SELECT event_id FROM alert_evidence m
-                        WHERE m.alert_id = a.id AND m.event_id = ANY($3::text[]))
+                        WHERE m.alert_id = a.id AND m.event_id = ANY(l.evidence))
                       AS known_evidence,
                   ARRAY(SELECT witness FROM alert_witnesses m
-                        WHERE m.alert_id = a.id AND m.witness = ANY($4::text[]))
+                        WHERE m.alert_id = a.id AND m.witness = ANY(l.witnesses))
                       AS known_witnesses
-           FROM alerts a
-           WHERE incident_key = ANY($1::text[]) AND status NOT IN ('confirmed', 'dismissed')
+           FROM lists l
+           JOIN alerts a ON a.incident_key = ANY(l.keys)
+           WHERE a.status NOT IN ('confirmed', 'dismissed')
            ORDER BY last_seen DESC""",
-        list(keys),
-        list(codes),
-        list(evidence),
-        list(witnesses),
+        json_list(keys),
+        json_list(codes),
+        json_list(evidence),
+        json_list(witnesses),
     )
 
 
