@@ -13,7 +13,7 @@ from traceability.value import Value
 
 
 class SignatureCheck(enum.StrEnum):
-    """Outcome of verifying the printed payload's signature layers against the registry."""
+    """Outcome of checking the payload's three integrity layers and the code registry."""
 
     VALID = "valid"
     MALFORMED = "malformed"  # not one of our payloads at all (any QR code)

@@ -2,10 +2,10 @@
 
 A frozen dataclass's `__init__` is interpreted Python even where the class is compiled
 (0.75 µs for five fields under mypyc, 0.27 µs for a plain one); a native class with its own
-`__init__` is built in ~40 ns. The value classes that the risk engine builds for every row of
-a round (`custody.Event`, `Location`, `risk_engine.models.ScanFact`, `GeoFix`) derive from
-`Value`: attributes are `Final` (read-only), equality and hashing compare `fields()`, and the
-repr names them as a dataclass's does. Compiled with the rules (traceability/compiled.py).
+`__init__` is built in ~40 ns. The value classes built for every loaded row and judged scan
+derive from `Value` (the list: docs/architecture.md, Performance): attributes are `Final`
+(read-only), equality and hashing compare `fields()`, and the repr names them as a
+dataclass's does. Compiled with the rules (traceability/compiled.py).
 """
 
 from __future__ import annotations
@@ -39,9 +39,6 @@ class Value:
             and type(other) is type(self)
             and self.fields() == other.fields()
         )
-
-    def __ne__(self, other: object) -> bool:
-        return not self.__eq__(other)
 
     def __hash__(self) -> int:
         return hash((type(self).__name__, self.fields()))

@@ -20,6 +20,7 @@ def _fact(**changes: object) -> ScanFact:
 
 def test_equal_and_hashed_by_every_field() -> None:
     assert _fact() == _fact() and hash(_fact()) == hash(_fact())
+    assert (_fact() != _fact()) is False  # `!=` negates `==`, it is not identity
     assert GeoFix(1.0, 2.0) == GeoFix(1.0, 2.0, 0.0)
     assert _fact(consumer_id="x") != _fact()
     assert _fact(location=GeoFix(1.0, 2.0)) != _fact(location=GeoFix(1.0, 2.5))
